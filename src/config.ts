@@ -1,0 +1,191 @@
+// Every setting, read from the environment (and `.env` when present) and validated with zod.
+// A bad setting stops the program with one message listing every problem; secrets are never echoed.
+import { existsSync } from "node:fs";
+import { z } from "zod";
+
+export const providerNames = ["evolink", "mjapi", "midjourney-proxy"] as const;
+export type ProviderName = (typeof providerNames)[number];
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const httpUrl = (fallback?: string) => {
+  const url = z
+    .string()
+    .trim()
+    .refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
+      message: "must be an http(s) URL, e.g. https://example.com",
+    })
+    .transform((value) => value.replace(/\/+$/, ""));
+  return fallback === undefined ? url.optional() : url.default(fallback);
+};
+
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: "must be a whole number" })
+    .int({ message: "must be a whole number" })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
+    .default(fallback);
+
+/** Names of settings whose values must never appear in output. */
+export const secretSettings = new Set([
+  "DISCORD_TOKEN",
+  "EVOLINK_API_KEY",
+  "MJAPI_API_KEY",
+  "MIDJOURNEY_PROXY_API_KEY",
+  "REDIS_URL",
+  "CALLBACK_SECRET",
+]);
+
+export const settingsSchema = z.object({
+  DISCORD_TOKEN: optionalText,
+  DISCORD_API_URL: httpUrl(),
+  DISCORD_GUILD_ID: optionalText.refine((value) => value === undefined || /^\d{17,20}$/.test(value), {
+    message: "must be a server (guild) id: 17–20 digits",
+  }),
+  PROVIDER: z
+    .enum(providerNames, { message: `must be one of: ${providerNames.join(", ")}` })
+    .default("evolink"),
+  EVOLINK_API_KEY: optionalText,
+  EVOLINK_BASE_URL: httpUrl("https://api.evolink.ai"),
+  EVOLINK_MODEL: z.string().trim().min(1).default("mj-v8.1"),
+  EVOLINK_VARIATION_MODEL: optionalText,
+  MJAPI_API_KEY: optionalText,
+  MJAPI_BASE_URL: httpUrl(),
+  MIDJOURNEY_PROXY_API_KEY: optionalText,
+  MIDJOURNEY_PROXY_BASE_URL: httpUrl(),
+  DEFAULT_SPEED: z
+    .enum(["draft", "fast", "turbo", "relax"], { message: "must be one of: draft, fast, turbo, relax" })
+    .default("fast"),
+  DEFAULT_QUALITY: z
+    .enum(["standard", "hd"], { message: "must be one of: standard, hd" })
+    .default("standard"),
+  PUBLIC_URL: httpUrl().refine((value) => value === undefined || value.startsWith("https://"), {
+    message: "must be an https:// URL that reaches this bot (providers only call HTTPS)",
+  }),
+  HTTP_PORT: wholeNumber(8080, 1, 65535),
+  CALLBACK_SECRET: optionalText,
+  DATA_DIR: z.string().trim().min(1).default("./data"),
+  REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
+    message: "must start with redis:// or rediss://",
+  }),
+  PROMPT_MAX_JOBS: wholeNumber(10, 1, 40),
+  TASK_TIMEOUT_MINUTES: z.coerce
+    .number({ message: "must be a number of minutes" })
+    .positive({ message: "must be more than 0" })
+    .max(24 * 60, { message: "must be at most 1440 (one day)" })
+    .optional(),
+  POLL_INTERVAL_SECONDS: z.coerce
+    .number({ message: "must be a number of seconds" })
+    .min(0.05, { message: "must be at least 0.05" })
+    .max(60, { message: "must be at most 60" })
+    .default(3),
+  MAX_IMAGE_MB: wholeNumber(30, 1, 200),
+  LOG_LEVEL: z
+    .enum(["debug", "info", "warn", "error"], { message: "must be one of: debug, info, warn, error" })
+    .default("info"),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** What the running command needs beyond the schema's defaults. */
+export type ConfigPurpose = "prompt" | "provider" | "bot";
+
+const apiKeySetting: Record<ProviderName, keyof Settings> = {
+  evolink: "EVOLINK_API_KEY",
+  mjapi: "MJAPI_API_KEY",
+  "midjourney-proxy": "MIDJOURNEY_PROXY_API_KEY",
+};
+
+const baseUrlSetting: Record<ProviderName, keyof Settings> = {
+  evolink: "EVOLINK_BASE_URL",
+  mjapi: "MJAPI_BASE_URL",
+  "midjourney-proxy": "MIDJOURNEY_PROXY_BASE_URL",
+};
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(
+      [
+        "Atelier cannot start: fix these settings (environment or .env; see .env.example):",
+        ...problems.map((problem) => `  - ${problem}`),
+      ].join("\n"),
+    );
+  }
+}
+
+function requirementProblems(settings: Settings, purpose: ConfigPurpose): string[] {
+  const problems: string[] = [];
+  if (purpose === "prompt") return problems;
+  const provider = settings.PROVIDER;
+  const keyName = apiKeySetting[provider];
+  // midjourney-proxy servers may run without a secret; the hosted protocols always need a key.
+  if (provider !== "midjourney-proxy" && !settings[keyName]) {
+    problems.push(`${keyName} is missing: PROVIDER is ${provider}, which needs its API key.`);
+  }
+  const urlName = baseUrlSetting[provider];
+  if (!settings[urlName]) {
+    problems.push(`${urlName} is missing: set the base URL of your ${provider} server.`);
+  }
+  if (purpose === "bot" && !settings.DISCORD_TOKEN) {
+    problems.push(
+      "DISCORD_TOKEN is missing: copy the bot token from the Discord developer portal (Bot → Token).",
+    );
+  }
+  return problems;
+}
+
+/** Validates an environment; returns settings or throws one ConfigError listing every problem. */
+export function parseSettings(env: NodeJS.ProcessEnv, purpose: ConfigPurpose): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "settings");
+      // The message is ours or zod's type message; neither contains the value, so secrets stay out.
+      return `${name} ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const problems = requirementProblems(result.data, purpose);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data;
+}
+
+/** Loads `.env` (when present, without overriding the real environment) and validates it. */
+export function loadSettings(purpose: ConfigPurpose, envFile = ".env"): Settings {
+  if (existsSync(envFile)) {
+    const real = { ...process.env };
+    process.loadEnvFile(envFile);
+    Object.assign(process.env, real);
+  }
+  return parseSettings(process.env, purpose);
+}
+
+/** Replaces every configured secret value in `text`, for log lines built from foreign data. */
+export function redactSecrets(text: string, settings: Partial<Settings>): string {
+  let redacted = text;
+  for (const name of secretSettings) {
+    const value = settings[name as keyof Settings];
+    if (typeof value === "string" && value.length >= 4) redacted = redacted.replaceAll(value, "[redacted]");
+  }
+  return redacted;
+}
+
+export function apiKeyFor(
+  settings: Settings,
+  provider: ProviderName = settings.PROVIDER,
+): string | undefined {
+  return settings[apiKeySetting[provider]] as string | undefined;
+}
+
+export function baseUrlFor(
+  settings: Settings,
+  provider: ProviderName = settings.PROVIDER,
+): string | undefined {
+  return settings[baseUrlSetting[provider]] as string | undefined;
+}

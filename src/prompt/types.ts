@@ -1,0 +1,72 @@
+// The shape of a parsed Midjourney prompt. This is the contract every other layer reads;
+// `src/prompt/` fills it, providers render it back to text with `renderPrompt`.
+
+/** Canonical parameter names (aliases such as `--aspect`, `--s`, `--c` are normalised to these). */
+export interface PromptParams {
+  ar?: string; // "16:9"
+  chaos?: number;
+  no?: string[];
+  quality?: number;
+  seed?: number;
+  stop?: number;
+  stylize?: number;
+  style?: string; // "raw", or a niji style such as "cute"; `--raw` sets style "raw"
+  tile?: true;
+  weird?: number;
+  exp?: number;
+  repeat?: number;
+  sref?: string[]; // URLs, numeric codes or "random"
+  sw?: number;
+  sv?: number;
+  cref?: string[];
+  cw?: number;
+  oref?: string[];
+  ow?: number;
+  iw?: number;
+  niji?: string; // "6", "7"
+  v?: string; // "8.1", "7", "6.1"
+  draft?: true;
+  hd?: true;
+  p?: string[]; // personalisation codes; [] for a bare `--p`
+  fast?: true;
+  relax?: true;
+  turbo?: true;
+  stealth?: true;
+  public?: true;
+}
+
+/** One `::`-separated part of a multi-prompt; `weight` is absent when the user gave none. */
+export interface PromptSegment {
+  text: string;
+  weight?: number;
+}
+
+export interface ParsedPrompt {
+  /** Image prompts: the URLs at the start, without angle brackets. */
+  images: string[];
+  /** The text between the images and the parameters, whitespace-normalised; quotes kept verbatim. */
+  text: string;
+  /** Present only when the text uses `::` weights. */
+  segments?: PromptSegment[];
+  params: PromptParams;
+  /** Notes for the user: normalised dashes, duplicate parameters, ignored legacy flags, … */
+  warnings: string[];
+}
+
+/** A problem in what the user typed: names the parameter and what is allowed. */
+export interface PromptError {
+  message: string;
+  /** The canonical parameter as the user would type it, e.g. "--ar"; absent for whole-prompt errors. */
+  parameter?: string;
+}
+
+export interface PromptOptions {
+  /** Longest accepted prompt in characters (after normalisation). Default 8192. */
+  maxLength?: number;
+  /** Cap on jobs produced by `{a,b}` permutations times `--repeat`. Default 10. */
+  maxJobs?: number;
+}
+
+export type PromptCheck =
+  | { ok: true; prompt: ParsedPrompt; expanded: ParsedPrompt[] }
+  | { ok: false; error: PromptError };

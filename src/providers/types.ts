@@ -1,0 +1,169 @@
+// One small interface every image service sits behind. The Discord side reads `capabilities`
+// to decide which buttons to show; jobs call the methods and never see a provider's JSON.
+import type { ParsedPrompt } from "../prompt/types.ts";
+
+export type Speed = "draft" | "fast" | "turbo" | "relax";
+export type Quality = "standard" | "hd";
+export type VariationStrength = "subtle" | "strong";
+
+/** What `U<n>` does on this provider. */
+export type UpscaleMode = "upscale" | "separate";
+
+export interface ProviderCapabilities {
+  /** U buttons: real upscaling (a provider call) or just picking image n out of the set (no call). */
+  upscale: UpscaleMode;
+  /** Extra upscalers offered on a single image, e.g. Upscale (Subtle) / Upscale (Creative). */
+  upscaleStyles: ("subtle" | "creative")[];
+  variation: VariationStrength[];
+  reroll: boolean;
+  /** "Run as HD": re-run a standard set in HD with the same prompt and seed. */
+  hd: boolean;
+  remix: boolean;
+  blend: boolean;
+  describe: boolean;
+  cancel: boolean;
+  /** The task snapshot carries a preview image while running. */
+  progressPreview: boolean;
+  /** The provider can POST task updates to a URL we give it. */
+  callback: boolean;
+  speeds: Speed[];
+  draft: boolean;
+  maxPromptLength: number;
+  /** Canonical parameter names forwarded in the prompt text; others produce a warning or an error. */
+  passThroughParams: string[];
+  /** Upper bound on how long one task may run before it is failed as a timeout. */
+  maxTaskDurationMs: number;
+  /** Images per finished set (4; 24 in draft mode). */
+  imagesPerSet: number;
+}
+
+export interface ImagineRequest {
+  prompt: ParsedPrompt;
+  speed?: Speed;
+  quality?: Quality;
+  /** Public HTTPS URL the provider should call on completion; polling is used without it. */
+  callbackUrl?: string;
+}
+
+/** What a follow-up needs to know about the job it continues. Stored in the job record. */
+export interface ParentTask {
+  taskId: string;
+  prompt: ParsedPrompt;
+  /** Result image URLs in reading order (1..4). */
+  imageUrls: string[];
+  gridUrl?: string;
+  speed?: Speed;
+  quality?: Quality;
+  /** Provider-listed follow-up buttons (midjourney-proxy). */
+  buttons?: ProviderButton[];
+}
+
+export type FollowUpRequest =
+  | { kind: "upscale"; parent: ParentTask; index: number; style?: "subtle" | "creative" }
+  | {
+      kind: "variation";
+      parent: ParentTask;
+      index: number;
+      strength: VariationStrength;
+      prompt?: ParsedPrompt;
+    }
+  | { kind: "reroll"; parent: ParentTask; prompt?: ParsedPrompt }
+  | { kind: "hd"; parent: ParentTask }
+  | { kind: "action"; parent: ParentTask; customId: string };
+
+export type FollowUpKind = FollowUpRequest["kind"];
+
+export interface ProviderButton {
+  customId: string;
+  label: string;
+  emoji?: string;
+}
+
+export interface Usage {
+  credits?: number;
+}
+
+export type TaskStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
+
+export interface TaskSnapshot {
+  taskId: string;
+  status: TaskStatus;
+  /** 0..100 when the provider reports it. */
+  progress?: number;
+  /** Position in the provider's own queue, when it says. */
+  queuePosition?: number;
+  previewUrl?: string;
+  /** The provider's own 2x2 grid, when it makes one. */
+  gridUrl?: string;
+  /** Finished images in reading order. */
+  imageUrls: string[];
+  buttons?: ProviderButton[];
+  usage?: Usage;
+  error?: ProviderError;
+}
+
+/** A submit either started a remote task or, for `separate`, finished at once without a call. */
+export type SubmitResult =
+  | { kind: "task"; taskId: string; warnings: string[]; usage?: Usage; queuePosition?: number }
+  | { kind: "done"; snapshot: TaskSnapshot; warnings: string[] };
+
+export interface ImageProvider {
+  /** Stable name stored with each job so follow-ups go back to the same provider. */
+  readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  /** Settings this provider cannot honour for the prompt, without submitting anything. */
+  check(request: ImagineRequest): { warnings: string[]; error?: ProviderError };
+  imagine(request: ImagineRequest, signal?: AbortSignal): Promise<SubmitResult>;
+  followUp(request: FollowUpRequest, signal?: AbortSignal): Promise<SubmitResult>;
+  fetchTask(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
+  cancel?(taskId: string, signal?: AbortSignal): Promise<void>;
+  /** Turns a callback/webhook body into a snapshot; absent when callbacks are unsupported. */
+  parseCallback?(body: unknown): TaskSnapshot;
+}
+
+export type ProviderErrorKind =
+  | "refused"
+  | "invalid"
+  | "auth"
+  | "quota"
+  | "transient"
+  | "timeout"
+  | "internal";
+
+/** What the user should do about an error. */
+export type ProviderAdvice = "retry" | "rephrase" | "admin";
+
+const adviceByKind: Record<ProviderErrorKind, ProviderAdvice> = {
+  refused: "rephrase",
+  invalid: "rephrase",
+  auth: "admin",
+  quota: "admin",
+  transient: "retry",
+  timeout: "retry",
+  internal: "admin",
+};
+
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  readonly kind: ProviderErrorKind;
+  readonly advice: ProviderAdvice;
+  /** The provider's own code, when it gave one (e.g. "content_policy_violation", 24). */
+  readonly code?: string;
+  /** For `refused`: the word or reason the service named. */
+  readonly reason?: string;
+  /** True when a create may have reached the provider (never retry it silently). */
+  readonly maybeSubmitted: boolean;
+
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    options: { code?: string; reason?: string; maybeSubmitted?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.advice = adviceByKind[kind];
+    this.code = options.code;
+    this.reason = options.reason;
+    this.maybeSubmitted = options.maybeSubmitted ?? false;
+  }
+}
