@@ -12,16 +12,13 @@ const optionalText = z
   .transform((value) => (value === "" ? undefined : value))
   .optional();
 
-const httpUrl = (fallback?: string) => {
-  const url = z
-    .string()
-    .trim()
-    .refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
-      message: "must be an http(s) URL, e.g. https://example.com",
-    })
-    .transform((value) => value.replace(/\/+$/, ""));
-  return fallback === undefined ? url.optional() : url.default(fallback);
-};
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
+    message: "must be an http(s) URL, e.g. https://example.com",
+  })
+  .transform((value) => value.replace(/\/+$/, ""));
 
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z.coerce
@@ -43,7 +40,7 @@ export const secretSettings = new Set([
 
 export const settingsSchema = z.object({
   DISCORD_TOKEN: optionalText,
-  DISCORD_API_URL: httpUrl(),
+  DISCORD_API_URL: httpUrl.optional(),
   DISCORD_GUILD_ID: optionalText.refine((value) => value === undefined || /^\d{17,20}$/.test(value), {
     message: "must be a server (guild) id: 17–20 digits",
   }),
@@ -51,20 +48,20 @@ export const settingsSchema = z.object({
     .enum(providerNames, { message: `must be one of: ${providerNames.join(", ")}` })
     .default("evolink"),
   EVOLINK_API_KEY: optionalText,
-  EVOLINK_BASE_URL: httpUrl("https://api.evolink.ai"),
+  EVOLINK_BASE_URL: httpUrl.default("https://api.evolink.ai"),
   EVOLINK_MODEL: z.string().trim().min(1).default("mj-v8.1"),
   EVOLINK_VARIATION_MODEL: optionalText,
   MJAPI_API_KEY: optionalText,
-  MJAPI_BASE_URL: httpUrl(),
+  MJAPI_BASE_URL: httpUrl.optional(),
   MIDJOURNEY_PROXY_API_KEY: optionalText,
-  MIDJOURNEY_PROXY_BASE_URL: httpUrl(),
+  MIDJOURNEY_PROXY_BASE_URL: httpUrl.optional(),
   DEFAULT_SPEED: z
     .enum(["draft", "fast", "turbo", "relax"], { message: "must be one of: draft, fast, turbo, relax" })
     .default("fast"),
   DEFAULT_QUALITY: z
     .enum(["standard", "hd"], { message: "must be one of: standard, hd" })
     .default("standard"),
-  PUBLIC_URL: httpUrl().refine((value) => value === undefined || value.startsWith("https://"), {
+  PUBLIC_URL: httpUrl.optional().refine((value) => value === undefined || value.startsWith("https://"), {
     message: "must be an https:// URL that reaches this bot (providers only call HTTPS)",
   }),
   HTTP_PORT: wholeNumber(8080, 1, 65535),
