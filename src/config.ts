@@ -139,7 +139,11 @@ function requirementProblems(settings: Settings, purpose: ConfigPurpose): string
 
 /** Validates an environment; returns settings or throws one ConfigError listing every problem. */
 export function parseSettings(env: NodeJS.ProcessEnv, purpose: ConfigPurpose): Settings {
-  const result = settingsSchema.safeParse(env);
+  // An empty line copied from .env.example (`REDIS_URL=`) means "not set", not "set to nothing".
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const result = settingsSchema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "settings");

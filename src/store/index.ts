@@ -1,0 +1,66 @@
+// The keyv factory: embedded SQLite under DATA_DIR by default, Redis when REDIS_URL is set.
+// One Keyv instance per process; repositories keep their records apart with key prefixes.
+import { mkdirSync } from "node:fs";
+import { connect } from "node:net";
+import { resolve } from "node:path";
+import KeyvRedis from "@keyv/redis";
+import KeyvSqlite from "@keyv/sqlite";
+import Keyv from "keyv";
+
+export interface StoreOptions {
+  dataDir: string;
+  redisUrl?: string;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "redis";
+  readonly keyv: Keyv;
+  close(): Promise<void>;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.redisUrl) return openRedisStore(options.redisUrl);
+  return openSqliteStore(options.dataDir);
+}
+
+function openSqliteStore(dataDir: string): Store {
+  const directory = resolve(dataDir);
+  mkdirSync(directory, { recursive: true });
+  // busyTimeout lets a second process (e.g. `atelier imagine` beside the bot) wait instead of failing.
+  const adapter = new KeyvSqlite({ uri: `sqlite://${directory}/atelier.sqlite`, busyTimeout: 10_000 });
+  const keyv = new Keyv({ store: adapter, namespace: "atelier" });
+  return { kind: "sqlite", keyv, close: () => keyv.disconnect() };
+}
+
+/** Fails fast with a secret-free message; the redis client itself would retry forever. */
+async function assertReachable(redisUrl: string, timeoutMs = 5_000): Promise<void> {
+  const { hostname, port } = new URL(redisUrl);
+  const where = `${hostname}:${port || 6379}`;
+  await new Promise<void>((resolveProbe, reject) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port || 6379) });
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(
+        new Error(
+          `Cannot reach Redis at ${where} (${reason}): check REDIS_URL or unset it to use the embedded store.`,
+        ),
+      );
+    };
+    socket.setTimeout(timeoutMs, () => fail("no answer"));
+    socket.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? "connection failed"));
+    socket.once("connect", () => {
+      socket.end();
+      resolveProbe();
+    });
+  });
+}
+
+async function openRedisStore(redisUrl: string): Promise<Store> {
+  await assertReachable(redisUrl);
+  const adapter = new KeyvRedis(redisUrl, { throwOnConnectError: true, throwOnErrors: true });
+  const keyv = new Keyv({ store: adapter, namespace: "atelier" });
+  await adapter.getClient();
+  return { kind: "redis", keyv, close: () => keyv.disconnect() };
+}
+
+export { KeyList, Repository } from "./repository.ts";

@@ -1,0 +1,85 @@
+// Typed access to records in the shared keyv: each repository owns one key prefix and
+// validates what it reads with its zod schema, so a stale or foreign record fails loudly.
+import type Keyv from "keyv";
+import type { z } from "zod";
+
+export class Repository<Schema extends z.ZodType> {
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly prefix: string,
+    private readonly schema: Schema,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:${id}`;
+  }
+
+  async get(id: string): Promise<z.infer<Schema> | undefined> {
+    const raw = await this.keyv.get(this.key(id));
+    if (raw === undefined) return undefined;
+    const parsed = this.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new Error(`Stored ${this.prefix} record ${id} is unreadable: ${parsed.error.issues[0]?.message}`);
+    }
+    return parsed.data;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, z.infer<Schema>>> {
+    const found = new Map<string, z.infer<Schema>>();
+    for (const id of ids) {
+      const record = await this.get(id);
+      if (record !== undefined) found.set(id, record);
+    }
+    return found;
+  }
+
+  async set(id: string, record: z.infer<Schema>, ttlMs?: number): Promise<void> {
+    await this.keyv.set(this.key(id), record, ttlMs);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.keyv.delete(this.key(id));
+  }
+}
+
+/**
+ * An ordered list of ids under one key (e.g. the jobs not yet delivered, in arrival order).
+ * Writes are chained so concurrent updates in this process never lose each other.
+ */
+export class KeyList {
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly key: string,
+  ) {}
+
+  async all(): Promise<string[]> {
+    await this.pending;
+    return this.read();
+  }
+
+  add(id: string): Promise<void> {
+    return this.update((ids) => (ids.includes(id) ? ids : [...ids, id]));
+  }
+
+  remove(id: string): Promise<void> {
+    return this.update((ids) => ids.filter((existing) => existing !== id));
+  }
+
+  private async read(): Promise<string[]> {
+    const raw = await this.keyv.get<string[]>(this.key);
+    return Array.isArray(raw) ? raw : [];
+  }
+
+  private update(change: (ids: string[]) => string[]): Promise<void> {
+    const next = this.pending.then(async () => {
+      const before = await this.read();
+      const after = change(before);
+      if (after !== before) await this.keyv.set(this.key, after);
+    });
+    // Keep the chain alive after a failure; the caller still sees its own error.
+    this.pending = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseSettings, redactSecrets } from "../src/config.ts";
+
+const base = { DISCORD_TOKEN: "discord-secret-token-value", EVOLINK_API_KEY: "sk-evolink-secret-value" };
+
+function problemsOf(env: NodeJS.ProcessEnv, purpose: "prompt" | "provider" | "bot"): string[] {
+  try {
+    parseSettings(env, purpose);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("settings", () => {
+  it("fills documented defaults", () => {
+    const settings = parseSettings(base, "bot");
+    expect(settings.PROVIDER).toBe("evolink");
+    expect(settings.EVOLINK_BASE_URL).toBe("https://api.evolink.ai");
+    expect(settings.DATA_DIR).toBe("./data");
+    expect(settings.PROMPT_MAX_JOBS).toBe(10);
+    expect(settings.REDIS_URL).toBeUndefined();
+  });
+
+  it("treats empty lines copied from .env.example as unset", () => {
+    const settings = parseSettings(
+      { ...base, DISCORD_API_URL: "", TASK_TIMEOUT_MINUTES: " ", REDIS_URL: "" },
+      "bot",
+    );
+    expect(settings.DISCORD_API_URL).toBeUndefined();
+    expect(settings.TASK_TIMEOUT_MINUTES).toBeUndefined();
+  });
+
+  it("needs nothing to check prompts", () => {
+    expect(problemsOf({}, "prompt")).toEqual([]);
+  });
+
+  it("lists every problem at once, naming each setting and how to fix it", () => {
+    const problems = problemsOf(
+      {
+        ...base,
+        PROVIDER: "dalle",
+        PROMPT_MAX_JOBS: "lots",
+        DISCORD_API_URL: "not a url",
+        DISCORD_GUILD_ID: "abc",
+      },
+      "bot",
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems.join("\n")).toMatch(/PROVIDER must be one of: evolink, mjapi, midjourney-proxy/);
+    expect(problems.join("\n")).toMatch(/PROMPT_MAX_JOBS must be a whole number/);
+    expect(problems.join("\n")).toMatch(/DISCORD_API_URL must be an http\(s\) URL/);
+    expect(problems.join("\n")).toMatch(/DISCORD_GUILD_ID must be a server \(guild\) id/);
+  });
+
+  it("asks for the token and the provider key the command needs", () => {
+    expect(problemsOf({}, "bot")).toEqual([
+      "EVOLINK_API_KEY is missing: PROVIDER is evolink, which needs its API key.",
+      "DISCORD_TOKEN is missing: copy the bot token from the Discord developer portal (Bot → Token).",
+    ]);
+    expect(problemsOf({ PROVIDER: "mjapi", MJAPI_API_KEY: "k" }, "provider")).toEqual([
+      "MJAPI_BASE_URL is missing: set the base URL of your mjapi server.",
+    ]);
+  });
+
+  it("never prints a secret, even when the secret is malformed", () => {
+    const error = (() => {
+      try {
+        parseSettings({ ...base, REDIS_URL: "http://user:pa55word-secret@host", PROVIDER: "x" }, "bot");
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/REDIS_URL must start with redis:\/\//);
+    expect(error?.message).not.toContain("pa55word-secret");
+    expect(error?.message).not.toContain(base.DISCORD_TOKEN);
+  });
+
+  it("accepts only an HTTPS public URL for provider callbacks", () => {
+    expect(problemsOf({ ...base, PUBLIC_URL: "http://bot.example.com" }, "bot")[0]).toMatch(
+      /PUBLIC_URL must be an https/,
+    );
+    expect(parseSettings({ ...base, PUBLIC_URL: "https://bot.example.com/" }, "bot").PUBLIC_URL).toBe(
+      "https://bot.example.com",
+    );
+  });
+
+  it("redacts configured secrets from foreign text", () => {
+    const settings = parseSettings(base, "bot");
+    expect(redactSecrets(`Bearer ${base.EVOLINK_API_KEY} failed`, settings)).toBe("Bearer [redacted] failed");
+  });
+});
+
+describe("documentation of settings", () => {
+  it(".env.example lists every setting", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { settingsSchema } = await import("../src/config.ts");
+    const example = await readFile(new URL("../.env.example", import.meta.url), "utf8");
+    const listed = [...example.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]).sort();
+    expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
+  });
+});
