@@ -167,14 +167,16 @@ export function loadSettings(purpose: ConfigPurpose, envFile = ".env"): Settings
   return parseSettings(process.env, purpose);
 }
 
+/** The configured secret values, for loggers that must never print them. */
+export function secretValues(settings: Partial<Settings>): string[] {
+  return [...secretSettings]
+    .map((name) => settings[name as keyof Settings])
+    .filter((value): value is string => typeof value === "string" && value.length >= 4);
+}
+
 /** Replaces every configured secret value in `text`, for log lines built from foreign data. */
 export function redactSecrets(text: string, settings: Partial<Settings>): string {
-  let redacted = text;
-  for (const name of secretSettings) {
-    const value = settings[name as keyof Settings];
-    if (typeof value === "string" && value.length >= 4) redacted = redacted.replaceAll(value, "[redacted]");
-  }
-  return redacted;
+  return secretValues(settings).reduce((redacted, secret) => redacted.replaceAll(secret, "[redacted]"), text);
 }
 
 export function apiKeyFor(

@@ -119,6 +119,8 @@ export interface ImageProvider {
   cancel?(taskId: string, signal?: AbortSignal): Promise<void>;
   /** Turns a callback/webhook body into a snapshot; absent when callbacks are unsupported. */
   parseCallback?(body: unknown): TaskSnapshot;
+  /** Releases pooled connections. */
+  close?(): Promise<void>;
 }
 
 export type ProviderErrorKind =

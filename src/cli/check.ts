@@ -1,0 +1,59 @@
+// `atelier check "<prompt>"` and `atelier check --jsonl`: the prompt language from the command line,
+// for people trying a prompt and for scripts checking many. Returns the exit code.
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { checkPrompt, type PromptCheck, type PromptOptions, renderPrompt } from "../prompt/index.ts";
+
+export interface CheckIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = 'usage: atelier check "<prompt>"   or   atelier check --jsonl < prompts.txt\n';
+
+export async function runCheck(args: string[], io: CheckIo, options?: PromptOptions): Promise<number> {
+  if (args.includes("--jsonl")) return checkLines(io, options);
+  // An unquoted prompt arrives as several arguments; read them as one prompt.
+  const input = args.join(" ");
+  if (input.trim() === "") {
+    await write(io.stderr, USAGE);
+    return 2;
+  }
+  const result = checkPrompt(input, options);
+  await write(io.stdout, `${JSON.stringify(toJson(result))}\n`);
+  if (result.ok) return 0;
+  await write(io.stderr, `${result.error.message}\n`);
+  return 1;
+}
+
+/** One JSON object per non-empty input line, with its 1-based line number; never stops early. */
+async function checkLines(io: CheckIo, options?: PromptOptions): Promise<number> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber++;
+    if (line.trim() === "") continue;
+    await write(
+      io.stdout,
+      `${JSON.stringify({ line: lineNumber, ...toJson(checkPrompt(line, options)) })}\n`,
+    );
+  }
+  return 0;
+}
+
+/** The printed shape: the first job's parsed prompt and every job as canonical text. */
+function toJson(result: PromptCheck): object {
+  if (!result.ok) return { ok: false, error: result.error };
+  const { images, text, segments, params, warnings } = result.prompt;
+  return {
+    ok: true,
+    prompt: { images, text, ...(segments ? { segments } : {}), params, warnings },
+    expanded: result.expanded.map(renderPrompt),
+  };
+}
+
+/** Writes and waits for the stream to drain when it asks to, so large batches do not pile up. */
+async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, "drain");
+}

@@ -1,0 +1,157 @@
+// `atelier imagine "<prompt>" --out DIR`: the bot's pipeline without Discord. Same settings,
+// same provider, same images; progress on the terminal, files in DIR, one clear line on failure.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { baseUrlFor, type Settings, secretValues } from "../config.ts";
+import type { DownloadPolicy } from "../images/download.ts";
+import { renderResultSet } from "../images/result-set.ts";
+import { preparePrompts } from "../jobs/pipeline.ts";
+import { trackTask } from "../jobs/track.ts";
+import { createLogger } from "../log.ts";
+import { renderPrompt } from "../prompt/index.ts";
+import type { ParsedPrompt } from "../prompt/types.ts";
+import { createProvider } from "../providers/index.ts";
+import {
+  type ImageProvider,
+  ProviderError,
+  type Quality,
+  type Speed,
+  type TaskSnapshot,
+} from "../providers/types.ts";
+
+const usage =
+  'usage: atelier imagine "<prompt>" --out DIR [--speed draft|fast|turbo|relax] [--quality standard|hd]';
+
+const adviceText = { retry: "try again", rephrase: "change the prompt", admin: "tell an admin" } as const;
+
+interface ImagineArgs {
+  prompt: string;
+  out: string;
+  speed: Speed;
+  quality: Quality;
+}
+
+function readArgs(args: string[], settings: Settings): ImagineArgs {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string", short: "o" }, speed: { type: "string" }, quality: { type: "string" } },
+  });
+  const prompt = positionals.join(" ").trim();
+  if (!prompt || !values.out) throw new UsageError(usage);
+  const speed = values.speed ?? settings.DEFAULT_SPEED;
+  const quality = values.quality ?? settings.DEFAULT_QUALITY;
+  if (!["draft", "fast", "turbo", "relax"].includes(speed))
+    throw new UsageError(`--speed must be draft, fast, turbo or relax\n${usage}`);
+  if (!["standard", "hd"].includes(quality))
+    throw new UsageError(`--quality must be standard or hd\n${usage}`);
+  return { prompt, out: values.out, speed: speed as Speed, quality: quality as Quality };
+}
+
+class UsageError extends Error {}
+
+function progressPrinter(label: string) {
+  const interactive = process.stderr.isTTY === true;
+  let lastLine = "";
+  return {
+    update(snapshot: TaskSnapshot) {
+      const percent =
+        snapshot.status === "completed" ? 100 : Math.max(0, Math.min(100, snapshot.progress ?? 0));
+      const filled = Math.round(percent / 5);
+      const state = snapshot.queuePosition ? `queued, ${snapshot.queuePosition} ahead` : snapshot.status;
+      const line = `${label} [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${String(percent).padStart(3)}% ${state}`;
+      if (line === lastLine) return;
+      lastLine = line;
+      process.stderr.write(interactive ? `\r${line}` : `${line}\n`);
+    },
+    done() {
+      if (interactive && lastLine) process.stderr.write("\n");
+    },
+  };
+}
+
+async function runOne(
+  provider: ImageProvider,
+  prompt: ParsedPrompt,
+  args: ImagineArgs,
+  settings: Settings,
+  outDir: string,
+  label: string,
+): Promise<string[]> {
+  for (const warning of prompt.warnings) process.stderr.write(`note: ${warning}\n`);
+  const progress = progressPrinter(label);
+  const submitted = await provider.imagine({ prompt, speed: args.speed, quality: args.quality });
+  for (const warning of submitted.warnings) process.stderr.write(`note: ${warning}\n`);
+  const snapshot =
+    submitted.kind === "done"
+      ? submitted.snapshot
+      : await trackTask(provider, submitted.taskId, {
+          pollIntervalMs: settings.POLL_INTERVAL_SECONDS * 1000,
+          startedAt: Date.now(),
+          timeoutMs: (settings.TASK_TIMEOUT_MINUTES ?? 0) * 60_000 || provider.capabilities.maxTaskDurationMs,
+          onUpdate: (update) => progress.update(update),
+        });
+  progress.update(snapshot);
+  progress.done();
+  const policy: DownloadPolicy = {
+    allowedHttpOrigins: [baseUrlFor(settings)].filter((url): url is string => url !== undefined),
+    maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
+    timeoutMs: 120_000,
+  };
+  const set = await renderResultSet(snapshot, policy);
+  await mkdir(outDir, { recursive: true });
+  const written = [join(outDir, set.shown.fileName)];
+  await writeFile(written[0] as string, set.shown.bytes);
+  for (const [index, image] of set.images.entries()) {
+    const path = join(outDir, `${index + 1}.${image.format === "jpeg" ? "jpg" : image.format}`);
+    await writeFile(path, image.bytes);
+    written.push(path);
+  }
+  return written;
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof ProviderError) {
+    const reason = error.reason ? ` (${error.reason})` : "";
+    return `atelier imagine: ${error.message}${reason} — ${adviceText[error.advice]}.`;
+  }
+  return `atelier imagine: ${(error as Error).message}`;
+}
+
+export async function runImagine(argv: string[], settings: Settings): Promise<number> {
+  const logger = createLogger({ level: settings.LOG_LEVEL, secrets: secretValues(settings) });
+  let args: ImagineArgs;
+  try {
+    args = readArgs(argv, settings);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
+  const provider = createProvider(settings, logger);
+  try {
+    const prepared = preparePrompts(args.prompt, provider, {
+      maxJobs: settings.PROMPT_MAX_JOBS,
+      speed: args.speed,
+      quality: args.quality,
+    });
+    if (!prepared.ok) {
+      process.stderr.write(`atelier imagine: ${prepared.error.message}\n`);
+      return 1;
+    }
+    const several = prepared.prompts.length > 1;
+    for (const [index, prompt] of prepared.prompts.entries()) {
+      const outDir = several ? join(resolve(args.out), String(index + 1)) : resolve(args.out);
+      const label = several ? `${index + 1}/${prepared.prompts.length}` : "imagine";
+      if (several) process.stderr.write(`${label}: ${renderPrompt(prompt)}\n`);
+      const written = await runOne(provider, prompt, args, settings, outDir, label);
+      for (const path of written) process.stdout.write(`${path}\n`);
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${describeFailure(error)}\n`);
+    return 1;
+  } finally {
+    await provider.close?.();
+  }
+}

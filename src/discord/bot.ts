@@ -1,0 +1,110 @@
+// The Discord side, assembled: the discord.js client (Guilds intent only), slash command
+// registration, interaction routing, and the presenter that keeps job messages up to date.
+import { Client, Events, GatewayIntentBits } from "discord.js";
+import type { DownloadPolicy } from "../images/download.ts";
+import type { JobService } from "../jobs/service.ts";
+import type { Logger } from "../log.ts";
+import type { Quality, Speed } from "../providers/types.ts";
+import type { SlashCommand } from "./command-types.ts";
+import type { BotContext } from "./context.ts";
+import { MessageDelivery } from "./delivery.ts";
+import { EditPacer } from "./pacing.ts";
+import { JobPresenter } from "./presenter.ts";
+import { createRouter } from "./router.ts";
+
+export interface BotOptions {
+  token: string;
+  /** REST base (e.g. a shared @discordjs/proxy); Discord's own when absent. */
+  apiUrl?: string;
+  /** Register commands to this guild (instant) instead of globally. */
+  guildId?: string;
+  commands: readonly SlashCommand[];
+  jobs: JobService;
+  logger: Logger;
+  maxJobs: number;
+  defaultSpeed: Speed;
+  defaultQuality: Quality;
+  downloadPolicy: DownloadPolicy;
+  /** Least time between two progress edits of one message. Default 2 s. */
+  progressIntervalMs?: number;
+  /** How long an interaction token is used before switching to the bot token. Default 14.5 min. */
+  tokenLifetimeMs?: number;
+  /** Waits between attempts to deliver a final message. */
+  deliveryRetryDelaysMs?: number[];
+  readyTimeoutMs?: number;
+}
+
+export interface RunningBot {
+  client: Client;
+  presenter: JobPresenter;
+  /** Stops taking interactions and closes the gateway connection. */
+  stop(): Promise<void>;
+}
+
+function waitForReady(client: Client, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("Discord did not report ready in time.")), timeoutMs);
+    client.once(Events.ClientReady, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export async function startBot(options: BotOptions): Promise<RunningBot> {
+  const { logger } = options;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
+  });
+  client.rest.setToken(options.token);
+  client.on(Events.Error, (error) => logger.error("discord client error", { error: error.message }));
+  client.on(Events.Warn, (message) => logger.warn("discord client warning", { message }));
+  client.rest.on("rateLimited", (info) =>
+    logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter }),
+  );
+
+  const presenter = new JobPresenter({
+    jobs: options.jobs,
+    delivery: new MessageDelivery(client.rest, { logger, tokenLifetimeMs: options.tokenLifetimeMs }),
+    pacer: new EditPacer({ intervalMs: options.progressIntervalMs ?? 2_000 }),
+    downloadPolicy: options.downloadPolicy,
+    logger,
+    retryDelaysMs: options.deliveryRetryDelaysMs,
+  });
+  options.jobs.listen(presenter);
+
+  let accepting = true;
+  const context: BotContext = {
+    jobs: options.jobs,
+    presenter,
+    logger,
+    maxJobs: options.maxJobs,
+    defaultSpeed: options.defaultSpeed,
+    defaultQuality: options.defaultQuality,
+    accepting: () => accepting,
+  };
+  const route = createRouter(options.commands, context);
+  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+
+  const ready = waitForReady(client, options.readyTimeoutMs ?? 60_000);
+  await client.login(options.token);
+  await ready;
+  const definitions = options.commands.map((command) => command.definition);
+  if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
+  else await client.application?.commands.set(definitions);
+  logger.info("discord ready", {
+    user: client.user?.tag,
+    commands: definitions.map((definition) => definition.name).join(","),
+    scope: options.guildId ? `guild ${options.guildId}` : "global",
+  });
+
+  return {
+    client,
+    presenter,
+    stop: async () => {
+      accepting = false;
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Button clicks: U/V/🔄 on grids, Vary/Upscale/HD on single images. The custom_id names a job
+// and an action; the job record says everything else, so old messages keep working.
+import { type ButtonInteraction, MessageFlags } from "discord.js";
+import type { JobRecord } from "../jobs/record.ts";
+import type { FollowUpAction } from "../jobs/service.ts";
+import { announceJob } from "./announce.ts";
+import type { BotContext } from "./context.ts";
+import { type ButtonRef, decodeButton } from "./custom-id.ts";
+import { restartingReply, unknownJobReply } from "./replies.ts";
+import { imageCount, jobView } from "./views.ts";
+
+/** One click per button per message within this window: Discord users double-click. */
+const doubleClickWindowMs = 5_000;
+const recentClicks = new Map<string, number>();
+
+function isDoubleClick(interaction: ButtonInteraction): boolean {
+  const key = `${interaction.message.id}:${interaction.customId}`;
+  const now = Date.now();
+  for (const [known, at] of recentClicks) if (now - at > doubleClickWindowMs) recentClicks.delete(known);
+  if (recentClicks.has(key)) return true;
+  recentClicks.set(key, now);
+  return false;
+}
+
+async function ephemeral(interaction: ButtonInteraction, content: string): Promise<void> {
+  await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+}
+
+/** A follow-up of a single image that was only separated (no task of its own) continues the grid it came from. */
+function sourceOf(job: JobRecord): { parentId: string; index: number } {
+  if (job.kind === "upscale" && !job.taskId && job.parentId)
+    return { parentId: job.parentId, index: job.index ?? 1 };
+  return { parentId: job.id, index: 1 };
+}
+
+type Plan =
+  | { kind: "followUp"; parentId: string; action: FollowUpAction; press?: string }
+  | { kind: "retry" }
+  | { kind: "refuse"; message: string };
+
+function plan(job: JobRecord, ref: ButtonRef, context: BotContext): Plan {
+  const index = ref.index ?? 1;
+  if (ref.action === "reroll") {
+    if (job.state === "failed") return { kind: "retry" };
+    return { kind: "followUp", parentId: job.id, action: { kind: "reroll" } };
+  }
+  if (job.state !== "completed") return { kind: "refuse", message: "This job has not finished yet." };
+  const outOfRange = index < 1 || index > imageCount(job);
+  switch (ref.action) {
+    case "upscale":
+      if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
+      return { kind: "followUp", parentId: job.id, action: { kind: "upscale", index }, press: `u${index}` };
+    case "variation":
+      if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
+      return {
+        kind: "followUp",
+        parentId: job.id,
+        action: {
+          kind: "variation",
+          index,
+          strength: context.presenter.capabilities(job).variation.includes("strong") ? "strong" : "subtle",
+        },
+        press: `v${index}`,
+      };
+    case "varySubtle":
+    case "varyStrong": {
+      const source = sourceOf(job);
+      const strength = ref.action === "varySubtle" ? "subtle" : "strong";
+      return {
+        kind: "followUp",
+        parentId: source.parentId,
+        action: { kind: "variation", index: source.index, strength },
+      };
+    }
+    case "upscaleSubtle":
+    case "upscaleCreative": {
+      const style = ref.action === "upscaleSubtle" ? "subtle" : "creative";
+      return { kind: "followUp", parentId: job.id, action: { kind: "upscale", index: 1, style } };
+    }
+    case "hd":
+      return { kind: "followUp", parentId: job.id, action: { kind: "hd" } };
+    case "providerAction": {
+      const button = job.buttons?.[index];
+      if (!button) return { kind: "refuse", message: "The image service no longer offers this button." };
+      return { kind: "followUp", parentId: job.id, action: { kind: "action", customId: button.customId } };
+    }
+    case "cancel":
+      return { kind: "refuse", message: "This job can no longer be cancelled." };
+  }
+}
+
+export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const ref = decodeButton(interaction.customId);
+  if (!ref) return;
+  if (!context.accepting()) return ephemeral(interaction, restartingReply);
+  if (isDoubleClick(interaction)) {
+    await interaction.deferUpdate();
+    return;
+  }
+  const job = await context.jobs.get(ref.jobId);
+  if (!job) return ephemeral(interaction, unknownJobReply);
+  const next = plan(job, ref, context);
+  if (next.kind === "refuse") return ephemeral(interaction, next.message);
+
+  const created =
+    next.kind === "retry"
+      ? await context.jobs.prepareRetry(job.id, interaction.user.id)
+      : await context.jobs.prepareFollowUp({
+          parentId: next.parentId,
+          action: next.action,
+          requesterId: interaction.user.id,
+        });
+
+  // Acknowledge on the clicked message (highlighting a used U/V, as Midjourney does), then post the new job.
+  const pressed =
+    next.kind === "followUp" && next.press ? await context.jobs.markPressed(job.id, next.press) : undefined;
+  if (pressed)
+    await interaction.update({
+      components: jobView(pressed, context.presenter.capabilities(pressed)).components,
+    });
+  else await interaction.deferUpdate();
+  await announceJob(interaction, created, context, "followUp");
+}

@@ -1,0 +1,46 @@
+// Button ids carry only a short job id, an action and an index; the job record holds the rest,
+// so buttons on any message the bot ever made keep working after restarts.
+export const buttonActions = {
+  upscale: "u",
+  variation: "v",
+  reroll: "r",
+  varySubtle: "vs",
+  varyStrong: "vx",
+  upscaleSubtle: "us",
+  upscaleCreative: "uc",
+  hd: "hd",
+  providerAction: "pa",
+  cancel: "x",
+} as const;
+
+export type ButtonAction = keyof typeof buttonActions;
+
+const actionByCode = new Map<string, ButtonAction>(
+  Object.entries(buttonActions).map(([action, code]) => [code, action as ButtonAction]),
+);
+
+export interface ButtonRef {
+  jobId: string;
+  action: ButtonAction;
+  /** Image number (1-based) or, for provider actions, the button's position in the job record. */
+  index?: number;
+}
+
+const prefix = "at";
+
+export function encodeButton(ref: ButtonRef): string {
+  const parts = [prefix, ref.jobId, buttonActions[ref.action]];
+  if (ref.index !== undefined) parts.push(String(ref.index));
+  return parts.join(":");
+}
+
+/** Returns undefined for ids that are not ours (other bots' or a future format). */
+export function decodeButton(customId: string): ButtonRef | undefined {
+  const [head, jobId, code, index, ...rest] = customId.split(":");
+  if (head !== prefix || !jobId || !code || rest.length > 0) return undefined;
+  const action = actionByCode.get(code);
+  if (!action || !/^[0-9a-z]{4,32}$/.test(jobId)) return undefined;
+  if (index === undefined) return { jobId, action };
+  if (!/^\d{1,2}$/.test(index)) return undefined;
+  return { jobId, action, index: Number(index) };
+}

@@ -1,0 +1,178 @@
+// Keeps every job's message in step with the job: paced progress edits while it runs, then the
+// final view with its image. Delivery is retried; a job leaves the open list only once delivered.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { DownloadPolicy } from "../images/download.ts";
+import { downloadImage } from "../images/download.ts";
+import { encodeForDiscord } from "../images/encode.ts";
+import { renderResultSet } from "../images/result-set.ts";
+import type { JobRecord } from "../jobs/record.ts";
+import type { JobListener, JobService } from "../jobs/service.ts";
+import type { Logger } from "../log.ts";
+import type { ProviderCapabilities } from "../providers/types.ts";
+import {
+  type Delivery,
+  deliverySchema,
+  type MessageDelivery,
+  type OutgoingFile,
+  type OutgoingMessage,
+} from "./delivery.ts";
+import type { EditPacer } from "./pacing.ts";
+import { jobView } from "./views.ts";
+
+export interface PresenterOptions {
+  jobs: JobService;
+  delivery: MessageDelivery;
+  pacer: EditPacer;
+  downloadPolicy: DownloadPolicy;
+  logger: Logger;
+  /** Waits between attempts to deliver a final view (Discord or the image host may hiccup). */
+  retryDelaysMs?: number[];
+}
+
+const fallbackCapabilities: ProviderCapabilities = {
+  upscale: "separate",
+  upscaleStyles: [],
+  variation: [],
+  reroll: true,
+  hd: false,
+  remix: false,
+  blend: false,
+  describe: false,
+  cancel: false,
+  progressPreview: false,
+  callback: false,
+  speeds: [],
+  draft: false,
+  maxPromptLength: 8192,
+  passThroughParams: [],
+  maxTaskDurationMs: 20 * 60_000,
+  imagesPerSet: 4,
+};
+
+export class JobPresenter implements JobListener {
+  /** Newest delivery per job: it changes when the token expires or a reply replaces the message. */
+  private readonly deliveries = new Map<string, Delivery>();
+  private readonly previews = new Map<string, { url: string; file?: OutgoingFile }>();
+
+  constructor(private readonly options: PresenterOptions) {}
+
+  capabilities(job: JobRecord): ProviderCapabilities {
+    return this.options.jobs.provider(job.provider)?.capabilities ?? fallbackCapabilities;
+  }
+
+  onProgress(job: JobRecord): void {
+    const delivery = this.deliveryOf(job);
+    if (!delivery) return;
+    const view = jobView(job, this.capabilities(job));
+    const signature = JSON.stringify([view, job.previewUrl]);
+    this.options.pacer
+      .edit(job.id, signature, async () => {
+        const file = await this.previewFile(job);
+        await this.send(job.id, delivery, { ...view, file });
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn("progress edit failed", { job: job.id, error: (error as Error).message }),
+      );
+  }
+
+  onFinished(job: JobRecord): void {
+    void this.deliverFinal(job);
+  }
+
+  /** Shows the finished job, retrying a few times; undelivered jobs are retried again at the next start. */
+  async deliverFinal(job: JobRecord): Promise<void> {
+    const delivery = this.deliveryOf(job);
+    if (!delivery) {
+      await this.options.jobs.markDelivered(job.id);
+      return;
+    }
+    const delays = this.options.retryDelaysMs ?? [1_000, 4_000, 15_000];
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const message = await this.finalMessage(job);
+        await this.options.pacer.edit(job.id, "final", () => this.send(job.id, delivery, message), {
+          final: true,
+        });
+        await this.options.jobs.markDelivered(job.id);
+        this.forget(job.id);
+        return;
+      } catch (error) {
+        const delay = delays[attempt];
+        this.options.logger.warn("delivering a finished job failed", {
+          job: job.id,
+          attempt: attempt + 1,
+          error: (error as Error).message,
+        });
+        if (delay === undefined) {
+          this.forget(job.id);
+          return;
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async finalMessage(job: JobRecord): Promise<OutgoingMessage> {
+    const capabilities = this.capabilities(job);
+    if (job.state !== "completed") return jobView(job, capabilities);
+    try {
+      const set = await renderResultSet(job, this.options.downloadPolicy);
+      const file = { name: set.shown.fileName, data: set.shown.bytes, contentType: set.shown.contentType };
+      return { ...jobView(job, capabilities), file };
+    } catch (error) {
+      this.options.logger.warn("could not fetch the finished images", {
+        job: job.id,
+        error: (error as Error).message,
+      });
+      const failed: JobRecord = {
+        ...job,
+        state: "failed",
+        error: {
+          kind: "transient",
+          advice: "retry",
+          message: `The images were made, but Atelier could not fetch them from the image service: ${(error as Error).message}`,
+        },
+      };
+      return jobView(failed, capabilities);
+    }
+  }
+
+  private async previewFile(job: JobRecord): Promise<OutgoingFile | undefined> {
+    if (!job.previewUrl) return undefined;
+    const known = this.previews.get(job.id);
+    if (known?.url === job.previewUrl) return undefined; // already on the message
+    try {
+      const image = await downloadImage(job.previewUrl, this.options.downloadPolicy);
+      const encoded = await encodeForDiscord(image.bytes, { baseName: "preview" });
+      const file = { name: encoded.fileName, data: encoded.bytes, contentType: encoded.contentType };
+      this.previews.set(job.id, { url: job.previewUrl, file });
+      return file;
+    } catch (error) {
+      this.options.logger.debug("preview unavailable", { job: job.id, error: (error as Error).message });
+      this.previews.set(job.id, { url: job.previewUrl });
+      return undefined;
+    }
+  }
+
+  private deliveryOf(job: JobRecord): Delivery | undefined {
+    const known = this.deliveries.get(job.id);
+    if (known) return known;
+    const parsed = deliverySchema.safeParse(job.delivery);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  private async send(jobId: string, fallback: Delivery, message: OutgoingMessage): Promise<void> {
+    const current = this.deliveries.get(jobId) ?? fallback;
+    const next = await this.options.delivery.edit(current, message);
+    if (next.messageId !== current.messageId || next.token !== current.token) {
+      this.deliveries.set(jobId, next);
+      await this.options.jobs.setDelivery(jobId, next);
+    }
+  }
+
+  private forget(jobId: string): void {
+    this.deliveries.delete(jobId);
+    this.previews.delete(jobId);
+    this.options.pacer.close(jobId);
+  }
+}

@@ -1,0 +1,18 @@
+// Short ephemeral texts shared by commands and buttons.
+import type { PromptError } from "../prompt/types.ts";
+
+const codeBlockRoom = 1500;
+
+/** The problem, then the prompt in a code block so it can be copied, fixed and sent again. */
+export function promptErrorReply(error: PromptError, prompt: string): string {
+  const echoed = prompt.length > codeBlockRoom ? `${prompt.slice(0, codeBlockRoom)}…` : prompt;
+  const fence = "```";
+  return `**Invalid prompt** — ${error.message}\n${fence}\n${echoed.replaceAll(fence, "ˋˋˋ")}\n${fence}`.slice(
+    0,
+    2000,
+  );
+}
+
+export const restartingReply = "Atelier is restarting. Try again in a moment.";
+export const unknownJobReply =
+  "Atelier no longer knows the job behind this button (its record is gone). Run the prompt again with /imagine.";

@@ -1,0 +1,37 @@
+// Routes each interaction to its handler. A handler that fails still leaves the user an answer.
+import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
+import { handleButton } from "./buttons.ts";
+import type { SlashCommand } from "./command-types.ts";
+import type { BotContext } from "./context.ts";
+import { restartingReply } from "./replies.ts";
+
+const failureReply =
+  "Something went wrong inside Atelier while handling this. Tell an admin; the log has details.";
+
+async function tellUser(interaction: RepliableInteraction, content: string): Promise<void> {
+  const message = { content, flags: MessageFlags.Ephemeral } as const;
+  if (interaction.replied || interaction.deferred) await interaction.followUp(message);
+  else await interaction.reply(message);
+}
+
+export function createRouter(commands: readonly SlashCommand[], context: BotContext) {
+  const byName = new Map(commands.map((command) => [command.definition.name, command]));
+  return async function route(interaction: Interaction): Promise<void> {
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = byName.get(interaction.commandName);
+        if (!command) return;
+        if (!context.accepting()) return tellUser(interaction, restartingReply);
+        await command.run(interaction, context);
+      } else if (interaction.isButton()) {
+        await handleButton(interaction, context);
+      }
+    } catch (error) {
+      context.logger.error("interaction failed", {
+        kind: interaction.type,
+        error: (error as Error).message,
+      });
+      if (interaction.isRepliable()) await tellUser(interaction, failureReply).catch(() => undefined);
+    }
+  };
+}

@@ -1,0 +1,209 @@
+// What a job looks like in Discord, Midjourney style: one content line with the prompt, the
+// requester and the status, the buttons the provider can serve, a red embed for failures.
+// Pure: a job record and capabilities in, message data out.
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+} from "discord.js";
+import type { JobError, JobRecord } from "../jobs/record.ts";
+import type { ProviderCapabilities } from "../providers/types.ts";
+import { type ButtonAction, encodeButton } from "./custom-id.ts";
+
+export interface MessageView {
+  content: string;
+  components: APIActionRowComponent<APIButtonComponent>[];
+  embeds: APIEmbed[];
+}
+
+const contentLimit = 2000;
+const errorColour = 0xed4245;
+
+const speedLabels: Record<string, string> = {
+  draft: "draft",
+  fast: "fast",
+  turbo: "turbo",
+  relax: "relaxed",
+};
+
+/** The prompt as shown: links unfurl-free, markdown escaped, cut to leave room for the rest of the line. */
+export function displayPrompt(prompt: string, room: number): string {
+  const shown = prompt
+    .split(" ")
+    .map((word) => (/^https?:\/\//.test(word) ? `<${word}>` : escapeMarkdown(word)))
+    .join(" ");
+  return shown.length <= room ? shown : `${shown.slice(0, Math.max(0, room - 1)).trimEnd()}…`;
+}
+
+function byline(job: JobRecord): string {
+  const user = `<@${job.requesterId}>`;
+  switch (job.kind) {
+    case "upscale":
+      return job.upscaleStyle
+        ? `Upscaled (${job.upscaleStyle === "subtle" ? "Subtle" : "Creative"}) by ${user}`
+        : `Image #${job.index ?? 1} ${user}`;
+    case "variation":
+      return `Variations by ${user}`;
+    default:
+      return user;
+  }
+}
+
+function status(job: JobRecord): string {
+  const speed = job.speed ? ` (${speedLabels[job.speed]})` : "";
+  const hd = job.quality === "hd" ? " (HD)" : "";
+  switch (job.state) {
+    case "queued":
+    case "submitting":
+      return " (Waiting to start)";
+    case "running":
+      if (job.progress === undefined || job.progress <= 0) {
+        return job.queuePosition ? ` (Queued — ${job.queuePosition} ahead)` : " (Waiting to start)";
+      }
+      return ` (${Math.min(99, Math.round(job.progress))}%)${speed}`;
+    case "completed":
+      return `${speed}${hd}`;
+    case "failed":
+      return " (failed)";
+  }
+}
+
+function warningLine(job: JobRecord): string {
+  if (job.warnings.length === 0 || job.state === "failed") return "";
+  const text = job.warnings.map((warning) => escapeMarkdown(warning)).join(" · ");
+  return `\n-# ⚠️ ${text.length > 300 ? `${text.slice(0, 299)}…` : text}`;
+}
+
+export function jobContent(job: JobRecord): string {
+  const tail = ` - ${byline(job)}${status(job)}`;
+  const warnings = warningLine(job);
+  const room = contentLimit - tail.length - warnings.length - 4;
+  return `**${displayPrompt(job.prompt, room)}**${tail}${warnings}`;
+}
+
+function button(
+  job: JobRecord,
+  action: ButtonAction,
+  label: string,
+  options: { index?: number; highlighted?: boolean; emoji?: string } = {},
+): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: options.highlighted ? ButtonStyle.Primary : ButtonStyle.Secondary,
+    custom_id: encodeButton({ jobId: job.id, action, index: options.index }),
+    ...(label ? { label } : {}),
+    ...(options.emoji ? { emoji: { name: options.emoji } } : {}),
+  };
+}
+
+function row(components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent> {
+  return { type: ComponentType.ActionRow, components };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const rows: T[][] = [];
+  for (let start = 0; start < items.length; start += size) rows.push(items.slice(start, start + size));
+  return rows;
+}
+
+/** Images in a finished set: split images when the provider gave them, else its 2×2 grid counts as 4. */
+export function imageCount(job: JobRecord): number {
+  return job.imageUrls.length > 0 ? job.imageUrls.length : job.gridUrl ? 4 : 0;
+}
+
+function gridRows(
+  job: JobRecord,
+  capabilities: ProviderCapabilities,
+): APIActionRowComponent<APIButtonComponent>[] {
+  const count = imageCount(job);
+  const upscales = Array.from({ length: count }, (_, i) =>
+    button(job, "upscale", `U${i + 1}`, { index: i + 1, highlighted: job.pressed.includes(`u${i + 1}`) }),
+  );
+  const reroll = capabilities.reroll ? [button(job, "reroll", "", { emoji: "🔄" })] : [];
+  if (count > 4)
+    return chunk([...upscales, ...reroll], 5)
+      .slice(0, 5)
+      .map(row);
+  const rows = [row([...upscales, ...reroll])];
+  if (capabilities.variation.length > 0) {
+    rows.push(
+      row(
+        Array.from({ length: count }, (_, i) =>
+          button(job, "variation", `V${i + 1}`, {
+            index: i + 1,
+            highlighted: job.pressed.includes(`v${i + 1}`),
+          }),
+        ),
+      ),
+    );
+  }
+  return rows;
+}
+
+function singleImageRows(
+  job: JobRecord,
+  capabilities: ProviderCapabilities,
+): APIActionRowComponent<APIButtonComponent>[] {
+  const followUps: APIButtonComponent[] = [];
+  if (capabilities.variation.includes("subtle"))
+    followUps.push(button(job, "varySubtle", "Vary (Subtle)", { emoji: "🪄" }));
+  if (capabilities.variation.includes("strong"))
+    followUps.push(button(job, "varyStrong", "Vary (Strong)", { emoji: "🪄" }));
+  if (capabilities.upscaleStyles.includes("subtle"))
+    followUps.push(button(job, "upscaleSubtle", "Upscale (Subtle)"));
+  if (capabilities.upscaleStyles.includes("creative"))
+    followUps.push(button(job, "upscaleCreative", "Upscale (Creative)"));
+  if (capabilities.hd && job.quality !== "hd") followUps.push(button(job, "hd", "Run as HD"));
+  const rows = followUps.length > 0 ? [row(followUps)] : [];
+  const fullSize = job.imageUrls[0];
+  if (fullSize && fullSize.length <= 512) {
+    rows.push(
+      row([{ type: ComponentType.Button, style: ButtonStyle.Link, label: "Open full size", url: fullSize }]),
+    );
+  }
+  return rows;
+}
+
+const errorTitles: Record<JobError["kind"], string> = {
+  refused: "Prompt refused",
+  invalid: "The image service could not run this",
+  auth: "The image service rejected Atelier's credentials",
+  quota: "The image service account is out of credit",
+  transient: "The image service had a problem",
+  timeout: "The image service took too long",
+  internal: "Something went wrong",
+};
+
+const adviceText: Record<JobError["advice"], string> = {
+  retry: "Press 🔄 to try again.",
+  rephrase: "Change the prompt, then try again.",
+  admin: "Tell an admin of this server.",
+};
+
+export function errorEmbed(error: JobError): APIEmbed {
+  const reason = error.reason ? `\nReason: **${escapeMarkdown(error.reason)}**` : "";
+  return {
+    color: errorColour,
+    title: errorTitles[error.kind],
+    description: `${error.message}${reason}\n\n**What to do:** ${adviceText[error.advice]}`.slice(0, 4096),
+  };
+}
+
+/** The whole message for a job in its current state. */
+export function jobView(job: JobRecord, capabilities: ProviderCapabilities): MessageView {
+  const content = jobContent(job);
+  if (job.state === "failed") {
+    return {
+      content,
+      embeds: job.error ? [errorEmbed(job.error)] : [],
+      components: [row([button(job, "reroll", "", { emoji: "🔄" })])],
+    };
+  }
+  if (job.state !== "completed") return { content, embeds: [], components: [] };
+  const components =
+    job.kind === "upscale" ? singleImageRows(job, capabilities) : gridRows(job, capabilities);
+  return { content, embeds: [], components };
+}

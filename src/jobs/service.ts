@@ -1,0 +1,556 @@
+// Jobs: create, queue, submit, track, finish — persisted at every step so a restart resumes
+// instead of losing work, and never submits anything twice without the user knowing.
+
+import type { Logger } from "../log.ts";
+import { parsePrompt, renderPrompt } from "../prompt/index.ts";
+import type { ParsedPrompt } from "../prompt/types.ts";
+import {
+  type FollowUpRequest,
+  type ImageProvider,
+  type ParentTask,
+  ProviderError,
+  type Quality,
+  type Speed,
+  type SubmitResult,
+  type TaskSnapshot,
+  type VariationStrength,
+} from "../providers/types.ts";
+import { KeyList, Repository, type Store } from "../store/index.ts";
+import {
+  isFinished,
+  type JobError,
+  type JobKind,
+  type JobRecord,
+  jobRecordSchema,
+  newJobId,
+} from "./record.ts";
+import { trackTask } from "./track.ts";
+
+export interface JobListener {
+  /** State, queue position or progress changed while the job is not finished. */
+  onProgress(job: JobRecord): void;
+  /** The job completed or failed and is not yet delivered; call `markDelivered` once the user has it. */
+  onFinished(job: JobRecord): void;
+}
+
+export interface JobServiceOptions {
+  store: Store;
+  providers: ReadonlyMap<string, ImageProvider>;
+  defaultProvider: string;
+  pollIntervalMs: number;
+  /** Overrides each provider's own maximum task duration. */
+  timeoutMs?: number;
+  /** Most provider tasks running at once; more wait in `queued`. */
+  maxRunning?: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface ImagineInput {
+  prompt: ParsedPrompt;
+  requesterId: string;
+  speed?: Speed;
+  quality?: Quality;
+  delivery?: Record<string, unknown>;
+}
+
+export type FollowUpAction =
+  | { kind: "upscale"; index: number; style?: "subtle" | "creative" }
+  | { kind: "variation"; index: number; strength: VariationStrength; prompt?: ParsedPrompt }
+  | { kind: "reroll"; prompt?: ParsedPrompt }
+  | { kind: "hd" }
+  | { kind: "action"; customId: string };
+
+export interface FollowUpInput {
+  parentId: string;
+  action: FollowUpAction;
+  requesterId: string;
+  delivery?: Record<string, unknown>;
+}
+
+export class JobNotFoundError extends Error {
+  override readonly name = "JobNotFoundError";
+}
+
+function toJobError(error: unknown): JobError {
+  if (error instanceof ProviderError) {
+    return { kind: error.kind, advice: error.advice, message: error.message, reason: error.reason };
+  }
+  return {
+    kind: "internal",
+    advice: "admin",
+    message:
+      "Something went wrong inside Atelier while running this job. Tell an admin; the log has details.",
+  };
+}
+
+export class JobService {
+  private readonly jobs: Repository<typeof jobRecordSchema>;
+  /** Ids of jobs not yet delivered, in creation order: what a restart must pick up. */
+  private readonly open: KeyList;
+  private readonly listeners: JobListener[] = [];
+  private readonly waiting: string[] = [];
+  private running = 0;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private readonly pushWaiters = new Map<string, (snapshot: TaskSnapshot) => void>();
+  private readonly tracking = new Set<Promise<void>>();
+  private readonly updates = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.jobs = new Repository(options.store.keyv, "job", jobRecordSchema);
+    this.open = new KeyList(options.store.keyv, "jobs:open");
+    this.now = options.now ?? Date.now;
+  }
+
+  listen(listener: JobListener): void {
+    this.listeners.push(listener);
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return this.jobs.get(id);
+  }
+
+  provider(name: string): ImageProvider | undefined {
+    return this.options.providers.get(name);
+  }
+
+  defaultProvider(): ImageProvider {
+    const provider = this.options.providers.get(this.options.defaultProvider);
+    if (!provider) throw new Error(`Provider ${this.options.defaultProvider} is not configured`);
+    return provider;
+  }
+
+  /**
+   * Writes a new imagine job without starting it, so its message can be shown first; `launch` starts it.
+   * A prepared job never launched (a crash in between) is dropped at the next start: nothing was sent.
+   */
+  async prepareImagine(input: ImagineInput): Promise<JobRecord> {
+    const job = this.newRecord({
+      kind: "imagine",
+      provider: this.options.defaultProvider,
+      prompt: renderPrompt(input.prompt),
+      warnings: input.prompt.warnings,
+      requesterId: input.requesterId,
+      speed: input.speed,
+      quality: input.quality,
+      delivery: input.delivery,
+    });
+    await this.persistNew(job);
+    return job;
+  }
+
+  /** Writes a follow-up of a finished job, bound to the provider that made it; `launch` starts it. */
+  async prepareFollowUp(input: FollowUpInput): Promise<JobRecord> {
+    const parent = await this.jobs.get(input.parentId);
+    if (!parent) throw new JobNotFoundError(`Job ${input.parentId} is no longer known.`);
+    const action = input.action;
+    const promptText = "prompt" in action && action.prompt ? renderPrompt(action.prompt) : parent.prompt;
+    const job = this.newRecord({
+      kind: action.kind as JobKind,
+      provider: parent.provider,
+      prompt: promptText,
+      warnings: "prompt" in action && action.prompt ? action.prompt.warnings : [],
+      requesterId: input.requesterId,
+      parentId: parent.id,
+      speed: parent.speed,
+      quality: action.kind === "hd" ? "hd" : parent.quality,
+      index: "index" in action ? action.index : undefined,
+      strength: action.kind === "variation" ? action.strength : undefined,
+      upscaleStyle: action.kind === "upscale" ? action.style : undefined,
+      customId: action.kind === "action" ? action.customId : undefined,
+      delivery: input.delivery,
+    });
+    await this.persistNew(job);
+    return job;
+  }
+
+  /** A new job that runs a failed one again, same kind, parent and prompt. */
+  async prepareRetry(failedId: string, requesterId: string): Promise<JobRecord> {
+    const failed = await this.jobs.get(failedId);
+    if (!failed) throw new JobNotFoundError(`Job ${failedId} is no longer known.`);
+    const {
+      id: _id,
+      state: _state,
+      delivered: _delivered,
+      createdAt: _created,
+      updatedAt: _updated,
+      ...kept
+    } = failed;
+    const job = this.newRecord({
+      kind: kept.kind,
+      provider: kept.provider,
+      prompt: kept.prompt,
+      warnings: kept.warnings,
+      requesterId,
+      parentId: kept.parentId,
+      speed: kept.speed,
+      quality: kept.quality,
+      index: kept.index,
+      strength: kept.strength,
+      upscaleStyle: kept.upscaleStyle,
+      customId: kept.customId,
+    });
+    await this.persistNew(job);
+    return job;
+  }
+
+  /** Starts a prepared job, recording where its message lives. */
+  async launch(id: string, delivery?: Record<string, unknown>): Promise<JobRecord | undefined> {
+    const job = await this.update(
+      id,
+      delivery ? { delivery, launchedAt: this.now() } : { launchedAt: this.now() },
+    );
+    if (job) this.enqueue(id);
+    return job;
+  }
+
+  /** Forgets a prepared job that was never shown (its message could not be posted). */
+  async discard(id: string): Promise<void> {
+    await this.update(id, { state: "failed", delivered: true, finishedAt: this.now() });
+    await this.open.remove(id);
+  }
+
+  /** prepare + launch, for callers that have nowhere to show a message first. */
+  async submitImagine(input: ImagineInput): Promise<JobRecord> {
+    const job = await this.prepareImagine(input);
+    await this.launch(job.id);
+    return job;
+  }
+
+  async setDelivery(id: string, delivery: Record<string, unknown>): Promise<JobRecord | undefined> {
+    return this.update(id, { delivery });
+  }
+
+  /** Remembers a used grid button so the grid can show it highlighted. */
+  async markPressed(id: string, button: string): Promise<JobRecord | undefined> {
+    return this.update(id, (job) =>
+      job.pressed.includes(button) ? {} : { pressed: [...job.pressed, button] },
+    );
+  }
+
+  async markDelivered(id: string): Promise<void> {
+    await this.update(id, { delivered: true });
+    await this.open.remove(id);
+  }
+
+  /** A provider callback: wakes the tracker of the task it names. Unknown tasks are ignored. */
+  pushSnapshot(snapshot: TaskSnapshot): boolean {
+    const waiter = this.pushWaiters.get(snapshot.taskId);
+    if (!waiter) return false;
+    waiter(snapshot);
+    return true;
+  }
+
+  /** Resumes every job that was not delivered before the last stop. */
+  async start(): Promise<void> {
+    const ids = await this.open.all();
+    const records = await this.jobs.getMany(ids);
+    for (const id of ids) {
+      const job = records.get(id);
+      if (!job) {
+        await this.open.remove(id);
+        continue;
+      }
+      await this.resume(job);
+    }
+  }
+
+  /** Stops taking work and lets running trackers end; their records stay `running` for the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.allSettled([...this.tracking]);
+  }
+
+  private async resume(job: JobRecord): Promise<void> {
+    if (isFinished(job)) {
+      this.emitFinished(job);
+      return;
+    }
+    switch (job.state) {
+      case "queued":
+        if (job.launchedAt === undefined) {
+          // Prepared but never shown or launched: nothing reached a provider, so forget it.
+          await this.markDelivered(job.id);
+          return;
+        }
+        this.enqueue(job.id);
+        return;
+      case "submitting": {
+        // We cannot know whether the provider received it; re-sending could charge twice.
+        const failed = await this.fail(job.id, {
+          kind: "transient",
+          advice: "retry",
+          message:
+            "Atelier restarted while sending this job, so it may or may not have started. It was not sent again to avoid paying twice: press 🔄 to run it again.",
+        });
+        if (failed) this.emitFinished(failed);
+        return;
+      }
+      case "running":
+        this.running += 1;
+        this.startTracking(job);
+        return;
+    }
+  }
+
+  private newRecord(
+    fields: Omit<
+      JobRecord,
+      "id" | "state" | "delivered" | "imageUrls" | "pressed" | "createdAt" | "updatedAt"
+    >,
+  ): JobRecord {
+    const now = this.now();
+    return jobRecordSchema.parse({
+      ...fields,
+      id: newJobId(),
+      state: "queued",
+      delivered: false,
+      imageUrls: [],
+      pressed: [],
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  private async persistNew(job: JobRecord): Promise<void> {
+    await this.jobs.set(job.id, job);
+    await this.open.add(job.id);
+  }
+
+  private enqueue(id: string): void {
+    this.waiting.push(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.maxRunning ?? Number.POSITIVE_INFINITY;
+    while (!this.stopping && this.running < limit && this.waiting.length > 0) {
+      const id = this.waiting.shift() as string;
+      this.running += 1;
+      const run = this.run(id)
+        .catch((error: unknown) =>
+          this.options.logger.error("job crashed", { job: id, error: String(error) }),
+        )
+        .finally(() => {
+          this.tracking.delete(run);
+        });
+      this.tracking.add(run);
+    }
+  }
+
+  private async run(id: string): Promise<void> {
+    const job = await this.update(id, { state: "submitting" });
+    if (!job) {
+      this.release();
+      return;
+    }
+    this.emitProgress(job);
+    let submitted: SubmitResult;
+    try {
+      submitted = await this.submit(job);
+    } catch (error) {
+      this.logFailure(job, error);
+      const failed = await this.fail(id, toJobError(error));
+      this.release();
+      if (failed) this.emitFinished(failed);
+      return;
+    }
+    if (submitted.kind === "done") {
+      const completed = await this.complete(id, submitted.snapshot, submitted.warnings);
+      this.release();
+      if (completed) this.emitFinished(completed);
+      return;
+    }
+    const running = await this.update(id, {
+      state: "running",
+      taskId: submitted.taskId,
+      submittedAt: this.now(),
+      queuePosition: submitted.queuePosition,
+      credits: submitted.usage?.credits,
+      warnings: [...job.warnings, ...submitted.warnings],
+    });
+    if (!running) return this.release();
+    this.emitProgress(running);
+    await this.track(running);
+  }
+
+  private startTracking(job: JobRecord): void {
+    const run = this.track(job)
+      .catch((error: unknown) =>
+        this.options.logger.error("job crashed", { job: job.id, error: String(error) }),
+      )
+      .finally(() => {
+        this.tracking.delete(run);
+      });
+    this.tracking.add(run);
+  }
+
+  private async track(job: JobRecord): Promise<void> {
+    const provider = this.requireProvider(job.provider);
+    const taskId = job.taskId as string;
+    let last = { progress: job.progress, queuePosition: job.queuePosition, previewUrl: job.previewUrl };
+    try {
+      const snapshot = await trackTask(provider, taskId, {
+        pollIntervalMs: this.options.pollIntervalMs,
+        startedAt: job.submittedAt ?? job.createdAt,
+        timeoutMs: this.options.timeoutMs ?? provider.capabilities.maxTaskDurationMs,
+        signal: this.abort.signal,
+        now: this.now,
+        nextPush: () => new Promise((resolve) => this.pushWaiters.set(taskId, resolve)),
+        onUpdate: async (update) => {
+          const next = {
+            progress: update.progress,
+            queuePosition: update.queuePosition,
+            previewUrl: update.previewUrl,
+          };
+          if (update.status === "completed" || update.status === "failed") return;
+          if (JSON.stringify(next) === JSON.stringify(last)) return;
+          last = next;
+          const updated = await this.update(job.id, next);
+          if (updated) this.emitProgress(updated);
+        },
+      });
+      const completed = await this.complete(job.id, snapshot, []);
+      this.release();
+      if (completed) this.emitFinished(completed);
+    } catch (error) {
+      this.pushWaiters.delete(taskId);
+      if (this.abort.signal.aborted) return; // shutting down: the record stays `running` and resumes at start
+      this.logFailure(job, error);
+      const failed = await this.fail(job.id, toJobError(error));
+      this.release();
+      if (failed) this.emitFinished(failed);
+      return;
+    }
+    this.pushWaiters.delete(taskId);
+  }
+
+  private release(): void {
+    this.running -= 1;
+    this.pump();
+  }
+
+  private async submit(job: JobRecord): Promise<SubmitResult> {
+    const provider = this.requireProvider(job.provider);
+    const prompt = this.parseStored(job);
+    if (job.kind === "imagine") {
+      // No abort signal: a create cut off by shutdown would leave it unknowable whether it started.
+      return provider.imagine({ prompt, speed: job.speed, quality: job.quality });
+    }
+    const parent = job.parentId ? await this.jobs.get(job.parentId) : undefined;
+    if (!parent)
+      throw new ProviderError("invalid", "The image this button belongs to is no longer known to Atelier.");
+    return provider.followUp(this.followUpRequest(job, parent, prompt));
+  }
+
+  private followUpRequest(job: JobRecord, parent: JobRecord, prompt: ParsedPrompt): FollowUpRequest {
+    const parentTask: ParentTask = {
+      taskId: parent.taskId ?? "",
+      prompt: this.parseStored(parent),
+      imageUrls: parent.imageUrls,
+      gridUrl: parent.gridUrl,
+      speed: parent.speed,
+      quality: parent.quality,
+      buttons: parent.buttons,
+    };
+    const edited = job.prompt === parent.prompt ? undefined : prompt;
+    switch (job.kind) {
+      case "upscale":
+        return { kind: "upscale", parent: parentTask, index: job.index ?? 1, style: job.upscaleStyle };
+      case "variation":
+        return {
+          kind: "variation",
+          parent: parentTask,
+          index: job.index ?? 1,
+          strength: job.strength ?? "strong",
+          prompt: edited,
+        };
+      case "reroll":
+        return { kind: "reroll", parent: parentTask, prompt: edited };
+      case "hd":
+        return { kind: "hd", parent: parentTask };
+      default:
+        return { kind: "action", parent: parentTask, customId: job.customId ?? "" };
+    }
+  }
+
+  private parseStored(job: JobRecord): ParsedPrompt {
+    const parsed = parsePrompt(job.prompt, {
+      maxLength: Number.MAX_SAFE_INTEGER,
+      maxJobs: Number.MAX_SAFE_INTEGER,
+    });
+    if (!parsed.ok)
+      throw new ProviderError("invalid", `The stored prompt no longer parses: ${parsed.error.message}`);
+    return { ...parsed.prompt, warnings: [] };
+  }
+
+  private requireProvider(name: string): ImageProvider {
+    const provider = this.options.providers.get(name);
+    if (!provider) {
+      throw new ProviderError(
+        "internal",
+        `This job belongs to the image service "${name}", which is no longer configured. Tell an admin.`,
+      );
+    }
+    return provider;
+  }
+
+  private complete(id: string, snapshot: TaskSnapshot, warnings: string[]): Promise<JobRecord | undefined> {
+    return this.update(id, (job) => ({
+      state: "completed",
+      progress: 100,
+      imageUrls: snapshot.imageUrls,
+      gridUrl: snapshot.gridUrl,
+      buttons: snapshot.buttons,
+      credits: snapshot.usage?.credits ?? job.credits,
+      warnings: [...job.warnings, ...warnings],
+      finishedAt: this.now(),
+    }));
+  }
+
+  private fail(id: string, error: JobError): Promise<JobRecord | undefined> {
+    return this.update(id, { state: "failed", error, finishedAt: this.now() });
+  }
+
+  /** Read-modify-write of one record, serialized per job so concurrent updates never lose each other. */
+  private update(
+    id: string,
+    change: Partial<JobRecord> | ((job: JobRecord) => Partial<JobRecord>),
+  ): Promise<JobRecord | undefined> {
+    const previous = this.updates.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const job = await this.jobs.get(id);
+      if (!job) return undefined;
+      const fields = typeof change === "function" ? change(job) : change;
+      const updated = { ...job, ...fields, updatedAt: this.now() };
+      await this.jobs.set(id, updated);
+      return updated;
+    });
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.updates.set(id, settled);
+    void settled.then(() => {
+      if (this.updates.get(id) === settled) this.updates.delete(id);
+    });
+    return next;
+  }
+
+  private logFailure(job: JobRecord, error: unknown): void {
+    const kind = error instanceof ProviderError ? error.kind : "internal";
+    const level = kind === "internal" ? "error" : "warn";
+    this.options.logger[level]("job failed", { job: job.id, kind, message: (error as Error)?.message });
+  }
+
+  private emitProgress(job: JobRecord): void {
+    for (const listener of this.listeners) listener.onProgress(job);
+  }
+
+  private emitFinished(job: JobRecord): void {
+    for (const listener of this.listeners) listener.onFinished(job);
+  }
+}

@@ -1,0 +1,73 @@
+// The full pipeline for one user prompt: permutations, parse and validate each, `--repeat`,
+// and the job cap. Every job comes back as its own ParsedPrompt.
+import { checkLength, internalError, parsePrompt } from "./parse.ts";
+import { expandPermutations } from "./permutations.ts";
+import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "./types.ts";
+import { quote } from "./values.ts";
+
+export const DEFAULT_MAX_JOBS = 10;
+// A ceiling on any configured cap, so a misconfigured cap cannot make expansion unbounded.
+const HIGHEST_MAX_JOBS = 1000;
+
+/**
+ * Expands, parses and validates a prompt. `expanded` holds one entry per job: permutations in
+ * order, each repeated `--repeat` times, with `repeat` removed (it is spent on the expansion).
+ * `prompt` is the first job.
+ */
+export function checkPrompt(input: string, options: PromptOptions = {}): PromptCheck {
+  try {
+    return checkOrFail(input, options);
+  } catch (error) {
+    return { ok: false, error: internalError(error) };
+  }
+}
+
+function checkOrFail(input: string, options: PromptOptions): PromptCheck {
+  const tooLong = checkLength(input, options);
+  if (tooLong) return { ok: false, error: tooLong };
+  const maxJobs = jobCap(options.maxJobs);
+  const permutations = expandPermutations(input, maxJobs);
+  if (!permutations.ok) return permutations;
+  const parsed: ParsedPrompt[] = [];
+  for (const [index, text] of permutations.prompts.entries()) {
+    const result = parsePrompt(text, options);
+    if (!result.ok) return { ok: false, error: inPermutation(result.error, index, permutations.prompts) };
+    parsed.push(result.prompt);
+  }
+  const jobs = parsed.reduce((sum, prompt) => sum + (prompt.params.repeat ?? 1), 0);
+  if (jobs > maxJobs) return { ok: false, error: tooManyJobs(jobs, parsed.length, maxJobs) };
+  const expanded = parsed.flatMap(repeatJobs);
+  const [first] = expanded;
+  if (!first)
+    return { ok: false, error: { message: "The prompt has no text: describe what you want to see" } };
+  return { ok: true, prompt: first, expanded };
+}
+
+/** The configured cap as a whole number from 1 to 1000; a missing or non-numeric cap means 10. */
+function jobCap(requested: number | undefined): number {
+  if (requested === undefined || Number.isNaN(requested)) return DEFAULT_MAX_JOBS;
+  return Math.min(HIGHEST_MAX_JOBS, Math.max(1, Math.floor(requested)));
+}
+
+/** Points at the permutation that failed when there are several. */
+function inPermutation(error: PromptError, index: number, prompts: readonly string[]): PromptError {
+  if (prompts.length === 1) return error;
+  return {
+    ...error,
+    message: `${error.message} (in permutation ${index + 1}: ${quote(prompts[index] ?? "")})`,
+  };
+}
+
+function tooManyJobs(jobs: number, permutations: number, maxJobs: number): PromptError {
+  const source = permutations === 1 ? "with --repeat" : `(${permutations} permutations with --repeat)`;
+  return {
+    message: `This prompt makes ${jobs} jobs ${source}; the cap is ${maxJobs}`,
+    parameter: "--repeat",
+  };
+}
+
+/** One independent copy per run, without the spent `repeat`. */
+function repeatJobs(prompt: ParsedPrompt): ParsedPrompt[] {
+  const { repeat = 1, ...params } = prompt.params;
+  return Array.from({ length: repeat }, () => structuredClone({ ...prompt, params }));
+}

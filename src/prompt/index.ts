@@ -1,0 +1,35 @@
+// Public API of the Midjourney prompt language. Pure: no I/O, never throws on user input.
+export { checkPrompt, DEFAULT_MAX_JOBS } from "./check.ts";
+export {
+  CONFLICTS,
+  findParameter,
+  KNOWN_NAMES,
+  LEGACY_PARAMETERS,
+  type ModelFamily,
+  PARAMETERS,
+  type ParameterDefinition,
+  type ParamKey,
+  REQUIRES,
+  type ValueSpec,
+} from "./parameters.ts";
+export { DEFAULT_MAX_LENGTH, type ParseResult, parsePrompt } from "./parse.ts";
+export { expandPermutations } from "./permutations.ts";
+export { renderParams, renderPrompt } from "./render.ts";
+export type {
+  ParsedPrompt,
+  PromptCheck,
+  PromptError,
+  PromptOptions,
+  PromptParams,
+  PromptSegment,
+} from "./types.ts";
+export { describeValue } from "./values.ts";
+export {
+  DEFAULT_VERSION,
+  describeModelsAccepting,
+  findVersion,
+  type ModelVersion,
+  modelFor,
+  modelLabel,
+  VERSIONS,
+} from "./versions.ts";

@@ -1,0 +1,202 @@
+// Parses one prompt (no permutation expansion): leading image URLs, text, then parameters.
+// Never throws: every problem, even an unexpected one, comes back as a PromptError value.
+import { checkWeights, splitSegments } from "./multiprompt.ts";
+import {
+  findParameter,
+  findShorthand,
+  LEGACY_PARAMETERS,
+  NOT_IN_PROMPTS,
+  type ParameterDefinition,
+} from "./parameters.ts";
+import { suggestParameter } from "./suggest.ts";
+import { type Dash, type Marker, readMarker, tokenize } from "./tokenize.ts";
+import type { ParsedPrompt, PromptError, PromptOptions, PromptParams, PromptSegment } from "./types.ts";
+import { checkAgainstModel, findConflict, modelHonoursWeights, partnerWarnings } from "./validate.ts";
+import { type ParamValue, readValue, renderValue } from "./values.ts";
+
+export const DEFAULT_MAX_LENGTH = 8192;
+
+export type ParseResult = { ok: true; prompt: ParsedPrompt } | { ok: false; error: PromptError };
+
+const IMAGE_EXTENSION = /\.(?:png|jpe?g|webp|gif)$/i;
+
+/** Parses one prompt. Braces are plain text here; `checkPrompt` expands them first. */
+export function parsePrompt(input: string, options: PromptOptions = {}): ParseResult {
+  try {
+    return parseOrFail(input, options);
+  } catch (error) {
+    return { ok: false, error: internalError(error) };
+  }
+}
+
+export function internalError(error: unknown): PromptError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return { message: `Atelier could not read this prompt (internal error: ${detail.slice(0, 200)})` };
+}
+
+/** The length rule, shared with `checkPrompt` so over-long input is refused before any work. */
+export function checkLength(input: string, options: PromptOptions): PromptError | undefined {
+  const limit = Number.isNaN(options.maxLength)
+    ? DEFAULT_MAX_LENGTH
+    : (options.maxLength ?? DEFAULT_MAX_LENGTH);
+  const length = input.trim().length;
+  if (length <= limit) return undefined;
+  return { message: `The prompt is ${length} characters long; the limit is ${limit}` };
+}
+
+interface ParamGroup {
+  marker: Marker;
+  values: string[];
+}
+
+function parseOrFail(input: string, options: PromptOptions): ParseResult {
+  const tooLong = checkLength(input, options);
+  if (tooLong) return { ok: false, error: tooLong };
+  const { images, text, paramTokens } = splitPrompt(tokenize(input));
+  const warnings: string[] = [];
+  const params: PromptParams = {};
+  const error =
+    readParams(groupParams(paramTokens), params, warnings) ??
+    checkPromptRules(images, text, params, warnings);
+  if (error) return { ok: false, error };
+  const segments = splitSegments(text);
+  const weightError = segments && checkSegments(segments, params, warnings);
+  if (weightError) return { ok: false, error: weightError };
+  const prompt: ParsedPrompt = { images, text, params, warnings };
+  if (segments) prompt.segments = segments;
+  return { ok: true, prompt };
+}
+
+/** Leading image URLs, then text tokens up to the first parameter marker, then the rest. */
+function splitPrompt(tokens: readonly string[]) {
+  const images: string[] = [];
+  let index = 0;
+  for (let image = imageUrl(tokens[0]); image !== undefined; image = imageUrl(tokens[index])) {
+    images.push(image);
+    index++;
+  }
+  const textStart = index;
+  while (index < tokens.length && readMarker(tokens[index] ?? "") === undefined) index++;
+  return { images, text: tokens.slice(textStart, index).join(" "), paramTokens: tokens.slice(index) };
+}
+
+function checkSegments(segments: readonly PromptSegment[], params: PromptParams, warnings: string[]) {
+  const weightError = checkWeights(segments);
+  if (weightError) return weightError;
+  const { honours, label } = modelHonoursWeights(params);
+  if (!honours) warnings.push(`${label} ignores :: multi-prompt weights; the text is sent as written`);
+  return undefined;
+}
+
+/** The URL of an image prompt token (`https://…/x.png`, `<https://…>`, query strings allowed). */
+function imageUrl(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const url = token.startsWith("<") && token.endsWith(">") ? token.slice(1, -1) : token;
+  if (!/^https?:\/\//i.test(url) || /[<>"“]/.test(url)) return undefined;
+  try {
+    return IMAGE_EXTENSION.test(new URL(url).pathname) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Splits the parameter tokens into a marker and the value tokens after it. */
+function groupParams(tokens: readonly string[]): ParamGroup[] {
+  const groups: ParamGroup[] = [];
+  for (const token of tokens) {
+    const marker = readMarker(token);
+    if (marker) groups.push({ marker, values: [] });
+    else groups.at(-1)?.values.push(token);
+  }
+  return groups;
+}
+
+function readParams(groups: readonly ParamGroup[], params: PromptParams, warnings: string[]) {
+  for (const group of groups) {
+    const error = readParam(group, params, warnings);
+    if (error) return error;
+  }
+  return undefined;
+}
+
+function readParam(group: ParamGroup, params: PromptParams, warnings: string[]): PromptError | undefined {
+  const { dash, name } = group.marker;
+  const lower = name.toLowerCase();
+  const typed = `${dash}${name}`;
+  const shown = `--${lower}`;
+  if (dash !== "--") warnings.push(`Read “${typed}” as “${shown}” (${dashReason(dash)})`);
+  else if (name !== lower) warnings.push(`Read “${typed}” as “${shown}” (parameters are lowercase)`);
+
+  if (LEGACY_PARAMETERS.includes(lower)) {
+    warnings.push(`${shown} is an old parameter Midjourney no longer uses; ignored`);
+    return undefined;
+  }
+  const notInPrompts = NOT_IN_PROMPTS[lower];
+  if (notInPrompts !== undefined) return { message: notInPrompts, parameter: shown };
+  const shorthandFor = findShorthand(lower);
+  if (shorthandFor?.shorthand) {
+    if (group.values.length > 0) return trailingAfterFlag(shown, group.values, shorthandFor);
+    setParam(params, shorthandFor, shorthandFor.shorthand.value, warnings);
+    return undefined;
+  }
+  const definition = findParameter(lower);
+  if (!definition) return unrecognized(typed, name);
+  const read = readValue(definition, group.values, shown);
+  if (!read.ok) return { message: read.message, parameter: `--${definition.key}` };
+  if (read.note) warnings.push(read.note);
+  setParam(params, definition, read.value, warnings);
+  return undefined;
+}
+
+function dashReason(dash: Dash): string {
+  return dash === "—" ? "phones turn -- into —" : "editors turn -- into –";
+}
+
+function trailingAfterFlag(
+  shown: string,
+  values: readonly string[],
+  definition: ParameterDefinition,
+): PromptError {
+  const read = readValue({ ...definition, value: { kind: "flag" } }, values, shown);
+  return { message: read.ok ? `${shown} takes no value` : read.message, parameter: `--${definition.key}` };
+}
+
+function unrecognized(typed: string, name: string): PromptError {
+  const suggestion = suggestParameter(name);
+  const shown = typed.length > 60 ? `${typed.slice(0, 59)}…` : typed;
+  return {
+    message: `Unrecognized parameter ${shown}${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+    parameter: shown,
+  };
+}
+
+/** Stores a value under its canonical key; a repeated parameter keeps the last value, with a note. */
+function setParam(
+  params: PromptParams,
+  definition: ParameterDefinition,
+  value: ParamValue,
+  warnings: string[],
+) {
+  const key = definition.key;
+  if (params[key] !== undefined) {
+    const text = renderValue(definition.value, value);
+    warnings.push(`--${key} was given twice; using the last one (--${key}${text ? ` ${text}` : ""})`);
+  }
+  (params as Record<string, ParamValue>)[key] = value;
+}
+
+/** Whole-prompt rules: conflicts, the model's parameters, and what text and images need. */
+function checkPromptRules(images: string[], text: string, params: PromptParams, warnings: string[]) {
+  const error = findConflict(params) ?? checkAgainstModel(params, warnings);
+  if (error) return error;
+  if (images.length === 1 && text === "") {
+    return {
+      message:
+        "One image needs text with it: describe what you want after the image URL, or add a second image",
+    };
+  }
+  if (images.length === 0 && text === "")
+    return { message: "The prompt has no text: describe what you want to see" };
+  warnings.push(...partnerWarnings(params, images.length));
+  return undefined;
+}
