@@ -52,8 +52,10 @@ async function readSizes(tiles: Buffer[], options: ComposeOptions): Promise<Size
 
 async function composeRaw(tiles: Buffer[], layout: Layout, options: ComposeOptions): Promise<RawImage> {
   const { canvas, cell } = layout;
-  // Zero-filled: any cell left empty (contact sheets with a short row) stays black.
-  const data = Buffer.alloc(canvas.width * canvas.height * channels);
+  const size = canvas.width * canvas.height * channels;
+  // Every byte is overwritten when all cells are used; otherwise zero-fill so empty cells are black.
+  const full = tiles.length === layout.columns * layout.rows;
+  const data = full ? Buffer.allocUnsafe(size) : Buffer.alloc(size);
   const decoded = await Promise.all(tiles.map((tile) => decodeIntoCell(tile, cell, maxInputPixels(options))));
   decoded.forEach((pixels, index) => {
     const placement = layout.placements[index];
