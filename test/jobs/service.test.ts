@@ -19,6 +19,11 @@ let emulator: EvolinkEmulator;
 let dataDir: string;
 const opened: Array<{ store: Store; jobs: JobService; provider: ImageProvider }> = [];
 
+function sentPrompt(index: number): string {
+  const body = emulator.apiRequests("POST")[index]?.body as { prompt?: string } | undefined;
+  return body?.prompt ?? "";
+}
+
 function prompt(text: string): ParsedPrompt {
   const parsed = parsePrompt(text);
   if (!parsed.ok) throw new Error(parsed.error.message);
@@ -99,7 +104,7 @@ describe("job service", () => {
     expect(finished?.imageUrls).toHaveLength(4);
     expect(recorder.progress.map((update) => update.state)).toContain("running");
     expect(emulator.apiRequests("POST")).toHaveLength(1);
-    expect((emulator.apiRequests("POST")[0]?.body as { prompt: string }).prompt).toBe("a red fox --ar 3:2");
+    expect(sentPrompt(0)).toBe("a red fox --ar 3:2");
 
     const stored = await jobs.get(job.id);
     expect(stored?.delivered).toBe(false);
@@ -190,7 +195,7 @@ describe("job service", () => {
     await jobs.launch(variation.id);
     const varied = (await recorder.finishedCount(3))[2];
     expect(varied?.state).toBe("completed");
-    const sent = (emulator.apiRequests("POST")[1]?.body as { prompt: string }).prompt;
+    const sent = sentPrompt(1);
     expect(sent.startsWith(`${done?.imageUrls[1]} `)).toBe(true);
     expect(sent).toContain("a castle");
   });
