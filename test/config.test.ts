@@ -100,4 +100,12 @@ describe("documentation of settings", () => {
     const listed = [...example.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]).sort();
     expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
   });
+
+  it("the README's settings table lists every setting", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { settingsSchema } = await import("../src/config.ts");
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const listed = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]).sort();
+    expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
+  });
 });
