@@ -1,0 +1,197 @@
+import type {
+  APIModalInteractionResponseCallbackData,
+  APIUser,
+  InteractionResponseType,
+  InteractionType,
+} from "discord-api-types/v10";
+import type { ChangeFeed } from "./change-feed.ts";
+import type { FakeInteractionPayload } from "./interaction-payloads.ts";
+import { type FakeMessage, type MessageStore, toFakeMessage } from "./message-store.ts";
+import type { UploadedFile } from "./multipart.ts";
+
+/** One accepted `POST /interactions/{id}/{token}/callback`. */
+export interface RecordedCallback {
+  type: InteractionResponseType;
+  /** The callback's `data` as the bot sent it (message body, modal, choices…). */
+  data: unknown;
+  files: UploadedFile[];
+  at: number;
+}
+
+/** Server-side state of one interaction the fake dispatched. */
+export interface InteractionRecord {
+  id: string;
+  token: string;
+  type: InteractionType;
+  payload: FakeInteractionPayload;
+  user: APIUser;
+  channelId: string;
+  /** Slash command name, for the legacy `message.interaction.name`. */
+  commandName: string;
+  createdAt: number;
+  /** Component/modal interactions: the message the clicked component is on. */
+  sourceMessageId: string | undefined;
+  /** Modal submits: the interaction whose callback opened the modal, when known. */
+  openedBy: InteractionRecord | undefined;
+  callbacks: RecordedCallback[];
+  /** What `@original` refers to once the interaction is acknowledged. */
+  originalMessageId: string | undefined;
+  followUpIds: string[];
+  tokenExpired: boolean;
+  modal: APIModalInteractionResponseCallbackData | undefined;
+}
+
+export class InteractionRegistry {
+  readonly #byId = new Map<string, InteractionRecord>();
+  readonly #byToken = new Map<string, InteractionRecord>();
+  readonly #feed: ChangeFeed;
+
+  constructor(feed: ChangeFeed) {
+    this.#feed = feed;
+  }
+
+  add(record: InteractionRecord): void {
+    this.#byId.set(record.id, record);
+    this.#byToken.set(record.token, record);
+    this.#feed.notify();
+  }
+
+  byId(id: string): InteractionRecord | undefined {
+    return this.#byId.get(id);
+  }
+
+  byToken(token: string): InteractionRecord | undefined {
+    return this.#byToken.get(token);
+  }
+
+  all(): InteractionRecord[] {
+    return [...this.#byId.values()];
+  }
+
+  /** Simulates the 15-minute token lifetime running out, for the given tokens or all known ones. */
+  expire(tokens?: readonly string[]): void {
+    for (const record of this.#byId.values()) {
+      if (tokens === undefined || tokens.includes(record.token)) record.tokenExpired = true;
+    }
+    this.#feed.notify();
+  }
+
+  /** Call after mutating a record so `waitFor` probes re-run. */
+  changed(): void {
+    this.#feed.notify();
+  }
+}
+
+const DEFAULT_WAIT_MS = 5_000;
+
+/** Test-facing view of one interaction: what the bot answered, and the messages it produced. */
+export class InteractionHandle {
+  readonly #record: InteractionRecord;
+  readonly #store: MessageStore;
+  readonly #registry: InteractionRegistry;
+  readonly #feed: ChangeFeed;
+
+  constructor(
+    record: InteractionRecord,
+    store: MessageStore,
+    registry: InteractionRegistry,
+    feed: ChangeFeed,
+  ) {
+    this.#record = record;
+    this.#store = store;
+    this.#registry = registry;
+    this.#feed = feed;
+  }
+
+  get id(): string {
+    return this.#record.id;
+  }
+
+  get token(): string {
+    return this.#record.token;
+  }
+
+  get type(): InteractionType {
+    return this.#record.type;
+  }
+
+  /** The exact INTERACTION_CREATE `d` the bot received. */
+  get payload(): FakeInteractionPayload {
+    return this.#record.payload;
+  }
+
+  get user(): APIUser {
+    return this.#record.user;
+  }
+
+  get callbacks(): readonly RecordedCallback[] {
+    return this.#record.callbacks;
+  }
+
+  get acknowledged(): boolean {
+    return this.#record.callbacks.length > 0;
+  }
+
+  /** The modal the bot opened (callback type 9), if any. */
+  get modal(): APIModalInteractionResponseCallbackData | undefined {
+    return this.#record.modal;
+  }
+
+  /** Component/modal interactions: id of the message the component is on. */
+  get sourceMessageId(): string | undefined {
+    return this.#record.sourceMessageId;
+  }
+
+  originalMessage(): FakeMessage | undefined {
+    const id = this.#record.originalMessageId;
+    const message = id === undefined ? undefined : this.#store.get(id);
+    return message ? toFakeMessage(message) : undefined;
+  }
+
+  followUps(): FakeMessage[] {
+    return this.#record.followUpIds.flatMap((id) => {
+      const message = this.#store.get(id);
+      return message ? [toFakeMessage(message)] : [];
+    });
+  }
+
+  waitForCallback(timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedCallback> {
+    return this.#feed.waitFor(
+      () => this.#record.callbacks[0],
+      timeoutMs,
+      `a callback for interaction ${this.id}`,
+    );
+  }
+
+  /** Resolves with `@original` once it satisfies `predicate` (default: no longer "thinking…"). */
+  waitForOriginalMessage(
+    predicate: (message: FakeMessage) => boolean = (message) => !message.loading,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<FakeMessage> {
+    return this.#feed.waitFor(
+      () => {
+        const message = this.originalMessage();
+        return message && predicate(message) ? message : undefined;
+      },
+      timeoutMs,
+      `the original response of interaction ${this.id}`,
+    );
+  }
+
+  /** Resolves with the first follow-up that satisfies `predicate` (default: any). */
+  waitForFollowUp(
+    predicate: (message: FakeMessage) => boolean = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<FakeMessage> {
+    return this.#feed.waitFor(
+      () => this.followUps().find(predicate),
+      timeoutMs,
+      `a follow-up of interaction ${this.id}`,
+    );
+  }
+
+  /** Makes this interaction's webhook routes answer 401 / 50027, as after 15 minutes. */
+  expireToken(): void {
+    this.#registry.expire([this.token]);
+  }
+}
