@@ -126,17 +126,37 @@ function canvasPath(mime: "image/png" | "image/jpeg"): GridPath {
 
 // ---- measuring and printing ----
 
-async function measure(path: GridPath, tiles: Buffer[], runs = iterations): Promise<Measurement> {
-  let bytes = 0;
-  for (let run = 0; run < warmups; run++) bytes = (await path(tiles)).length;
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const start = performance.now();
-    bytes = (await path(tiles)).length;
-    times.push(performance.now() - start);
+/**
+ * Runs the paths round-robin (rotating who goes first) so that drift on a shared machine —
+ * GC, other processes, thermal — lands on every path alike instead of on whichever ran last.
+ */
+async function measureInterleaved<K extends string>(
+  paths: Record<K, GridPath>,
+  tiles: Buffer[],
+  runs = iterations,
+): Promise<Record<K, Measurement>> {
+  const names = Object.keys(paths) as K[];
+  const times = new Map<K, number[]>(names.map((name) => [name, []]));
+  const bytes = new Map<K, number>();
+  for (let run = 0; run < warmups + runs; run++) {
+    for (let step = 0; step < names.length; step++) {
+      const name = names[(run + step) % names.length] as K;
+      const start = performance.now();
+      const output = await paths[name](tiles);
+      if (run >= warmups) times.get(name)?.push(performance.now() - start);
+      bytes.set(name, output.length);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95), bytes };
+  const summary = {} as Record<K, Measurement>;
+  for (const name of names) {
+    const sorted = (times.get(name) ?? []).sort((a, b) => a - b);
+    summary[name] = {
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+      bytes: bytes.get(name) ?? 0,
+    };
+  }
+  return summary;
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -154,13 +174,16 @@ const kib = (value: number) => `${(value / 1024).toFixed(0)} KiB`;
 const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
 
 async function benchmarkInput(label: string, tiles: Buffer[]): Promise<void> {
-  const results = {
-    shipped: await measure(shipped, tiles),
-    floor: await measure(floor, tiles),
-    canvas: await measure(canvasPath("image/png"), tiles),
-    composite: await measure(sharpComposite, tiles),
-    canvasJpeg: await measure(canvasPath("image/jpeg"), tiles),
-  };
+  const results = await measureInterleaved(
+    {
+      shipped,
+      floor,
+      canvas: canvasPath("image/png"),
+      composite: sharpComposite,
+      canvasJpeg: canvasPath("image/jpeg"),
+    },
+    tiles,
+  );
   console.log(
     `\n${label} tiles (4 × ${tileSide}², ${kib(tiles.reduce((sum, tile) => sum + tile.length, 0))} in)`,
   );
@@ -202,7 +225,7 @@ async function benchmarkWorstCase(): Promise<void> {
         .toBuffer();
     }),
   );
-  const result = await measure(shipped, tiles, 3);
+  const { shipped: result } = await measureInterleaved({ shipped }, tiles, 3);
   const grid = await composeGrid(tiles);
   console.log(`\nworst case: 4 × ${side}² white noise → ${grid.width}×${grid.height} ${grid.format}`);
   console.log(

@@ -65,7 +65,8 @@ function status(job: JobRecord): string {
       }
       return ` (${Math.min(99, Math.round(job.progress))}%)${speed}`;
     case "completed":
-      return `${speed}${hd}`;
+      // A separated or upscaled single image reads "Image #n @user", as in Midjourney.
+      return job.kind === "upscale" ? "" : `${speed}${hd}`;
     case "failed":
       return " (failed)";
   }

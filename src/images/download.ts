@@ -97,9 +97,9 @@ export async function downloadImage(
   }
 }
 
-/** Origin + path only; everything after it may be a secret (signed URLs). */
+/** Scheme, host and path only: credentials, query and fragment may be secrets (signed URLs). */
 export function safeUrl(url: URL): string {
-  const text = `${url.origin}${url.pathname}`;
+  const text = `${url.protocol}//${url.host}${url.pathname}`;
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 

@@ -1,0 +1,103 @@
+// /imagine end to end: the real discord.js client, the fake Discord, the EvoLink emulator.
+import { ButtonStyle } from "discord.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buttonRows,
+  centreColour,
+  customIdOf,
+  findButton,
+  isFinished,
+  quadrantColours,
+  startWorld,
+  type World,
+} from "./world.ts";
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld({ taskDurationMs: 800 });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe("/imagine", () => {
+  it("registers its command with the guild", () => {
+    const names = world.fake.registeredCommands(world.fake.guildId).map((command) => command.name);
+    expect(names).toContain("imagine");
+  });
+
+  it("answers at once, shows progress, then the grid with U1–U4 🔄 / V1–V4", async () => {
+    const user = world.fake.makeUser("ada");
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a red fox —ar 3:2" },
+      user,
+    });
+    const first = await run.waitForCallback();
+    expect(first).toBeDefined();
+    const original = await run.waitForOriginalMessage(() => true);
+    expect(original.content).toBe(
+      `**a red fox --ar 3:2** - <@${user.id}> (Waiting to start)\n-# ⚠️ Read “—ar” as “--ar” (phones turn -- into —)`,
+    );
+
+    const done = await world.fake.waitForMessage(
+      (message) => message.id === original.id && isFinished(message),
+      15_000,
+    );
+    expect(done.content).toBe(
+      `**a red fox --ar 3:2** - <@${user.id}> (fast)\n-# ⚠️ Read “—ar” as “--ar” (phones turn -- into —)`,
+    );
+    expect(buttonRows(done)).toEqual([
+      ["U1", "U2", "U3", "U4", "🔄"],
+      ["V1", "V2", "V3", "V4"],
+    ]);
+    const grid = await quadrantColours(done.attachments[0]?.bytes as Buffer);
+    expect(grid).toEqual({ width: 192, height: 128, tiles: [0, 1, 2, 3] });
+    const progress = world.fake.edits(original.id).map((revision) => revision.content);
+    expect(progress.some((content) => /\(\d+%\) \(fast\)/.test(content))).toBe(true);
+
+    const sent = world.emulator.apiRequests("POST").at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      model: "mj-v8.1",
+      prompt: "a red fox --ar 3:2",
+      quality: "standard",
+      model_params: { speed: "fast" },
+    });
+  });
+
+  it("refuses an invalid prompt privately, names the parameter, echoes the prompt, sends nothing", async () => {
+    const creates = world.emulator.apiRequests("POST").length;
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a cat --ar banana" },
+    });
+    const reply = await run.waitForOriginalMessage(() => true);
+    expect(reply.ephemeral).toBe(true);
+    expect(reply.content).toMatch(/--ar must be W:H/);
+    expect(reply.content).toContain("```\na cat --ar banana\n```");
+    expect(world.emulator.apiRequests("POST")).toHaveLength(creates);
+  });
+
+  it("U2 posts image 2 alone with its follow-ups and highlights U2 on the grid", async () => {
+    const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a blue whale" } });
+    const gridMessage = await world.fake.waitForMessage(
+      (message) => message.id === run.originalMessage()?.id && isFinished(message),
+      15_000,
+    );
+    const creates = world.emulator.apiRequests("POST").length;
+    const clicker = world.fake.makeUser("grace");
+    const click = await world.fake.clickButton({
+      message: gridMessage,
+      customId: customIdOf(gridMessage, "U2"),
+      user: clicker,
+    });
+    const single = await click.waitForFollowUp((message) => isFinished(message));
+    expect(single.content).toBe(`**a blue whale** - Image #2 <@${clicker.id}>`);
+    expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
+    expect(buttonRows(single)).toEqual([["Vary (Subtle)", "Vary (Strong)", "Run as HD"], ["Open full size"]]);
+    expect(world.emulator.apiRequests("POST")).toHaveLength(creates);
+    const grid = world.fake.messageById(gridMessage.id);
+    expect(findButton(grid as never, "U2").style).toBe(ButtonStyle.Primary);
+    expect(findButton(grid as never, "U1").style).toBe(ButtonStyle.Secondary);
+  });
+});
