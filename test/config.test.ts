@@ -105,7 +105,7 @@ describe("documentation of settings", () => {
     const { readFile } = await import("node:fs/promises");
     const { settingsSchema } = await import("../src/config.ts");
     const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-    const listed = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]).sort();
+    const listed = [...readme.matchAll(/^\| `([A-Z_]+)`\s+\|/gm)].map((match) => match[1]).sort();
     expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
   });
 });
