@@ -37,11 +37,22 @@ class ChannelMessages {
   create(request: RouteRequest): RouteResponse {
     const channelId = this.#knownChannel(request.params.channelId);
     const { json, files } = request.body;
-    const isReply = isRecord(json) && isRecord(json.message_reference);
+    const reference = isRecord(json) && isRecord(json.message_reference) ? json.message_reference : undefined;
     const init = {
       channelId,
-      type: isReply ? MessageType.Reply : MessageType.Default,
+      type: reference ? MessageType.Reply : MessageType.Default,
       author: this.#context.world.botUser,
+      // Discord answers a reply with the reference filled in (channel and guild added).
+      ...(reference && typeof reference.message_id === "string"
+        ? {
+            messageReference: {
+              type: 0,
+              message_id: reference.message_id,
+              channel_id: channelId,
+              guild_id: this.#context.world.guildId,
+            },
+          }
+        : {}),
     };
     const options = { init, allowedFlags: CHANNEL_MESSAGE_FLAGS };
     return ok(buildApiMessage(this.#context.writer.create(json, files, options, "bot-token")));
