@@ -1,0 +1,122 @@
+// A crash in the middle of a job: the bot process is killed (SIGKILL, no clean shutdown) and
+// started again on the same DATA_DIR. The job finishes on its message, nothing is sent twice,
+// and buttons on messages made before the crash keep working.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
+import { FakeDiscord } from "../fake-discord/index.ts";
+import { customIdOf, isFinished, quadrantColours } from "./world.ts";
+
+const bin = new URL("../../bin/atelier.mjs", import.meta.url).pathname;
+const apiKey = "evk-restart-secret-key";
+let fake: FakeDiscord;
+let emulator: EvolinkEmulator;
+let dataDir: string;
+const output: string[] = [];
+const children: ChildProcess[] = [];
+
+async function startAtelier(): Promise<ChildProcess> {
+  const identifiesBefore = fake.identifies.length;
+  const child = spawn(process.execPath, [bin, "start"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      DISCORD_TOKEN: fake.botToken,
+      DISCORD_API_URL: fake.restBaseUrl,
+      DISCORD_GUILD_ID: fake.guildId,
+      EVOLINK_API_KEY: apiKey,
+      EVOLINK_BASE_URL: emulator.baseUrl,
+      DATA_DIR: dataDir,
+      POLL_INTERVAL_SECONDS: "0.1",
+      LOG_LEVEL: "debug",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  await fake.waitFor(
+    () => (fake.identifies.length > identifiesBefore && fake.botConnected ? true : undefined),
+    30_000,
+  );
+  await until(() => output.join("").includes("atelier running"), 30_000).catch((error: unknown) => {
+    throw new Error(`atelier did not start: ${(error as Error).message}\n${output.join("")}`);
+  });
+  return child;
+}
+
+/** Polls a condition the fake cannot observe (the child's own output). */
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+beforeAll(async () => {
+  fake = await FakeDiscord.start();
+  emulator = await startEvolinkEmulator({ apiKey, taskDurationMs: 400, tileLongSide: 64 });
+  dataDir = mkdtempSync(join(tmpdir(), "atelier-restart-"));
+});
+
+afterAll(async () => {
+  for (const child of children) await kill(child);
+  await emulator?.stop();
+  await fake?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("restart in the middle of a job", () => {
+  it("finishes the job on its message, sends it once, and old buttons keep working", async () => {
+    const first = await startAtelier();
+
+    // A grid finished before the crash: its buttons must work after it.
+    const earlier = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a finished sketch" } });
+    const earlierMessage = await earlier.waitForOriginalMessage(() => true);
+    const earlierGrid = await fake.waitForMessage((m) => m.id === earlierMessage.id && isFinished(m), 20_000);
+
+    // A job still running when the process dies.
+    emulator.knobs.taskDurationMs = 4_000;
+    const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a comet over the sea" } });
+    const original = await run.waitForOriginalMessage(() => true);
+    await fake.waitForMessage((m) => m.id === original.id && /\(\d+%\)/.test(m.content), 20_000);
+    await kill(first);
+    const createsBeforeRestart = emulator.apiRequests("POST").length;
+
+    const second = await startAtelier();
+    const done = await fake.waitForMessage((m) => m.id === original.id && isFinished(m), 30_000);
+    expect(done.content).toMatch(/^\*\*a comet over the sea\*\* - <@\d+> \(fast\)$/);
+    expect((await quadrantColours(done.attachments[0]?.bytes as Buffer)).tiles).toEqual([0, 1, 2, 3]);
+    expect(emulator.apiRequests("POST")).toHaveLength(createsBeforeRestart);
+    expect(
+      emulator
+        .apiRequests("POST")
+        .filter((r) => (r.body as { prompt?: string }).prompt === "a comet over the sea"),
+    ).toHaveLength(1);
+
+    emulator.knobs.taskDurationMs = 300;
+    const click = await fake.clickButton({ message: earlierGrid, customId: customIdOf(earlierGrid, "U3") });
+    const single = await click.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect(single.content).toMatch(/^\*\*a finished sketch\*\* - Image #3 <@\d+>$/);
+
+    expect(output.join("")).not.toContain(apiKey);
+    expect(output.join("")).not.toContain(fake.botToken);
+
+    // A graceful stop (SIGTERM) closes everything and exits 0.
+    const exitCode = new Promise((resolve) => second.once("exit", (code) => resolve(code)));
+    second.kill("SIGTERM");
+    expect(await exitCode).toBe(0);
+    expect(output.join("")).toContain("INFO stopped");
+  }, 120_000);
+});
