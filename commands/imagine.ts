@@ -51,6 +51,8 @@ export async function imagine(
     const job = await context.jobs.prepareImagine({
       prompt,
       requesterId: interaction.user.id,
+      guildId: interaction.guildId ?? undefined,
+      channelId: interaction.channelId,
       speed: context.defaultSpeed,
       quality: context.defaultQuality,
     });

@@ -36,6 +36,9 @@ export const jobRecordSchema = z.object({
   speed: z.enum(["draft", "fast", "turbo", "relax"]).optional(),
   quality: z.enum(["standard", "hd"]).optional(),
   requesterId: z.string(),
+  /** Where the job was asked for: limits, usage and guild settings are per guild. */
+  guildId: z.string().optional(),
+  channelId: z.string().optional(),
   parentId: z.string().optional(),
   /** Image number (1-based) of the parent this job continues, for U/V. */
   index: z.number().int().min(1).optional(),

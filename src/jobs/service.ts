@@ -49,6 +49,8 @@ export interface JobServiceOptions {
 export interface ImagineInput {
   prompt: ParsedPrompt;
   requesterId: string;
+  guildId?: string;
+  channelId?: string;
   speed?: Speed;
   quality?: Quality;
   delivery?: Record<string, unknown>;
@@ -65,6 +67,8 @@ export interface FollowUpInput {
   parentId: string;
   action: FollowUpAction;
   requesterId: string;
+  guildId?: string;
+  channelId?: string;
   delivery?: Record<string, unknown>;
 }
 
@@ -133,6 +137,8 @@ export class JobService {
       prompt: renderPrompt(input.prompt),
       warnings: input.prompt.warnings,
       requesterId: input.requesterId,
+      guildId: input.guildId,
+      channelId: input.channelId,
       speed: input.speed,
       quality: input.quality,
       delivery: input.delivery,
@@ -153,6 +159,8 @@ export class JobService {
       prompt: promptText,
       warnings: "prompt" in action && action.prompt ? action.prompt.warnings : [],
       requesterId: input.requesterId,
+      guildId: input.guildId ?? parent.guildId,
+      channelId: input.channelId ?? parent.channelId,
       parentId: parent.id,
       speed: parent.speed,
       quality: action.kind === "hd" ? "hd" : parent.quality,
@@ -184,6 +192,8 @@ export class JobService {
       prompt: kept.prompt,
       warnings: kept.warnings,
       requesterId,
+      guildId: kept.guildId,
+      channelId: kept.channelId,
       parentId: kept.parentId,
       speed: kept.speed,
       quality: kept.quality,
