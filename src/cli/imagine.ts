@@ -99,7 +99,7 @@ async function runOne(
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 120_000,
   };
-  const set = await renderResultSet(snapshot, policy);
+  const set = await renderResultSet(snapshot, policy, { separate: true });
   await mkdir(outDir, { recursive: true });
   const written = [join(outDir, set.shown.fileName)];
   await writeFile(written[0] as string, set.shown.bytes);

@@ -11,9 +11,9 @@ export interface ResultSource {
 }
 
 export interface ResultSet {
-  /** What goes on the message: the grid (or the single image for a set of one). */
+  /** What goes on the message: the provider's grid as is, else our grid (or the single image). */
   shown: EncodedImage;
-  /** The separate images in reading order (cut from the provider's grid when it gave no others). */
+  /** The separate images in reading order (cut from the provider's grid when it gave no others); empty unless asked for. */
   images: DownloadedImage[];
 }
 
@@ -45,24 +45,33 @@ export async function splitGrid(grid: DownloadedImage): Promise<DownloadedImage[
   );
 }
 
+async function composeShown(images: DownloadedImage[]): Promise<EncodedImage> {
+  const tiles = images.map((image) => image.bytes);
+  if (tiles.length === 1) return encodeForDiscord(tiles[0] as Buffer, { baseName: "image" });
+  return tiles.length === 4 ? composeGrid(tiles) : composeContactSheet(tiles);
+}
+
+/**
+ * The picture for the message and, when `separate` is asked (the terminal pipeline), each image.
+ * A provider's own grid is shown as it is: no need to fetch four images to rebuild it.
+ */
 export async function renderResultSet(
   source: ResultSource,
   policy: DownloadPolicy,
-  signal?: AbortSignal,
+  options: { separate?: boolean; signal?: AbortSignal } = {},
 ): Promise<ResultSet> {
-  if (source.imageUrls.length === 0) {
-    if (!source.gridUrl) throw new Error("The finished task has no images.");
-    const [grid] = await fetchImages([source.gridUrl], policy, signal);
-    const downloaded = grid as DownloadedImage;
-    return {
-      shown: await encodeForDiscord(downloaded.bytes, { baseName: "grid" }),
-      images: await splitGrid(downloaded),
-    };
+  const single = source.imageUrls.length === 1;
+  if (source.gridUrl && !single) {
+    const [grid] = (await fetchImages([source.gridUrl], policy, options.signal)) as [DownloadedImage];
+    const shown = await encodeForDiscord(grid.bytes, { baseName: "grid" });
+    if (!options.separate) return { shown, images: [] };
+    const images =
+      source.imageUrls.length > 0
+        ? await fetchImages(source.imageUrls, policy, options.signal)
+        : await splitGrid(grid);
+    return { shown, images };
   }
-  const images = await fetchImages(source.imageUrls, policy, signal);
-  const tiles = images.map((image) => image.bytes);
-  if (images.length === 1)
-    return { shown: await encodeForDiscord(tiles[0] as Buffer, { baseName: "image" }), images };
-  const shown = images.length === 4 ? await composeGrid(tiles) : await composeContactSheet(tiles);
-  return { shown, images };
+  if (source.imageUrls.length === 0) throw new Error("The finished task has no images.");
+  const images = await fetchImages(source.imageUrls, policy, options.signal);
+  return { shown: await composeShown(images), images: options.separate ? images : [] };
 }

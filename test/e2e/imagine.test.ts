@@ -1,5 +1,6 @@
 // /imagine end to end: the real discord.js client, the fake Discord, the EvoLink emulator.
 import { ButtonStyle } from "discord.js";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buttonRows,
@@ -63,6 +64,21 @@ describe("/imagine", () => {
       quality: "standard",
       model_params: { speed: "fast" },
     });
+  });
+
+  it("turns an attached image into an image prompt placed first", async () => {
+    const reference = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#336699" } })
+      .png()
+      .toBuffer();
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "the same scene at night" },
+      attachments: { image: { filename: "reference.png", bytes: reference, contentType: "image/png" } },
+    });
+    const original = await run.waitForOriginalMessage(() => true);
+    await world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
+    const sent = (world.emulator.apiRequests("POST").at(-1)?.body as { prompt?: string } | undefined)?.prompt;
+    expect(sent).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\S+reference\.png\S* the same scene at night$/);
   });
 
   it("refuses an invalid prompt privately, names the parameter, echoes the prompt, sends nothing", async () => {

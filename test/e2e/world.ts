@@ -6,11 +6,19 @@ import { join } from "node:path";
 import type { APIActionRowComponent, APIButtonComponent, APIMessageTopLevelComponent } from "discord.js";
 import sharp from "sharp";
 import { commands } from "../../commands/index.ts";
-import { type EvolinkEmulator, nearestColourIndex, startEvolinkEmulator } from "../../emulators/index.ts";
+import {
+  type EvolinkEmulator,
+  type MidjourneyProxyEmulator,
+  nearestColourIndex,
+  startEvolinkEmulator,
+  startMidjourneyProxyEmulator,
+} from "../../emulators/index.ts";
 import { type RunningBot, startBot } from "../../src/discord/bot.ts";
 import { JobService } from "../../src/jobs/service.ts";
+import { createTeamServices } from "../../src/jobs/team.ts";
 import { createLogger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
+import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { FakeDiscord, type FakeMessage } from "../fake-discord/index.ts";
 
@@ -22,11 +30,15 @@ export interface WorldOptions {
   redisUrl?: string;
   tokenLifetimeMs?: number;
   timeoutMs?: number;
+  /** Run against a midjourney-proxy emulator instead of EvoLink. */
+  provider?: "evolink" | "midjourney-proxy";
 }
 
 export interface World {
   fake: FakeDiscord;
   emulator: EvolinkEmulator;
+  /** Present when the world runs on midjourney-proxy. */
+  proxy?: MidjourneyProxyEmulator;
   jobs: JobService;
   bot: RunningBot;
   store: Store;
@@ -49,7 +61,17 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     secrets: [evolinkKey, fake.botToken],
     write: (line) => logLines.push(line),
   });
-  const provider = createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger });
+  const proxy =
+    options.provider === "midjourney-proxy"
+      ? await startMidjourneyProxyEmulator({
+          apiSecret: evolinkKey,
+          durationMs: options.taskDurationMs ?? 400,
+          imageLongSide: options.tileLongSide ?? 96,
+        })
+      : undefined;
+  const provider = proxy
+    ? createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })
+    : createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger });
   const jobs = new JobService({
     store,
     providers: new Map([[provider.name, provider]]),
@@ -68,15 +90,21 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     maxJobs: 10,
     defaultSpeed: "fast",
     defaultQuality: "standard",
-    downloadPolicy: { allowedHttpOrigins: [emulator.baseUrl], maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000 },
+    downloadPolicy: {
+      allowedHttpOrigins: [proxy?.baseUrl ?? emulator.baseUrl],
+      maxBytes: 10 * 1024 * 1024,
+      timeoutMs: 10_000,
+    },
     progressIntervalMs: 100,
     tokenLifetimeMs: options.tokenLifetimeMs,
     deliveryRetryDelaysMs: [50, 200],
+    team: createTeamServices({ store, logger }),
   });
   await jobs.start();
   return {
     fake,
     emulator,
+    proxy,
     jobs,
     bot,
     store,
@@ -87,6 +115,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       await provider.close();
       await store.close();
       await emulator.stop();
+      await proxy?.stop();
       await fake.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
