@@ -3,7 +3,18 @@
 // images served by the emulator itself, callbacks, and runtime fault knobs (429/5xx bursts, slow,
 // truncated and malformed responses, tasks that never finish, refused prompts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  closeServer,
+  type EmulatorHandle,
+  type Fault,
+  type FaultOptions,
+  FaultQueue,
+  listen,
+  parseBody,
+  type RecordedRequest,
+  type Reply,
+  readBody,
+} from "./http.ts";
 import { contentTypeForFormat, type ImageFormat, makeResultImage, sizeForAspect } from "./images.ts";
 
 export interface EvolinkEmulatorOptions {
@@ -37,20 +48,6 @@ export interface EvolinkEmulatorOptions {
 
 export type EvolinkSpeed = "draft" | "fast" | "turbo";
 export type EvolinkQuality = "standard" | "hd";
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** Parsed JSON body, raw text when it was not JSON, undefined without a body. */
-  body: unknown;
-  /** Whether an Authorization header was present (the key itself is never recorded). */
-  hasAuthHeader: boolean;
-  authorized: boolean;
-  /** The fault applied to this request, if any. */
-  fault?: string;
-  /** The status sent (undefined when the connection was cut before the headers). */
-  status?: number;
-}
 
 export interface RecordedCallback {
   taskId: string;
@@ -96,54 +93,24 @@ export interface EmulatorKnobs {
   taskFailure: TaskFailureSpec | undefined;
 }
 
-export interface FaultOptions {
-  /** Only requests with this method take the fault (e.g. "GET" for polls, "POST" for creates). */
-  method?: "GET" | "POST";
-}
-
-export interface FailOptions extends FaultOptions {
-  body?: unknown;
-  /** Sent as the Retry-After header (seconds or an HTTP date). */
-  retryAfter?: string;
-  /** Process the request (create the task, charge it) and only then answer with the failure. */
-  afterProcessing?: boolean;
-}
-
-export interface EvolinkEmulator {
-  baseUrl: string;
+/**
+ * `requests` also holds the result-image downloads (`apiRequests` leaves them out). A truncated
+ * answer sends half of its JSON body under the full content-length, then destroys the socket.
+ */
+export interface EvolinkEmulator extends EmulatorHandle<EmulatorKnobs> {
   apiKey: string;
-  requests: RecordedRequest[];
   tasks: Map<string, EmulatedTask>;
   callbacks: RecordedCallback[];
-  knobs: EmulatorKnobs;
-  /** The next `count` API requests (matching `method`) get `status`. */
-  failNext(count: number, status: number, options?: FailOptions): void;
   /** The next API request is processed but its headers are held back for `ms`. */
   slowNext(ms: number, options?: FaultOptions): void;
-  /** The next API request is processed, then half its JSON body is sent and the socket destroyed. */
-  truncateNext(options?: FaultOptions): void;
-  /** The next API request is processed, then answered 200 with invalid JSON. */
-  malformedNext(options?: FaultOptions): void;
-  /** Requests to the API routes (not /files) seen so far, optionally by method. */
-  apiRequests(method?: string): RecordedRequest[];
   /** The task as GET /v1/tasks/{id} shows it now. */
   taskBody(taskId: string): Record<string, unknown> | undefined;
   /** Re-checks task clocks: sends due callbacks. Called on every request and by timers. */
   sweep(): void;
-  stop(): Promise<void>;
 }
 
-type Fault =
-  | ({ kind: "fail"; status: number } & FailOptions)
-  | ({ kind: "slow"; ms: number } & FaultOptions)
-  | ({ kind: "truncate" } & FaultOptions)
-  | ({ kind: "malformed" } & FaultOptions);
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+/** EvoLink's own fault: the answer's headers are held back. */
+type SlowFault = { kind: "slow"; ms: number } & FaultOptions;
 
 const maxPromptLength = 8192;
 const maxCallbackUrlLength = 2048;
@@ -225,7 +192,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
   const requests: RecordedRequest[] = [];
   const tasks = new Map<string, EmulatedTask>();
   const callbacks: RecordedCallback[] = [];
-  const faults: Fault[] = [];
+  const faults = new FaultQueue<SlowFault>();
   const imageCache = new Map<string, Promise<Buffer>>();
   const timers = new Set<NodeJS.Timeout>();
   let taskCounter = 0;
@@ -239,12 +206,6 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
       run();
     }, ms);
     timers.add(timer);
-  }
-
-  function takeFault(method: string): Fault | undefined {
-    const index = faults.findIndex((fault) => fault.method === undefined || fault.method === method);
-    if (index === -1) return undefined;
-    return faults.splice(index, 1)[0];
   }
 
   // --- task state, derived from the clock ---
@@ -528,18 +489,6 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
 
   // --- HTTP plumbing ---
 
-  async function readRequestBody(request: IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (chunks.length === 0) return undefined;
-    const text = Buffer.concat(chunks).toString("utf8");
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-
   function sendJson(response: ServerResponse, record: RecordedRequest, reply: Reply): void {
     if (response.destroyed) return;
     record.status = reply.status;
@@ -550,7 +499,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
   async function applyFaultAndSend(
     response: ServerResponse,
     record: RecordedRequest,
-    fault: Fault | undefined,
+    fault: Fault | SlowFault | undefined,
     reply: Reply,
   ): Promise<void> {
     if (fault?.kind === "fail") {
@@ -590,7 +539,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const method = request.method ?? "GET";
-    const body = await readRequestBody(request);
+    const body = parseBody(await readBody(request));
     const authHeader = request.headers.authorization;
     const authorized = authHeader === `Bearer ${apiKey}`;
     const record: RecordedRequest = {
@@ -602,7 +551,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     };
     requests.push(record);
     sweep();
-    const fault = takeFault(method);
+    const fault = faults.take(method, path);
     if (fault) record.fault = fault.kind === "fail" ? `fail ${fault.status}` : fault.kind;
     // Faults in front of the service (rate limiter, load balancer) answer before anything runs.
     if (fault?.kind === "fail" && !fault.afterProcessing)
@@ -668,8 +617,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await listen(server);
 
   return {
     baseUrl,
@@ -678,18 +626,12 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     tasks,
     callbacks,
     knobs,
-    failNext(count, status, failOptions = {}) {
-      for (let i = 0; i < count; i += 1) faults.push({ kind: "fail", status, ...failOptions });
-    },
+    failNext: faults.failNext,
     slowNext(ms, faultOptions = {}) {
-      faults.push({ kind: "slow", ms, ...faultOptions });
+      faults.add({ kind: "slow", ms, ...faultOptions });
     },
-    truncateNext(faultOptions = {}) {
-      faults.push({ kind: "truncate", ...faultOptions });
-    },
-    malformedNext(faultOptions = {}) {
-      faults.push({ kind: "malformed", ...faultOptions });
-    },
+    truncateNext: faults.truncateNext,
+    malformedNext: faults.malformedNext,
     apiRequests(method) {
       return requests.filter(
         (request) => request.path.startsWith("/v1/") && (method === undefined || request.method === method),
@@ -700,12 +642,9 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
       return task ? taskBody(task) : undefined;
     },
     sweep,
-    async stop() {
+    stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return closeServer(server, timers);
     },
   };
 }

@@ -60,6 +60,14 @@ export function nearestColourIndex(pixel: readonly number[]): number {
   return best;
 }
 
+/** The prompt's `--ar`/`--aspect` value; undefined when absent, null when unparsable. */
+export function aspectOf(prompt: string): string | undefined | null {
+  const match = /(?:^|\s)--(?:ar|aspect)\s+(\S+)/.exec(prompt);
+  if (!match) return undefined;
+  const value = match[1] ?? "";
+  return /^\d+(?:\.\d+)?:\d+(?:\.\d+)?$/.test(value) ? value : null;
+}
+
 /**
  * Width and height for a Midjourney aspect ratio ("16:9") with the longer side `longSide`.
  * Anything unparsable is treated as 1:1, like Midjourney's default.

@@ -1,16 +1,6 @@
-// Provider emulators for tests and local runs. The EvoLink emulator and the image helpers are
-// re-exported whole; the other emulators by name, since their helper types share names with EvoLink's.
+// Provider emulators for tests and local runs, with the plumbing and image helpers they share.
 export * from "./evolink.ts";
+export * from "./http.ts";
 export * from "./images.ts";
-export {
-  type MidjourneyProxyEmulator,
-  type MidjourneyProxyEmulatorOptions,
-  type MidjourneyProxyKnobs,
-  startMidjourneyProxyEmulator,
-} from "./midjourney-proxy.ts";
-export {
-  type MjapiEmulator,
-  type MjapiEmulatorOptions,
-  type MjapiKnobs,
-  startMjapiEmulator,
-} from "./mjapi.ts";
+export * from "./midjourney-proxy.ts";
+export * from "./mjapi.ts";

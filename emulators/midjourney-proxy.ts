@@ -5,29 +5,19 @@
 // IN_PROGRESS "n%" → SUCCESS|FAILURE, with a real 2×2 grid at `imageUrl`, the split images at
 // `imageUrls` and trueai-style `buttons` (both can be switched off, like the original server).
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import sharp from "sharp";
-import { makeResultImage, sizeForAspect } from "./images.ts";
 import {
-  aspectOf,
   asRecord,
-  closeServer,
   deliverWebhook,
-  type FailOptions,
-  type FaultOptions,
-  FaultQueue,
-  listen,
-  notProcessed,
-  parseBody,
-  type RecordedRequest,
+  type EmulatorHandle,
   type Reply,
-  readBody,
   type StuckAt,
-  sendJson,
-  sendReply,
   sendText,
+  serveApi,
   type WebhookDelivery,
-} from "./mjapi.ts";
+} from "./http.ts";
+import { aspectOf, makeResultImage, sizeForAspect } from "./images.ts";
 
 export type ProxyAction = "IMAGINE" | "UPSCALE" | "VARIATION" | "REROLL" | "BLEND" | "DESCRIBE";
 export type ProxyStatus = "NOT_START" | "SUBMITTED" | "MODAL" | "IN_PROGRESS" | "SUCCESS" | "FAILURE";
@@ -58,23 +48,11 @@ export interface MidjourneyProxyKnobs {
   splitImages: boolean;
 }
 
-export interface MidjourneyProxyEmulator {
-  /** Base URL including `/mj`, as a user would configure it. */
-  baseUrl: string;
-  requests: RecordedRequest[];
+/** `baseUrl` includes `/mj`; truncated answers are 200 with half of the JSON. */
+export interface MidjourneyProxyEmulator extends EmulatorHandle<MidjourneyProxyKnobs> {
   webhooks: WebhookDelivery[];
-  knobs: MidjourneyProxyKnobs;
-  /** The next `count` matching API requests answer `status` (429/5xx bursts). */
-  failNext(count: number, status: number, options?: FailOptions): void;
-  /** The next matching API request is processed, then answered 200 with text that is not JSON. */
-  malformedNext(options?: FaultOptions): void;
-  /** The next matching API request is processed, then answered 200 with half of its JSON. */
-  truncateNext(options?: FaultOptions): void;
-  /** API requests seen so far (not result images), optionally by method. */
-  apiRequests(method?: string): RecordedRequest[];
   /** Ids of every task created so far, oldest first. */
   taskIds(): string[];
-  stop(): Promise<void>;
 }
 
 interface ProxyTask {
@@ -161,8 +139,6 @@ export async function startMidjourneyProxyEmulator(
   const waiting: ProxyTask[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const imageCache = new Map<string, Promise<Buffer>>();
-  const faults = new FaultQueue();
-  const requests: RecordedRequest[] = [];
   const webhooks: WebhookDelivery[] = [];
   const knobs: MidjourneyProxyKnobs = {
     bannedWords: [],
@@ -559,66 +535,41 @@ export async function startMidjourneyProxyEmulator(
   }
 
   /** The API's answer to an authorized request. */
-  function answer(method: string, path: string, raw: string, body: unknown): Reply {
-    if (method === "POST" && raw !== "" && body === raw) {
-      return { status: 400, body: { code: 4, description: "request body must be JSON" } };
-    }
+  function answer(method: string, path: string, body: unknown): Reply {
     return route(method, path, body) ?? { status: 404, body: { code: 3, description: `no route ${path}` } };
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", origin);
-    const method = request.method ?? "GET";
-    const raw = await readBody(request);
-    const body = parseBody(raw);
-    // Result images stand in for Discord's CDN: public, and not part of the recorded API traffic.
-    if (url.pathname.startsWith("/attachments/")) {
-      const [, , taskId = "", file = ""] = url.pathname.split("/");
-      return serveFile(response, taskId, file);
-    }
-    const secretHeader = request.headers["mj-api-secret"];
-    const authorized = options.apiSecret === undefined || secretHeader === options.apiSecret;
-    const record: RecordedRequest = {
-      method,
-      path: url.pathname,
-      body,
-      hasAuthHeader: secretHeader !== undefined,
-      authorized,
-    };
-    requests.push(record);
-    const path = url.pathname.replace(/^\/mj(?=\/)/, "");
-    const fault = faults.take(method, path);
-    if (fault?.kind === "fail" && !fault.afterProcessing) {
-      sendReply(response, record, notProcessed, fault);
-      return;
-    }
-    const reply: Reply = !url.pathname.startsWith("/mj/")
-      ? { status: 404, body: { code: 3, description: "not found" } }
-      : authorized
-        ? answer(method, path, raw, body)
-        : { status: 401, body: { code: 401, description: "Unauthorized: wrong mj-api-secret" } };
-    sendReply(response, record, reply, fault);
-  }
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { code: 9, description: String(error) });
-      else response.destroy();
-    });
-  });
-  origin = await listen(server);
+  const served = await serveApi(
+    {
+      prefix: "/mj",
+      authorize: (request) => {
+        const secretHeader = request.headers["mj-api-secret"];
+        const authorized = options.apiSecret === undefined || secretHeader === options.apiSecret;
+        return { hasAuthHeader: secretHeader !== undefined, authorized };
+      },
+      answer,
+      // Result images stand in for Discord's CDN: public, and not part of the recorded API traffic.
+      serveFile: async (pathname, response) => {
+        if (!pathname.startsWith("/attachments/")) return false;
+        const [, , taskId = "", file = ""] = pathname.split("/");
+        await serveFile(response, taskId, file);
+        return true;
+      },
+      notFound: { status: 404, body: { code: 3, description: "not found" } },
+      unauthorized: { status: 401, body: { code: 401, description: "Unauthorized: wrong mj-api-secret" } },
+      notJson: { status: 400, body: { code: 4, description: "request body must be JSON" } },
+      crashBody: (error) => ({ code: 9, description: String(error) }),
+    },
+    timers,
+  );
+  origin = served.origin;
 
   return {
+    ...served.handle,
     baseUrl: `${origin}/mj`,
-    requests,
     webhooks,
     knobs,
-    failNext: (count, status, failOptions) => faults.failNext(count, status, failOptions),
-    malformedNext: (faultOptions) => faults.malformedNext(faultOptions),
-    truncateNext: (faultOptions) => faults.truncateNext(faultOptions),
-    apiRequests: (method) => requests.filter((request) => method === undefined || request.method === method),
     taskIds: () => [...tasks.keys()],
-    stop: () => closeServer(server, timers),
   };
 }
 

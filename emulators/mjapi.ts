@@ -5,14 +5,20 @@
 // Bearer auth, tasks that progress over time, result images served by the emulator itself, webhooks
 // on every change (to 127.0.0.1 only) and fault knobs for the contract tests.
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { makeResultImage, sizeForAspect } from "./images.ts";
+import type { ServerResponse } from "node:http";
+import {
+  asRecord,
+  deliverWebhook,
+  type EmulatorHandle,
+  type Reply,
+  type StuckAt,
+  sendText,
+  serveApi,
+  type WebhookDelivery,
+} from "./http.ts";
+import { aspectOf, makeResultImage, sizeForAspect } from "./images.ts";
 
 export type MjapiStatus = "pending" | "processing" | "completed" | "failed";
-
-/** Where a task stops when `neverFinish` is set: "93%" running, or never leaving the queue. */
-export type StuckAt = false | "in-progress" | "submitted";
 
 export interface MjapiEmulatorOptions {
   apiKey?: string;
@@ -34,61 +40,11 @@ export interface MjapiKnobs {
   failTasksWith: string | undefined;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** Parsed JSON body, the raw text when it was not JSON, undefined without a body. */
-  body: unknown;
-  /** Whether the auth header was present (its value is never recorded). */
-  hasAuthHeader: boolean;
-  authorized: boolean;
-  /** The fault applied to this request, if any. */
-  fault?: string;
-  /** The status sent. */
-  status?: number;
-}
-
-export interface WebhookDelivery {
-  url: string;
-  body: unknown;
-  /** False when the URL was not on 127.0.0.1/localhost and nothing was sent. */
-  sent: boolean;
-  /** The receiver's HTTP status once it answered; 0 when the delivery failed. */
-  status?: number;
-}
-
-export interface FaultOptions {
-  /** Only requests with this method take the fault (e.g. "GET" for polls, "POST" for creates). */
-  method?: "GET" | "POST";
-  /** Only requests whose path below the base starts with this, e.g. "/tasks" or "/submit/imagine". */
-  path?: string;
-}
-
-export interface FailOptions extends FaultOptions {
-  body?: unknown;
-  /** Sent as the Retry-After header (seconds or an HTTP date). */
-  retryAfter?: string;
-  /** Process the request (create the task) and only then answer with the failure. */
-  afterProcessing?: boolean;
-}
-
-export interface MjapiEmulator {
-  /** Base URL including the `/v1` prefix, as a user would configure it. */
-  baseUrl: string;
-  requests: RecordedRequest[];
+/** `baseUrl` includes the `/v1` prefix; truncated answers are 200 with half of the JSON. */
+export interface MjapiEmulator extends EmulatorHandle<MjapiKnobs> {
   webhooks: WebhookDelivery[];
-  knobs: MjapiKnobs;
-  /** The next `count` matching API requests answer `status` (429/5xx bursts). */
-  failNext(count: number, status: number, options?: FailOptions): void;
-  /** The next matching API request is processed, then answered 200 with text that is not JSON. */
-  malformedNext(options?: FaultOptions): void;
-  /** The next matching API request is processed, then answered 200 with half of its JSON. */
-  truncateNext(options?: FaultOptions): void;
-  /** API requests seen so far (not result images), optionally by method. */
-  apiRequests(method?: string): RecordedRequest[];
   /** Ids of every task created so far, oldest first. */
   taskIds(): string[];
-  stop(): Promise<void>;
 }
 
 interface EmulatedTask {
@@ -105,38 +61,6 @@ interface EmulatedTask {
   stuckAt: StuckAt;
   failWith: string | undefined;
   step: number;
-}
-
-export type Fault =
-  | ({ kind: "fail"; status: number } & FailOptions)
-  | ({ kind: "malformed" } & FaultOptions)
-  | ({ kind: "truncate" } & FaultOptions);
-
-/** Injected faults waiting for the next matching request (shared with the proxy emulator). */
-export class FaultQueue {
-  private readonly pending: Fault[] = [];
-
-  failNext(count: number, status: number, options: FailOptions = {}): void {
-    for (let i = 0; i < count; i += 1) this.pending.push({ kind: "fail", status, ...options });
-  }
-
-  malformedNext(options: FaultOptions = {}): void {
-    this.pending.push({ kind: "malformed", ...options });
-  }
-
-  truncateNext(options: FaultOptions = {}): void {
-    this.pending.push({ kind: "truncate", ...options });
-  }
-
-  /** Removes and returns the first fault matching this request. */
-  take(method: string, path: string): Fault | undefined {
-    const index = this.pending.findIndex(
-      (fault) =>
-        (fault.method === undefined || fault.method === method) &&
-        (fault.path === undefined || path.startsWith(fault.path)),
-    );
-    return index < 0 ? undefined : this.pending.splice(index, 1)[0];
-  }
 }
 
 /** Progress reported at each tick while processing; the task completes after the last one. */
@@ -162,8 +86,6 @@ export async function startMjapiEmulator(options: MjapiEmulatorOptions = {}): Pr
   const tasks = new Map<string, EmulatedTask>();
   const timers = new Set<NodeJS.Timeout>();
   const imageCache = new Map<string, Buffer>();
-  const faults = new FaultQueue();
-  const requests: RecordedRequest[] = [];
   const webhooks: WebhookDelivery[] = [];
   const knobs: MjapiKnobs = {
     refuseWords: [],
@@ -317,10 +239,7 @@ export async function startMjapiEmulator(options: MjapiEmulatorOptions = {}): Pr
   }
 
   /** The API's answer to an authorized request. */
-  function answer(method: string, path: string, raw: string, body: unknown): Reply {
-    if (method === "POST" && raw !== "" && body === raw) {
-      return { status: 400, body: { error: "body must be JSON" } };
-    }
+  function answer(method: string, path: string, body: unknown): Reply {
     try {
       return { status: 200, body: route(method, path, body) };
     } catch (problem) {
@@ -329,201 +248,35 @@ export async function startMjapiEmulator(options: MjapiEmulatorOptions = {}): Pr
     }
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", origin);
-    const method = request.method ?? "GET";
-    const raw = await readBody(request);
-    const body = parseBody(raw);
-    // Result images stand in for a CDN: public, and not part of the recorded API traffic.
-    if (url.pathname.startsWith("/v1/files/")) {
-      const [, , , taskId = "", file = ""] = url.pathname.split("/");
-      await serveImage(response, taskId, file);
-      return;
-    }
-    const authHeader = request.headers.authorization;
-    const authorized = authHeader === `Bearer ${apiKey}`;
-    const record: RecordedRequest = {
-      method,
-      path: url.pathname,
-      body,
-      hasAuthHeader: authHeader !== undefined,
-      authorized,
-    };
-    requests.push(record);
-    const path = url.pathname.replace(/^\/v1(?=\/)/, "");
-    const fault = faults.take(method, path);
-    if (fault?.kind === "fail" && !fault.afterProcessing) {
-      sendReply(response, record, notProcessed, fault);
-      return;
-    }
-    const reply: Reply = !url.pathname.startsWith("/v1/")
-      ? { status: 404, body: { error: "not found" } }
-      : authorized
-        ? answer(method, path, raw, body)
-        : { status: 401, body: { error: "invalid or missing API key" } };
-    sendReply(response, record, reply, fault);
-  }
-
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { error: String(error) });
-      else response.destroy();
-    });
-  });
-  origin = await listen(server);
+  const served = await serveApi(
+    {
+      prefix: "/v1",
+      authorize: (request) => {
+        const authHeader = request.headers.authorization;
+        return { hasAuthHeader: authHeader !== undefined, authorized: authHeader === `Bearer ${apiKey}` };
+      },
+      answer,
+      // Result images stand in for a CDN: public, and not part of the recorded API traffic.
+      serveFile: async (pathname, response) => {
+        if (!pathname.startsWith("/v1/files/")) return false;
+        const [, , , taskId = "", file = ""] = pathname.split("/");
+        await serveImage(response, taskId, file);
+        return true;
+      },
+      notFound: { status: 404, body: { error: "not found" } },
+      unauthorized: { status: 401, body: { error: "invalid or missing API key" } },
+      notJson: { status: 400, body: { error: "body must be JSON" } },
+      crashBody: (error) => ({ error: String(error) }),
+    },
+    timers,
+  );
+  origin = served.origin;
 
   return {
+    ...served.handle,
     baseUrl: `${origin}/v1`,
-    requests,
     webhooks,
     knobs,
-    failNext: (count, status, failOptions) => faults.failNext(count, status, failOptions),
-    malformedNext: (faultOptions) => faults.malformedNext(faultOptions),
-    truncateNext: (faultOptions) => faults.truncateNext(faultOptions),
-    apiRequests: (method) => requests.filter((request) => method === undefined || request.method === method),
     taskIds: () => [...tasks.keys()],
-    stop: () => closeServer(server, timers),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Plumbing shared with emulators/midjourney-proxy.ts
-
-/** POSTs `body` to a loopback URL (fire and forget); anything else is recorded but never sent. */
-export function deliverWebhook(url: string, body: unknown): WebhookDelivery {
-  if (!isLoopbackUrl(url)) return { url, body, sent: false };
-  const delivery: WebhookDelivery = { url, body, sent: true };
-  fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(2000),
-  })
-    .then((response) => {
-      delivery.status = response.status;
-      return response.body?.cancel();
-    })
-    .catch(() => {
-      delivery.status = 0;
-    });
-  return delivery;
-}
-
-/** The prompt's `--ar`/`--aspect` value; undefined when absent, null when unparsable. */
-export function aspectOf(prompt: string): string | undefined | null {
-  const match = /(?:^|\s)--(?:ar|aspect)\s+(\S+)/.exec(prompt);
-  if (!match) return undefined;
-  const value = match[1] ?? "";
-  return /^\d+(?:\.\d+)?:\d+(?:\.\d+)?$/.test(value) ? value : null;
-}
-
-export function isLoopbackUrl(url: string): boolean {
-  if (!URL.canParse(url)) return false;
-  const { protocol, hostname } = new URL(url);
-  return protocol === "http:" && (hostname === "127.0.0.1" || hostname === "localhost");
-}
-
-export function asRecord(body: unknown): Record<string, unknown> {
-  return typeof body === "object" && body !== null && !Array.isArray(body)
-    ? (body as Record<string, unknown>)
-    : {};
-}
-
-export async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-export function parseBody(raw: string): unknown {
-  if (raw === "") return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
-
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  sendRaw(response, status, JSON.stringify(body), headers);
-}
-
-export function sendText(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { "content-type": "text/plain" });
-  response.end(text);
-}
-
-/** An emulator's answer before any fault is applied; an undefined body is sent as an empty one. */
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** Placeholder reply for requests failed before processing (the fault replaces it). */
-export const notProcessed: Reply = { status: 0, body: null };
-
-/** Sends `reply`, or what an injected `fault` turns it into, and records what was sent. */
-export function sendReply(
-  response: ServerResponse,
-  record: RecordedRequest,
-  reply: Reply,
-  fault?: Fault,
-): void {
-  if (fault !== undefined) record.fault = fault.kind === "fail" ? `fail ${fault.status}` : fault.kind;
-  if (fault?.kind === "fail") {
-    const headers: Record<string, string> =
-      fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter };
-    record.status = fault.status;
-    sendJson(response, fault.status, fault.body ?? { error: `injected HTTP ${fault.status}` }, headers);
-    return;
-  }
-  record.status = fault === undefined ? reply.status : 200;
-  if (fault?.kind === "malformed") {
-    sendRaw(response, 200, '{"status": completed, images: [}');
-  } else if (fault?.kind === "truncate") {
-    // Valid HTTP, but the JSON stops half-way: what a proxy cutting a response short looks like.
-    const text = JSON.stringify(reply.body ?? {});
-    sendRaw(response, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
-  } else if (reply.body === undefined) {
-    sendRaw(response, reply.status, "", reply.headers);
-  } else {
-    sendJson(response, reply.status, reply.body, reply.headers);
-  }
-}
-
-function sendRaw(
-  response: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-) {
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
-}
-
-/** Listens on a random 127.0.0.1 port and returns the origin, e.g. `http://127.0.0.1:40123`. */
-export function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    );
-  });
-}
-
-export function closeServer(server: Server, timers: Set<NodeJS.Timeout>): Promise<void> {
-  for (const timer of timers) clearTimeout(timer);
-  timers.clear();
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -3,6 +3,7 @@
 // U buttons only pick an image (no call), variations are image-to-image (or a configured variation
 // model), "Run as HD" re-runs the prompt with quality "hd". No cancel endpoint is documented.
 import { z } from "zod";
+import { silentLogger } from "../log.ts";
 import { renderPrompt } from "../prompt/index.ts";
 import type { ParsedPrompt, PromptParams } from "../prompt/types.ts";
 import {
@@ -10,10 +11,10 @@ import {
   type HttpClient,
   type HttpClientOptions,
   type HttpErrorResponse,
-  type Logger,
+  type ProviderLogger,
   redactExcerpt,
-  silentLogger,
 } from "./http.ts";
+import { imageOf, imageVariationPrompt, withoutSeed } from "./shared.ts";
 import {
   type FollowUpRequest,
   type ImageProvider,
@@ -38,7 +39,7 @@ export interface EvolinkProviderOptions {
   variationModel?: string;
   /** Default callback URL (public HTTPS) when a request carries none. */
   callbackUrl?: string;
-  logger?: Logger;
+  logger?: ProviderLogger;
   /** Transport tuning (tests inject short timeouts, a fake clock, a dispatcher). */
   http?: Pick<HttpClientOptions, "timeouts" | "retry" | "clock" | "dispatcher" | "maxResponseBytes">;
 }
@@ -437,17 +438,6 @@ export function createEvolinkProvider(options: EvolinkProviderOptions): EvolinkP
     return submit(generationBody(planned.plan, settings.callbackUrl), warnings, signal);
   }
 
-  function imageOf(parent: ParentTask, index: number): string {
-    const url = parent.imageUrls[index - 1];
-    if (url === undefined) {
-      throw invalid(
-        `There is no image ${index} in this set (it has ${parent.imageUrls.length}).`,
-        "image_number",
-      );
-    }
-    return url;
-  }
-
   /** The speed the parent ran at, as the adapter resolved it (flags in its prompt win). */
   function parentSpeed(parent: ParentTask): Speed | undefined {
     return speedFromFlags(parent.prompt.params) ?? parent.speed;
@@ -493,12 +483,7 @@ export function createEvolinkProvider(options: EvolinkProviderOptions): EvolinkP
       return submit(body, remix?.plan.warnings ?? [], signal);
     }
     // Image-to-image: the chosen image first, then the original (or remixed) prompt.
-    const base = withoutSettingFlags(request.prompt ?? parent.prompt);
-    const params = { ...base.params };
-    delete params.seed;
-    // A higher image weight keeps the result closer to the chosen image.
-    if (strength === "subtle" && params.iw === undefined) params.iw = 2;
-    const prompt: ParsedPrompt = { ...base, images: [url, ...base.images], params };
+    const prompt = imageVariationPrompt(withoutSettingFlags(request.prompt ?? parent.prompt), url, strength);
     return generate(prompt, { speed: parentSpeed(parent), quality: parent.quality }, [], signal);
   }
 
@@ -507,12 +492,10 @@ export function createEvolinkProvider(options: EvolinkProviderOptions): EvolinkP
     signal?: AbortSignal,
   ): Promise<SubmitResult> {
     const { parent } = request;
-    const base = request.prompt ?? parent.prompt;
     // A re-roll is the same prompt with new noise: an explicit seed would repeat the same images.
-    const params = { ...base.params };
-    delete params.seed;
+    const prompt = withoutSeed(request.prompt ?? parent.prompt);
     // Flags written in a remixed prompt still win over the parent's settings (see planGeneration).
-    return generate({ ...base, params }, { speed: parent.speed, quality: parent.quality }, [], signal);
+    return generate(prompt, { speed: parent.speed, quality: parent.quality }, [], signal);
   }
 
   async function runAsHd(parent: ParentTask, signal?: AbortSignal): Promise<SubmitResult> {

@@ -4,17 +4,11 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
 import type { z } from "zod";
+import { type Logger, silentLogger } from "../log.ts";
 import { ProviderError, type ProviderErrorKind } from "./types.ts";
 
-export type LogFields = Record<string, unknown>;
-
-/** The little logging surface the providers need; pass a real logger from the app. */
-export interface Logger {
-  warn(message: string, fields?: LogFields): void;
-  debug(message: string, fields?: LogFields): void;
-}
-
-export const silentLogger: Logger = { warn() {}, debug() {} };
+/** The part of the app's logger the providers use: any object with `warn` and `debug` will do. */
+export type ProviderLogger = Pick<Logger, "warn" | "debug">;
 
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */
@@ -84,7 +78,7 @@ export interface HttpClientOptions {
   secrets?: string[];
   /** Maps a non-2xx response to an error; falls back to a status-based default when absent. */
   mapHttpError?: (response: HttpErrorResponse) => ProviderError | undefined;
-  logger?: Logger;
+  logger?: ProviderLogger;
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
   clock?: Partial<Clock>;

@@ -2,13 +2,14 @@
 // reads settings, so each adapter stays testable against its emulator without any environment.
 import { ConfigError, type ProviderName, type Settings } from "../config.ts";
 import { createEvolinkProvider } from "./evolink.ts";
-import type { Logger } from "./http.ts";
+import type { ProviderLogger } from "./http.ts";
 import { createMidjourneyProxyProvider } from "./midjourney-proxy.ts";
 import { createMjapiProvider } from "./mjapi.ts";
 import type { ImageProvider } from "./types.ts";
 
+export { type Logger, silentLogger } from "../log.ts";
 export { createEvolinkProvider, evolinkCapabilities } from "./evolink.ts";
-export { createHttpClient, type Logger, silentLogger } from "./http.ts";
+export { createHttpClient, type ProviderLogger } from "./http.ts";
 export * from "./types.ts";
 
 /** Where a provider should POST task updates, when the bot is reachable from the internet. */
@@ -25,7 +26,7 @@ function required(value: string | undefined, name: string, provider: ProviderNam
   return value;
 }
 
-export function createProvider(settings: Settings, logger?: Logger): ImageProvider {
+export function createProvider(settings: Settings, logger?: ProviderLogger): ImageProvider {
   const provider = settings.PROVIDER;
   switch (provider) {
     case "evolink":

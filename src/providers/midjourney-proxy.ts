@@ -4,15 +4,16 @@
 // `code`; tasks report `imageUrl` (Midjourney's own 2×2 grid), sometimes `imageUrls` (the 4 split
 // images) and, in the trueai fork, `buttons` whose customIds drive every follow-up.
 import { z } from "zod";
+import { silentLogger } from "../log.ts";
 import { type ParsedPrompt, type PromptParams, renderPrompt } from "../prompt/index.ts";
 import {
   createHttpClient,
   type HttpClientOptions,
   type HttpErrorResponse,
-  type Logger,
+  type ProviderLogger,
   redactExcerpt,
-  silentLogger,
 } from "./http.ts";
+import { progressOf } from "./shared.ts";
 import {
   type FollowUpRequest,
   type ImageProvider,
@@ -36,7 +37,7 @@ export interface MidjourneyProxyProviderOptions {
   baseUrl: string;
   /** Default notifyHook when a request brings no callback URL of its own. */
   notifyHookUrl?: string;
-  logger?: Logger;
+  logger?: ProviderLogger;
   /** Tuning of the shared HTTP client (retry policy, timeouts, clock), mainly for tests. */
   http?: Pick<HttpClientOptions, "retry" | "timeouts" | "clock" | "dispatcher">;
 }
@@ -198,12 +199,6 @@ export function classifyFailReason(failReason: string | null | undefined): Provi
   return new ProviderError("internal", `Midjourney (via ${label}) failed the task: ${text}`);
 }
 
-function progressOf(value: string | number | null | undefined): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const number = typeof value === "number" ? value : Number.parseFloat(value);
-  return Number.isFinite(number) ? Math.min(100, Math.max(0, number)) : undefined;
-}
-
 function buttonsOf(wire: WireTask): ProviderButton[] | undefined {
   if (!wire.buttons) return undefined;
   return wire.buttons.map((button) => ({
@@ -233,7 +228,7 @@ function completedImages(wire: WireTask): Pick<ProxyTaskSnapshot, "gridUrl" | "i
 }
 
 /** Our snapshot of one proxy task; unknown statuses count as running (and are logged). */
-export function toSnapshot(wire: WireTask, logger: Logger = silentLogger): ProxyTaskSnapshot {
+export function toSnapshot(wire: WireTask, logger: ProviderLogger = silentLogger): ProxyTaskSnapshot {
   const wireStatus = wire.status ?? "";
   let status = statusByWire[wireStatus];
   if (status === undefined) {

@@ -5,14 +5,15 @@
 // The seed describes no variation or re-roll endpoint: a re-roll submits the same prompt again and a
 // variation is image-to-image (image n's URL in front of the original prompt).
 import { z } from "zod";
+import { silentLogger } from "../log.ts";
 import { type ParsedPrompt, type PromptParams, renderPrompt } from "../prompt/index.ts";
 import {
   createHttpClient,
   type HttpClientOptions,
   type HttpErrorResponse,
-  type Logger,
-  silentLogger,
+  type ProviderLogger,
 } from "./http.ts";
+import { imageOf, imageVariationPrompt, progressOf, withoutSeed } from "./shared.ts";
 import {
   type FollowUpRequest,
   type ImageProvider,
@@ -33,7 +34,7 @@ export interface MjapiProviderOptions {
   baseUrl: string;
   /** Default webhook when a request brings no callback URL of its own. */
   webhookUrl?: string;
-  logger?: Logger;
+  logger?: ProviderLogger;
   /** Tuning of the shared HTTP client (retry policy, timeouts, clock), mainly for tests. */
   http?: Pick<HttpClientOptions, "retry" | "timeouts" | "clock" | "dispatcher">;
 }
@@ -145,14 +146,12 @@ export function classifyTaskFailure(message: string | undefined, code?: string):
   return new ProviderError("internal", `${label} failed to make the image: ${text}`, { code });
 }
 
-function progressOf(value: number | string | null | undefined): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const number = typeof value === "number" ? value : Number.parseFloat(value);
-  return Number.isFinite(number) ? Math.min(100, Math.max(0, number)) : undefined;
-}
-
 /** Our snapshot of one wire task; unknown statuses count as running (and are logged). */
-export function toSnapshot(taskId: string, wire: WireTask, logger: Logger = silentLogger): TaskSnapshot {
+export function toSnapshot(
+  taskId: string,
+  wire: WireTask,
+  logger: ProviderLogger = silentLogger,
+): TaskSnapshot {
   let status = statusByWire[wire.status.toLowerCase()];
   if (status === undefined) {
     logger.debug(`${label}: unknown task status, treating it as running`, { taskId, status: wire.status });
@@ -240,13 +239,6 @@ export function forwardablePrompt(prompt: ParsedPrompt): { prompt: ParsedPrompt;
   return { prompt: { ...prompt, params }, warnings };
 }
 
-/** Same prompt, new noise: an explicit seed would repeat the very same images. */
-function withoutSeed(prompt: ParsedPrompt): ParsedPrompt {
-  const params = { ...prompt.params };
-  delete params.seed;
-  return { ...prompt, params };
-}
-
 function requestWarnings(request: Pick<ImagineRequest, "speed" | "quality">): string[] {
   const warnings: string[] = [];
   // "fast" is what Midjourney does anyway; any other speed cannot be asked for on this service.
@@ -317,21 +309,7 @@ export function createMjapiProvider(options: MjapiProviderOptions): MjapiProvide
   /** Image-to-image: the chosen image first, then the original (or remixed) prompt. */
   function variationPrompt(request: Extract<FollowUpRequest, { kind: "variation" }>): ParsedPrompt {
     const { parent, index } = request;
-    const imageUrl = parent.imageUrls[index - 1];
-    if (imageUrl === undefined) {
-      throw new ProviderError(
-        "invalid",
-        `There is no image ${index} in this set (it has ${parent.imageUrls.length}).`,
-        {
-          code: "image_number",
-        },
-      );
-    }
-    const base = withoutSeed(request.prompt ?? parent.prompt);
-    // A higher image weight keeps the result closer to the chosen image (Midjourney's default is 1).
-    const params =
-      request.strength === "subtle" && base.params.iw === undefined ? { ...base.params, iw: 2 } : base.params;
-    return { ...base, images: [imageUrl, ...base.images], params };
+    return imageVariationPrompt(request.prompt ?? parent.prompt, imageOf(parent, index), request.strength);
   }
 
   const provider: MjapiProvider = {

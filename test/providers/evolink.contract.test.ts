@@ -1,36 +1,28 @@
 // The EvoLink adapter against the in-repo emulator of EvoLink's documented protocol: the happy path
 // down to the result pixels, the exact request bodies, every error mapping and injected faults.
 // Waits are bounded by polling counts; retry sleeps are injected (instant) and recorded.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  type EvolinkEmulator,
-  evolinkErrorBody,
-  nearestColourIndex,
-  startEvolinkEmulator,
-} from "../../emulators/index.ts";
-import type { ParsedPrompt, PromptParams } from "../../src/prompt/types.ts";
+import { type EvolinkEmulator, evolinkErrorBody, startEvolinkEmulator } from "../../emulators/index.ts";
 import { createEvolinkProvider, type EvolinkProviderOptions } from "../../src/providers/evolink.ts";
-import type { Logger } from "../../src/providers/http.ts";
+import { type ImageProvider, type ParentTask, ProviderError } from "../../src/providers/types.ts";
 import {
-  type ImageProvider,
-  type ParentTask,
-  ProviderError,
-  type SubmitResult,
-  type TaskSnapshot,
-} from "../../src/providers/types.ts";
+  failure,
+  pause,
+  pixelsOf,
+  poller,
+  prompt,
+  recordingLogger,
+  recordingSleeps,
+  startReceiver,
+  taskIdOf,
+} from "./support.ts";
 
 const apiKey = "evk-test-0123456789-SECRETKEY";
 let emulator: EvolinkEmulator;
-const logLines: string[] = [];
-const sleeps: number[] = [];
-
-const logger: Logger = {
-  warn: (message, fields) => logLines.push(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
-  debug: (message, fields) => logLines.push(`DEBUG ${message} ${JSON.stringify(fields ?? {})}`),
-};
+const { logger, lines: logLines } = recordingLogger();
+const { sleeps, sleep } = recordingSleeps();
+const finish = poller({ polls: 200, everyMs: 15 });
 
 function provider(extra: Partial<EvolinkProviderOptions> = {}): ImageProvider {
   return createEvolinkProvider({
@@ -39,66 +31,10 @@ function provider(extra: Partial<EvolinkProviderOptions> = {}): ImageProvider {
     logger,
     http: {
       timeouts: { headersMs: 250, bodyMs: 250 },
-      // Instant, recorded sleeps: retries are checked by count and requested delay, not by waiting.
-      clock: {
-        sleep: async (ms) => {
-          sleeps.push(ms);
-        },
-      },
+      clock: { sleep },
     },
     ...extra,
   });
-}
-
-function prompt(text: string, params: PromptParams = {}, images: string[] = []): ParsedPrompt {
-  return { images, text, params, warnings: [] };
-}
-
-function taskIdOf(result: SubmitResult): string {
-  if (result.kind !== "task") throw new Error(`expected a task, got ${result.kind}`);
-  return result.taskId;
-}
-
-async function pause(ms: number) {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls until the task leaves queued/running (bounded by a count, not asserted on time). */
-async function finish(
-  adapter: ImageProvider,
-  taskId: string,
-): Promise<{ final: TaskSnapshot; seen: TaskSnapshot[] }> {
-  const seen: TaskSnapshot[] = [];
-  for (let poll = 0; poll < 200; poll += 1) {
-    const snapshot = await adapter.fetchTask(taskId);
-    seen.push(snapshot);
-    if (snapshot.status !== "queued" && snapshot.status !== "running") return { final: snapshot, seen };
-    await pause(15);
-  }
-  throw new Error(`task ${taskId} did not finish`);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
-  throw new Error("expected a ProviderError");
-}
-
-async function pixelsOf(url: string) {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  const bytes = Buffer.from(await response.arrayBuffer());
-  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-  const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-  return {
-    width: info.width,
-    height: info.height,
-    colourIndex: nearestColourIndex([data[centre] ?? 0, data[centre + 1] ?? 0, data[centre + 2] ?? 0]),
-  };
 }
 
 const creates = () => emulator.apiRequests("POST");
@@ -212,19 +148,9 @@ describe("imagine", () => {
   });
 
   it("delivers a callback whose body parseCallback understands", async () => {
-    const received: unknown[] = [];
-    const receiver: Server = createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk) => {
-        text += chunk;
-      });
-      request.on("end", () => {
-        received.push(JSON.parse(text));
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callbacks/evolink`;
+    const receiver = await startReceiver();
+    const { received } = receiver;
+    const callbackUrl = receiver.url("/callbacks/evolink");
     const insecure = await startEvolinkEmulator({ apiKey, taskDurationMs: 60, allowInsecureCallbacks: true });
     try {
       const adapter = createEvolinkProvider({ apiKey, baseUrl: insecure.baseUrl, callbackUrl });
@@ -238,8 +164,7 @@ describe("imagine", () => {
       expect(() => adapter.parseCallback?.({ nope: true })).toThrow(ProviderError);
     } finally {
       await insecure.stop();
-      receiver.closeAllConnections();
-      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await receiver.close();
     }
   });
 

@@ -10,11 +10,11 @@ import {
   createHttpClient,
   defaultRetryPolicy,
   type HttpClientOptions,
-  type Logger,
   parseRetryAfter,
   redactExcerpt,
 } from "../../src/providers/http.ts";
 import { ProviderError } from "../../src/providers/types.ts";
+import { failure, recordingLogger } from "./support.ts";
 
 const secret = "sk-live-0123456789abcdefSECRET";
 const okSchema = z.object({ ok: z.literal(true) });
@@ -82,18 +82,9 @@ function fakeClock(start = Date.parse("2026-01-01T00:00:00Z"), random = 0.5) {
   return { clock, sleeps };
 }
 
-function capturingLogger() {
-  const lines: string[] = [];
-  const logger: Logger = {
-    warn: (message, fields) => lines.push(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
-    debug: (message, fields) => lines.push(`DEBUG ${message} ${JSON.stringify(fields ?? {})}`),
-  };
-  return { logger, lines };
-}
-
 function client(extra: Partial<HttpClientOptions> = {}, baseUrl = scripted.baseUrl) {
   const { clock, sleeps } = fakeClock();
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = recordingLogger();
   const http = createHttpClient({
     baseUrl,
     providerLabel: "TestAPI",
@@ -105,16 +96,6 @@ function client(extra: Partial<HttpClientOptions> = {}, baseUrl = scripted.baseU
     ...extra,
   });
   return { http, sleeps, lines };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
-  throw new Error("expected the request to fail");
 }
 
 const get = { method: "GET", path: "/thing", schema: okSchema, idempotent: true } as const;
@@ -184,7 +165,7 @@ describe("reads", () => {
   it("give up after maxAttempts with the mapped error", async () => {
     for (let i = 0; i < 10; i += 1) scripted.queue.push(reply(503, {}));
     const { http, sleeps } = client({ retry: { maxAttempts: 3, baseDelayMs: 10 } });
-    const error = await rejection(http.requestJson(get));
+    const error = await failure(http.requestJson(get));
     expect(error.kind).toBe("transient");
     expect(scripted.seen).toHaveLength(3);
     expect(sleeps).toHaveLength(2);
@@ -193,7 +174,7 @@ describe("reads", () => {
   it("stop when the next wait would pass the total time budget", async () => {
     for (let i = 0; i < 10; i += 1) scripted.queue.push(reply(429, {}, { "retry-after": "4" }));
     const { http, sleeps } = client({ retry: { maxAttempts: 10, maxTotalMs: 10_000 } });
-    await rejection(http.requestJson(get));
+    await failure(http.requestJson(get));
     expect(sleeps).toEqual([4000, 4000]);
     expect(scripted.seen).toHaveLength(3);
   });
@@ -211,7 +192,7 @@ describe("reads", () => {
   it("do not retry a 4xx", async () => {
     scripted.queue.push(reply(404, { error: "nope" }));
     const { http, sleeps } = client();
-    const error = await rejection(http.requestJson(get));
+    const error = await failure(http.requestJson(get));
     expect(error.kind).toBe("invalid");
     expect(sleeps).toEqual([]);
   });
@@ -246,7 +227,7 @@ describe("creates", () => {
   it("never retry a 500: it may have been processed", async () => {
     scripted.queue.push(reply(500, {}));
     const { http, sleeps } = client();
-    const error = await rejection(http.requestJson(create));
+    const error = await failure(http.requestJson(create));
     expect(error.kind).toBe("transient");
     expect(error.maybeSubmitted).toBe(true);
     expect(error.message).toMatch(/may have started/);
@@ -258,7 +239,7 @@ describe("creates", () => {
   it("never retry a 400 and say it was not submitted", async () => {
     scripted.queue.push(reply(400, { error: "bad" }));
     const { http } = client();
-    const error = await rejection(http.requestJson(create));
+    const error = await failure(http.requestJson(create));
     expect(error.kind).toBe("invalid");
     expect(error.maybeSubmitted).toBe(false);
     expect(scripted.seen).toHaveLength(1);
@@ -270,7 +251,7 @@ describe("creates", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const { http, sleeps } = client({ retry: { maxAttempts: 3 } }, `http://127.0.0.1:${port}`);
-    const error = await rejection(http.requestJson(create));
+    const error = await failure(http.requestJson(create));
     expect(error.kind).toBe("transient");
     expect(error.code).toBe("ECONNREFUSED");
     expect(error.maybeSubmitted).toBe(false);
@@ -280,7 +261,7 @@ describe("creates", () => {
   it("treat a reset connection after sending as maybe submitted", async () => {
     scripted.queue.push((_request, response) => response.socket?.destroy());
     const { http, sleeps } = client();
-    const error = await rejection(http.requestJson(create));
+    const error = await failure(http.requestJson(create));
     expect(error.maybeSubmitted).toBe(true);
     expect(sleeps).toEqual([]);
     expect(scripted.seen).toHaveLength(1);
@@ -298,7 +279,7 @@ describe("responses", () => {
   it("map a schema mismatch to internal with one secret-free, short log line", async () => {
     scripted.queue.push(reply(200, { ok: "yes", echo: `Bearer ${secret}`, padding: "p".repeat(500) }));
     const { http, lines } = client();
-    const error = await rejection(http.requestJson(get));
+    const error = await failure(http.requestJson(get));
     expect(error.kind).toBe("internal");
     const warnings = lines.filter((line) => line.startsWith("WARN"));
     expect(warnings).toHaveLength(1);
@@ -310,8 +291,8 @@ describe("responses", () => {
   it("map malformed JSON to internal; on a create, as maybe submitted", async () => {
     scripted.queue.push(reply(200, "{not json"), reply(200, "{not json"));
     const { http, lines } = client();
-    expect((await rejection(http.requestJson(get))).kind).toBe("internal");
-    const createError = await rejection(http.requestJson(create));
+    expect((await failure(http.requestJson(get))).kind).toBe("internal");
+    const createError = await failure(http.requestJson(create));
     expect(createError.kind).toBe("internal");
     expect(createError.maybeSubmitted).toBe(true);
     expect(lines.join("\n")).not.toContain(secret);
@@ -323,7 +304,7 @@ describe("responses", () => {
       mapHttpError: (response) =>
         new ProviderError("quota", `top up (${(response.body as { error: { code: string } }).error.code})`),
     });
-    const error = await rejection(http.requestJson(get));
+    const error = await failure(http.requestJson(get));
     expect(error.kind).toBe("quota");
     expect(error.message).toBe("top up (broke)");
   });

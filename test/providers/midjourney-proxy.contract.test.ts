@@ -2,37 +2,38 @@
 // the pixels, the exact submits (notifyHook, mj-api-secret), follow-ups by button customId (trueai)
 // and by /submit/change (original server), the submit codes, task failures and injected faults.
 // Waits are bounded by polling counts; retry sleeps are injected (instant) and recorded.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type MidjourneyProxyEmulator,
   makeResultImage,
-  nearestColourIndex,
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
-import type { ParsedPrompt, PromptParams } from "../../src/prompt/types.ts";
-import type { Logger } from "../../src/providers/http.ts";
+import type { ParsedPrompt } from "../../src/prompt/types.ts";
 import {
   createMidjourneyProxyProvider,
   type MidjourneyProxyProvider,
   type MidjourneyProxyProviderOptions,
-  type ProxyTaskSnapshot,
 } from "../../src/providers/midjourney-proxy.ts";
-import { type ParentTask, ProviderError, type SubmitResult } from "../../src/providers/types.ts";
+import { type ParentTask, ProviderError } from "../../src/providers/types.ts";
+import {
+  failure,
+  imageOf,
+  pause,
+  poller,
+  prompt,
+  recordingLogger,
+  recordingSleeps,
+  startReceiver,
+  taskIdOf,
+} from "./support.ts";
 
 const apiSecret = "mjp-secret-0123456789-SECRET";
 let emulator: MidjourneyProxyEmulator;
 const extraEmulators: MidjourneyProxyEmulator[] = [];
 const adapters: MidjourneyProxyProvider[] = [];
-const logLines: string[] = [];
-const sleeps: number[] = [];
-
-const logger: Logger = {
-  warn: (message, fields) => logLines.push(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
-  debug: (message, fields) => logLines.push(`DEBUG ${message} ${JSON.stringify(fields ?? {})}`),
-};
+const { logger, lines: logLines } = recordingLogger();
+const { sleeps, sleep } = recordingSleeps();
+const finish = poller({ polls: 300, everyMs: 5 });
 
 function provider(
   extra: Partial<MidjourneyProxyProviderOptions> = {},
@@ -42,8 +43,7 @@ function provider(
     apiSecret,
     baseUrl: target.baseUrl,
     logger,
-    // Instant, recorded sleeps: retries are checked by count, not by waiting.
-    http: { clock: { sleep: async (ms) => void sleeps.push(ms) } },
+    http: { clock: { sleep } },
     ...extra,
   });
   adapters.push(adapter);
@@ -54,52 +54,6 @@ async function extraEmulator(options: Parameters<typeof startMidjourneyProxyEmul
   const started = await startMidjourneyProxyEmulator(options);
   extraEmulators.push(started);
   return started;
-}
-
-function prompt(text: string, params: PromptParams = {}): ParsedPrompt {
-  return { images: [], text, params, warnings: [] };
-}
-
-function taskIdOf(result: SubmitResult): string {
-  if (result.kind !== "task") throw new Error(`expected a task, got ${result.kind}`);
-  return result.taskId;
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the task leaves queued/running (bounded by a count, never asserted on time). */
-async function finish(adapter: MidjourneyProxyProvider, taskId: string) {
-  const seen: ProxyTaskSnapshot[] = [];
-  for (let poll = 0; poll < 300; poll += 1) {
-    const snapshot = await adapter.fetchTask(taskId);
-    seen.push(snapshot);
-    if (snapshot.status !== "queued" && snapshot.status !== "running") return { final: snapshot, seen };
-    await pause(5);
-  }
-  throw new Error(`task ${taskId} did not finish`);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
-  throw new Error("expected a ProviderError");
-}
-
-async function imageOf(url: string) {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  const { data, info } = await sharp(Buffer.from(await response.arrayBuffer()))
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const colourAt = (x: number, y: number) => {
-    const offset = (Math.floor(y) * info.width + Math.floor(x)) * info.channels;
-    return nearestColourIndex([data[offset] ?? 0, data[offset + 1] ?? 0, data[offset + 2] ?? 0]);
-  };
-  return { width: info.width, height: info.height, colourAt };
 }
 
 const submits = (target = emulator) => target.apiRequests("POST");
@@ -205,20 +159,10 @@ describe("imagine", () => {
   });
 
   it("notifyHook bodies on every change are understood by parseCallback", async () => {
-    const received: unknown[] = [];
-    const receiver: Server = createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      request.on("end", () => {
-        received.push(JSON.parse(text));
-        response.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiver = await startReceiver();
+    const { received } = receiver;
     try {
-      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callbacks/midjourney-proxy`;
+      const hook = receiver.url("/callbacks/midjourney-proxy");
       const adapter = provider();
       const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a fox"), callbackUrl: hook }));
       const { final } = await finish(adapter, taskId);
@@ -231,7 +175,7 @@ describe("imagine", () => {
       expect(snapshots.find((snapshot) => snapshot?.status === "completed")).toEqual(final);
       expect(() => adapter.parseCallback?.({ status: 1 })).toThrow(ProviderError);
     } finally {
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
   });
 });

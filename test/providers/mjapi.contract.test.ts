@@ -1,92 +1,45 @@
 // The MJAPI adapter (seed 000's simple protocol) against its in-repo emulator: the happy path down
 // to the result pixels, the exact requests, follow-ups, every error mapping and injected faults.
 // Waits are bounded by polling counts; retry sleeps are injected (instant) and recorded.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MjapiEmulator, nearestColourIndex, startMjapiEmulator } from "../../emulators/index.ts";
-import type { ParsedPrompt, PromptParams } from "../../src/prompt/types.ts";
-import type { Logger } from "../../src/providers/http.ts";
+import { type MjapiEmulator, startMjapiEmulator } from "../../emulators/index.ts";
+import type { ParsedPrompt } from "../../src/prompt/types.ts";
 import {
   createMjapiProvider,
   type MjapiProvider,
   type MjapiProviderOptions,
   toSnapshot,
 } from "../../src/providers/mjapi.ts";
+import { type ParentTask, ProviderError } from "../../src/providers/types.ts";
 import {
-  type ParentTask,
-  ProviderError,
-  type SubmitResult,
-  type TaskSnapshot,
-} from "../../src/providers/types.ts";
+  failure,
+  pause,
+  pixelsOf,
+  poller,
+  prompt,
+  recordingLogger,
+  recordingSleeps,
+  startReceiver,
+  taskIdOf,
+} from "./support.ts";
 
 const apiKey = "mjapi-test-0123456789-SECRETKEY";
 let emulator: MjapiEmulator;
 const adapters: MjapiProvider[] = [];
-const logLines: string[] = [];
-const sleeps: number[] = [];
-
-const logger: Logger = {
-  warn: (message, fields) => logLines.push(`WARN ${message} ${JSON.stringify(fields ?? {})}`),
-  debug: (message, fields) => logLines.push(`DEBUG ${message} ${JSON.stringify(fields ?? {})}`),
-};
+const { logger, lines: logLines } = recordingLogger();
+const { sleeps, sleep } = recordingSleeps();
+const finish = poller({ polls: 300, everyMs: 10 });
 
 function provider(extra: Partial<MjapiProviderOptions> = {}): MjapiProvider {
   const adapter = createMjapiProvider({
     apiKey,
     baseUrl: emulator.baseUrl,
     logger,
-    // Instant, recorded sleeps: retries are checked by count, not by waiting.
-    http: { clock: { sleep: async (ms) => void sleeps.push(ms) } },
+    http: { clock: { sleep } },
     ...extra,
   });
   adapters.push(adapter);
   return adapter;
-}
-
-function prompt(text: string, params: PromptParams = {}, images: string[] = []): ParsedPrompt {
-  return { images, text, params, warnings: [] };
-}
-
-function taskIdOf(result: SubmitResult): string {
-  if (result.kind !== "task") throw new Error(`expected a task, got ${result.kind}`);
-  return result.taskId;
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the task leaves queued/running (bounded by a count, never asserted on time). */
-async function finish(adapter: MjapiProvider, taskId: string) {
-  const seen: TaskSnapshot[] = [];
-  for (let poll = 0; poll < 300; poll += 1) {
-    const snapshot = await adapter.fetchTask(taskId);
-    seen.push(snapshot);
-    if (snapshot.status !== "queued" && snapshot.status !== "running") return { final: snapshot, seen };
-    await pause(10);
-  }
-  throw new Error(`task ${taskId} did not finish`);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderError);
-    return error as ProviderError;
-  }
-  throw new Error("expected a ProviderError");
-}
-
-async function pixelsOf(url: string) {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  const { data, info } = await sharp(Buffer.from(await response.arrayBuffer()))
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-  const colourIndex = nearestColourIndex([data[centre] ?? 0, data[centre + 1] ?? 0, data[centre + 2] ?? 0]);
-  return { width: info.width, height: info.height, colourIndex };
 }
 
 const creates = () => emulator.apiRequests("POST");
@@ -179,20 +132,10 @@ describe("imagine", () => {
   });
 
   it("webhook bodies are understood by parseCallback", async () => {
-    const received: unknown[] = [];
-    const receiver: Server = createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      request.on("end", () => {
-        received.push(JSON.parse(text));
-        response.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiver = await startReceiver();
+    const { received } = receiver;
     try {
-      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callbacks/mjapi`;
+      const hook = receiver.url("/callbacks/mjapi");
       const adapter = provider();
       const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a fox"), callbackUrl: hook }));
       await finish(adapter, taskId);
@@ -212,7 +155,7 @@ describe("imagine", () => {
       expect(snapshots.some((snapshot) => snapshot?.status === "running")).toBe(true);
       expect(() => adapter.parseCallback?.({ nonsense: true })).toThrow(ProviderError);
     } finally {
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
   });
 });
