@@ -1,6 +1,7 @@
 // /imagine prompt:<text> [image] [image2] [image3]: check the prompt, then one job per
 // permutation or repeat, each with its own message.
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
+import { admitOrExplain } from "../src/discord/admission.ts";
 import { announceJob } from "../src/discord/announce.ts";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
@@ -39,6 +40,7 @@ export async function imagine(
     maxJobs: context.maxJobs,
     speed: context.defaultSpeed,
     quality: context.defaultQuality,
+    preferences: await context.preferences.get(interaction.user.id),
   });
   if (!prepared.ok) {
     await interaction.reply({
@@ -47,14 +49,27 @@ export async function imagine(
     });
     return;
   }
-  for (const [index, prompt] of prepared.prompts.entries()) {
+  const queueRoom = context.jobs.canQueue(interaction.user.id, prepared.prompts.length);
+  if (!queueRoom.ok) {
+    await interaction.reply({ content: queueRoom.message, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  // Expanded texts too: a permutation can assemble a banned word the typed text does not show.
+  const promptText = [args.prompt, ...prepared.prompts.map((prompt) => prompt.text)].join("\n");
+  const admitted = await admitOrExplain(interaction, context, {
+    promptText,
+    jobCount: prepared.prompts.length,
+  });
+  if (!admitted) return;
+  // Each job at the speed and quality its prompt and the user's /settings give it.
+  for (const [index, { prompt, speed, quality }] of prepared.jobs.entries()) {
     const job = await context.jobs.prepareImagine({
       prompt,
       requesterId: interaction.user.id,
       guildId: interaction.guildId ?? undefined,
       channelId: interaction.channelId,
-      speed: context.defaultSpeed,
-      quality: context.defaultQuality,
+      speed,
+      quality,
     });
     await announceJob(interaction, job, context, index === 0 ? "reply" : "followUp");
   }

@@ -1,10 +1,24 @@
 // Every slash command: its definition (registered at start) and its handler.
-import { readArgs, type SlashCommand } from "../src/discord/command-types.ts";
+import { readArgs, readSubcommand, type SlashCommand } from "../src/discord/command-types.ts";
+import { admin, adminCommand } from "./admin.ts";
 import { imagine, imagineCommand } from "./imagine.ts";
+import { info, infoCommand } from "./info.ts";
+import { prefer, preferCommand } from "./prefer.ts";
+import { settings, settingsCommand } from "./settings.ts";
 
 export const commands: SlashCommand[] = [
   {
     definition: imagineCommand,
     run: (interaction, context) => imagine(interaction, readArgs(imagineCommand, interaction), context),
+  },
+  {
+    definition: adminCommand,
+    run: (interaction, context) => admin(interaction, readSubcommand(adminCommand, interaction), context),
+  },
+  { definition: infoCommand, run: info },
+  { definition: settingsCommand, run: settings },
+  {
+    definition: preferCommand,
+    run: (interaction, context) => prefer(interaction, readSubcommand(preferCommand, interaction), context),
   },
 ];

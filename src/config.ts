@@ -82,6 +82,9 @@ export const settingsSchema = z.object({
     .max(60, { message: "must be at most 60" })
     .default(3),
   MAX_IMAGE_MB: wholeNumber(30, 1, 200),
+  MAX_RUNNING_JOBS: wholeNumber(3, 1, 100),
+  MAX_RUNNING_PER_USER: wholeNumber(2, 1, 100),
+  MAX_QUEUED_PER_USER: wholeNumber(10, 1, 1000),
   LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error"], { message: "must be one of: debug, info, warn, error" })
     .default("info"),

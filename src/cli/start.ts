@@ -5,7 +5,9 @@ import { commands } from "../../commands/index.ts";
 import { baseUrlFor, type Settings, secretValues } from "../config.ts";
 import { startBot } from "../discord/bot.ts";
 import { startCallbackServer } from "../jobs/callbacks.ts";
+import { PreferenceStore } from "../jobs/preferences.ts";
 import { JobService } from "../jobs/service.ts";
+import { createTeamServices } from "../jobs/team.ts";
 import { createLogger } from "../log.ts";
 import { createProvider } from "../providers/index.ts";
 import { openStore } from "../store/index.ts";
@@ -32,8 +34,12 @@ export async function runBot(settings: Settings): Promise<number> {
     pollIntervalMs: settings.POLL_INTERVAL_SECONDS * 1000,
     timeoutMs:
       settings.TASK_TIMEOUT_MINUTES === undefined ? undefined : settings.TASK_TIMEOUT_MINUTES * 60_000,
+    maxRunning: settings.MAX_RUNNING_JOBS,
+    maxRunningPerUser: settings.MAX_RUNNING_PER_USER,
+    maxQueuedPerUser: settings.MAX_QUEUED_PER_USER,
     logger,
   });
+  const team = createTeamServices({ store, logger });
   const bot = await startBot({
     token: settings.DISCORD_TOKEN as string,
     apiUrl: settings.DISCORD_API_URL,
@@ -49,6 +55,8 @@ export async function runBot(settings: Settings): Promise<number> {
       maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
       timeoutMs: 120_000,
     },
+    team,
+    preferences: new PreferenceStore(store),
   });
   let callbacks: Server | undefined;
   if (settings.PUBLIC_URL && provider.capabilities.callback) {
@@ -69,6 +77,7 @@ export async function runBot(settings: Settings): Promise<number> {
   logger.info("shutting down", { signal });
   await bot.stop();
   await jobs.stop();
+  await team.idle(); // usage of the last finished jobs, before the store closes
   await new Promise<void>((resolve) => (callbacks ? callbacks.close(() => resolve()) : resolve()));
   await provider.close?.();
   await store.close();

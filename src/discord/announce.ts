@@ -28,6 +28,7 @@ export async function announceJob(
     await context.jobs.discard(job.id);
     throw error;
   }
+  context.presenter.shown(job);
   const delivery: Delivery = {
     applicationId: interaction.applicationId,
     channelId: interaction.channelId ?? "",

@@ -2,7 +2,9 @@
 // registration, interaction routing, and the presenter that keeps job messages up to date.
 import { Client, Events, GatewayIntentBits } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
+import type { PreferenceStore } from "../jobs/preferences.ts";
 import type { JobService } from "../jobs/service.ts";
+import type { TeamServices } from "../jobs/team.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
 import type { SlashCommand } from "./command-types.ts";
@@ -25,6 +27,10 @@ export interface BotOptions {
   defaultSpeed: Speed;
   defaultQuality: Quality;
   downloadPolicy: DownloadPolicy;
+  /** Guild settings, admission and usage; its usage recorder is registered with `jobs` here. */
+  team: TeamServices;
+  /** Each user's /settings and /prefer choices. */
+  preferences: PreferenceStore;
   /** Least time between two progress edits of one message. Default 2 s. */
   progressIntervalMs?: number;
   /** How long an interaction token is used before switching to the bot token. Default 14.5 min. */
@@ -73,6 +79,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     retryDelaysMs: options.deliveryRetryDelaysMs,
   });
   options.jobs.listen(presenter);
+  options.jobs.listen(options.team.usageRecorder);
 
   let accepting = true;
   const context: BotContext = {
@@ -82,6 +89,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     maxJobs: options.maxJobs,
     defaultSpeed: options.defaultSpeed,
     defaultQuality: options.defaultQuality,
+    team: options.team,
+    preferences: options.preferences,
     accepting: () => accepting,
   };
   const route = createRouter(options.commands, context);

@@ -1,11 +1,15 @@
 // Button clicks: U/V/🔄 on grids, Vary/Upscale/HD on single images. The custom_id names a job
 // and an action; the job record says everything else, so old messages keep working.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
+import { type Preferences, variationStrength } from "../jobs/preferences.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { FollowUpAction } from "../jobs/service.ts";
+import { admitOrExplain } from "./admission.ts";
 import { announceJob } from "./announce.ts";
+import { cancelFromButton } from "./cancel.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonRef, decodeButton } from "./custom-id.ts";
+import { offerRemix } from "./remix-modal.ts";
 import { restartingReply, unknownJobReply } from "./replies.ts";
 import { imageCount, jobView } from "./views.ts";
 
@@ -14,7 +18,8 @@ const doubleClickWindowMs = 5_000;
 const recentClicks = new Map<string, number>();
 
 function isDoubleClick(interaction: ButtonInteraction): boolean {
-  const key = `${interaction.message.id}:${interaction.customId}`;
+  // Per user: someone else's click (perhaps refused by the guild's button policy) is not a double click.
+  const key = `${interaction.message.id}:${interaction.customId}:${interaction.user.id}`;
   const now = Date.now();
   for (const [known, at] of recentClicks) if (now - at > doubleClickWindowMs) recentClicks.delete(known);
   if (recentClicks.has(key)) return true;
@@ -33,13 +38,21 @@ function sourceOf(job: JobRecord): { parentId: string; index: number } {
   return { parentId: job.id, index: 1 };
 }
 
-type Plan =
+export type Plan =
   | { kind: "followUp"; parentId: string; action: FollowUpAction; press?: string }
   | { kind: "retry" }
+  | { kind: "cancel" }
   | { kind: "refuse"; message: string };
 
-function plan(job: JobRecord, ref: ButtonRef, context: BotContext): Plan {
+/** What a click on `ref` asks for; `preferences` are the clicker's (a plain V uses their variation strength). */
+export function plan(
+  job: JobRecord,
+  ref: ButtonRef,
+  context: BotContext,
+  preferences: Preferences = {},
+): Plan {
   const index = ref.index ?? 1;
+  if (ref.action === "cancel") return { kind: "cancel" };
   if (ref.action === "reroll") {
     if (job.state === "failed") return { kind: "retry" };
     return { kind: "followUp", parentId: job.id, action: { kind: "reroll" } };
@@ -58,7 +71,7 @@ function plan(job: JobRecord, ref: ButtonRef, context: BotContext): Plan {
         action: {
           kind: "variation",
           index,
-          strength: context.presenter.capabilities(job).variation.includes("strong") ? "strong" : "subtle",
+          strength: variationStrength(preferences, context.presenter.capabilities(job).variation) ?? "strong",
         },
         press: `v${index}`,
       };
@@ -84,8 +97,6 @@ function plan(job: JobRecord, ref: ButtonRef, context: BotContext): Plan {
       if (!button) return { kind: "refuse", message: "The image service no longer offers this button." };
       return { kind: "followUp", parentId: job.id, action: { kind: "action", customId: button.customId } };
     }
-    case "cancel":
-      return { kind: "refuse", message: "This job can no longer be cancelled." };
   }
 }
 
@@ -99,8 +110,25 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
   }
   const job = await context.jobs.get(ref.jobId);
   if (!job) return ephemeral(interaction, unknownJobReply);
-  const next = plan(job, ref, context);
+  const preferences = await context.preferences.get(interaction.user.id);
+  const next = plan(job, ref, context, preferences);
   if (next.kind === "refuse") return ephemeral(interaction, next.message);
+  if (next.kind === "cancel") return cancelFromButton(interaction, job, context);
+  // Remix mode: the follow-up starts when the edited prompt is submitted (remix-submit.ts).
+  if (
+    next.kind === "followUp" &&
+    (await offerRemix(interaction, job, ref, next.action, preferences, context))
+  )
+    return;
+  const admission = context.jobs.canQueue(interaction.user.id, 1);
+  if (!admission.ok) return ephemeral(interaction, admission.message);
+  // Last, because admission counts the job towards the guild's limits.
+  const admitted = await admitOrExplain(interaction, context, {
+    promptText: job.prompt,
+    jobCount: 1,
+    jobOwnerId: job.requesterId,
+  });
+  if (!admitted) return;
 
   const created =
     next.kind === "retry"

@@ -17,7 +17,7 @@ import {
   type OutgoingMessage,
 } from "./delivery.ts";
 import type { EditPacer } from "./pacing.ts";
-import { jobView } from "./views.ts";
+import { jobView, type MessageView } from "./views.ts";
 
 export interface PresenterOptions {
   jobs: JobService;
@@ -49,6 +49,10 @@ const fallbackCapabilities: ProviderCapabilities = {
   imagesPerSet: 4,
 };
 
+function progressSignature(view: MessageView, job: JobRecord): string {
+  return JSON.stringify([view, job.previewUrl]);
+}
+
 export class JobPresenter implements JobListener {
   /** Newest delivery per job: it changes when the token expires or a reply replaces the message. */
   private readonly deliveries = new Map<string, Delivery>();
@@ -60,11 +64,20 @@ export class JobPresenter implements JobListener {
     return this.options.jobs.provider(job.provider)?.capabilities ?? fallbackCapabilities;
   }
 
+  /**
+   * The job's message was just posted showing `jobView(job)`: an identical progress view (a job
+   * going from queued to submitting looks the same) then costs no edit, which counts against
+   * Discord's rate limits like any other request.
+   */
+  shown(job: JobRecord): void {
+    this.options.pacer.shown(job.id, progressSignature(jobView(job, this.capabilities(job)), job));
+  }
+
   onProgress(job: JobRecord): void {
     const delivery = this.deliveryOf(job);
     if (!delivery) return;
     const view = jobView(job, this.capabilities(job));
-    const signature = JSON.stringify([view, job.previewUrl]);
+    const signature = progressSignature(view, job);
     this.options.pacer
       .edit(job.id, signature, async () => {
         const file = await this.previewFile(job);

@@ -3,7 +3,11 @@ import { type Interaction, MessageFlags, type RepliableInteraction } from "disco
 import { handleButton } from "./buttons.ts";
 import type { SlashCommand } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
+import { isRemixForm } from "./remix-modal.ts";
+import { handleRemixSubmit } from "./remix-submit.ts";
 import { restartingReply } from "./replies.ts";
+import { handleSettingsButton } from "./settings-panel.ts";
+import { isSettingsButton } from "./settings-view.ts";
 
 const failureReply =
   "Something went wrong inside Atelier while handling this. Tell an admin; the log has details.";
@@ -23,8 +27,12 @@ export function createRouter(commands: readonly SlashCommand[], context: BotCont
         if (!command) return;
         if (!context.accepting()) return tellUser(interaction, restartingReply);
         await command.run(interaction, context);
+      } else if (interaction.isButton() && isSettingsButton(interaction.customId)) {
+        await handleSettingsButton(interaction, context);
       } else if (interaction.isButton()) {
         await handleButton(interaction, context);
+      } else if (interaction.isModalSubmit() && isRemixForm(interaction.customId)) {
+        await handleRemixSubmit(interaction, context);
       }
     } catch (error) {
       context.logger.error("interaction failed", {

@@ -57,6 +57,8 @@ function status(job: JobRecord): string {
   const hd = job.quality === "hd" ? " (HD)" : "";
   switch (job.state) {
     case "queued":
+      // queuePosition of a queued job: jobs ahead of it in Atelier's own queue.
+      return job.queuePosition ? ` (Queued — ${job.queuePosition} ahead)` : " (Waiting to start)";
     case "submitting":
       return " (Waiting to start)";
     case "running":
@@ -68,7 +70,7 @@ function status(job: JobRecord): string {
       // A separated or upscaled single image reads "Image #n @user", as in Midjourney.
       return job.kind === "upscale" ? "" : `${speed}${hd}`;
     case "failed":
-      return " (failed)";
+      return job.error?.kind === "cancelled" ? " (cancelled)" : " (failed)";
   }
 }
 
@@ -168,6 +170,15 @@ function singleImageRows(
   return rows;
 }
 
+/** ❌ Cancel while a job waits in Atelier's queue, or while it runs if the provider can stop it. */
+function cancelRows(
+  job: JobRecord,
+  capabilities: ProviderCapabilities,
+): APIActionRowComponent<APIButtonComponent>[] {
+  const cancellable = job.state === "queued" || (job.state === "running" && capabilities.cancel);
+  return cancellable ? [row([button(job, "cancel", "Cancel", { emoji: "❌" })])] : [];
+}
+
 const errorTitles: Record<JobError["kind"], string> = {
   refused: "Prompt refused",
   invalid: "The image service could not run this",
@@ -176,6 +187,7 @@ const errorTitles: Record<JobError["kind"], string> = {
   transient: "The image service had a problem",
   timeout: "The image service took too long",
   internal: "Something went wrong",
+  cancelled: "Job cancelled",
 };
 
 const adviceText: Record<JobError["advice"], string> = {
@@ -203,7 +215,7 @@ export function jobView(job: JobRecord, capabilities: ProviderCapabilities): Mes
       components: [row([button(job, "reroll", "", { emoji: "🔄" })])],
     };
   }
-  if (job.state !== "completed") return { content, embeds: [], components: [] };
+  if (job.state !== "completed") return { content, embeds: [], components: cancelRows(job, capabilities) };
   const components =
     job.kind === "upscale" ? singleImageRows(job, capabilities) : gridRows(job, capabilities);
   return { content, embeds: [], components };

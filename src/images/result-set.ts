@@ -4,6 +4,7 @@ import sharp from "sharp";
 import { type DownloadedImage, type DownloadPolicy, downloadImage } from "./download.ts";
 import { type EncodedImage, encodeForDiscord } from "./encode.ts";
 import { composeContactSheet, composeGrid } from "./grid.ts";
+import { imageSlots } from "./work-slots.ts";
 
 export interface ResultSource {
   imageUrls: string[];
@@ -45,10 +46,12 @@ export async function splitGrid(grid: DownloadedImage): Promise<DownloadedImage[
   );
 }
 
-async function composeShown(images: DownloadedImage[]): Promise<EncodedImage> {
+function composeShown(images: DownloadedImage[]): Promise<EncodedImage> {
   const tiles = images.map((image) => image.bytes);
-  if (tiles.length === 1) return encodeForDiscord(tiles[0] as Buffer, { baseName: "image" });
-  return tiles.length === 4 ? composeGrid(tiles) : composeContactSheet(tiles);
+  return imageSlots.run(() => {
+    if (tiles.length === 1) return encodeForDiscord(tiles[0] as Buffer, { baseName: "image" });
+    return tiles.length === 4 ? composeGrid(tiles) : composeContactSheet(tiles);
+  });
 }
 
 /**
@@ -63,7 +66,7 @@ export async function renderResultSet(
   const single = source.imageUrls.length === 1;
   if (source.gridUrl && !single) {
     const [grid] = (await fetchImages([source.gridUrl], policy, options.signal)) as [DownloadedImage];
-    const shown = await encodeForDiscord(grid.bytes, { baseName: "grid" });
+    const shown = await imageSlots.run(() => encodeForDiscord(grid.bytes, { baseName: "grid" }));
     if (!options.separate) return { shown, images: [] };
     const images =
       source.imageUrls.length > 0

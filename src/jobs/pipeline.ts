@@ -1,17 +1,39 @@
 // From what a person typed to the prompts a provider will accept: the prompt language first,
 // then the provider's own limits. Errors name the parameter; warnings travel with each job.
-import { checkPrompt } from "../prompt/index.ts";
-import type { ParsedPrompt, PromptError } from "../prompt/types.ts";
+import { checkPrompt, parsePrompt, renderPrompt } from "../prompt/index.ts";
+import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "../prompt/types.ts";
 import type { ImageProvider, Quality, Speed } from "../providers/types.ts";
+import {
+  appendSuffix,
+  applyPromptDefaults,
+  blamePreferences,
+  expandOptions,
+  type Preferences,
+  resolveJobSettings,
+  type SettingsOffer,
+  settingsOffer,
+} from "./preferences.ts";
 
 export interface PipelineOptions {
   maxJobs: number;
   speed?: Speed;
   quality?: Quality;
+  /**
+   * The requester's /prefer options and suffix and /settings defaults. Without them the prompt runs
+   * as typed, at `speed` and `quality`.
+   */
+  preferences?: Preferences;
+}
+
+/** One job to start: its prompt, and the speed and quality it runs at. */
+export interface PreparedJob {
+  prompt: ParsedPrompt;
+  speed?: Speed;
+  quality?: Quality;
 }
 
 export type PipelineResult =
-  | { ok: true; prompts: ParsedPrompt[] }
+  | { ok: true; prompts: ParsedPrompt[]; jobs: PreparedJob[] }
   | { ok: false; error: PromptError & { advice?: string } };
 
 export function preparePrompts(
@@ -19,18 +41,61 @@ export function preparePrompts(
   provider: ImageProvider,
   options: PipelineOptions,
 ): PipelineResult {
-  const checked = checkPrompt(input, {
-    maxJobs: options.maxJobs,
-    maxLength: provider.capabilities.maxPromptLength,
-  });
+  const limits = { maxJobs: options.maxJobs, maxLength: provider.capabilities.maxPromptLength };
+  const checked = checkWithPreferences(input, limits, options.preferences);
   if (!checked.ok) return { ok: false, error: checked.error };
-  const prompts: ParsedPrompt[] = [];
-  for (const prompt of checked.expanded) {
-    const verdict = provider.check({ prompt, speed: options.speed, quality: options.quality });
+  const offer = options.preferences ? settingsOffer(provider) : undefined;
+  const jobs: PreparedJob[] = [];
+  for (const expanded of checked.expanded) {
+    const job =
+      offer && options.preferences
+        ? withSettings(expanded, options.preferences, offer, options, limits)
+        : { ok: true as const, job: { prompt: expanded, speed: options.speed, quality: options.quality } };
+    if (!job.ok) return job;
+    const { prompt, speed, quality } = job.job;
+    const verdict = provider.check({ prompt, speed, quality });
     if (verdict.error) return { ok: false, error: { message: verdict.error.message } };
-    prompts.push({ ...prompt, warnings: unique([...prompt.warnings, ...verdict.warnings]) });
+    jobs.push({
+      ...job.job,
+      prompt: { ...prompt, warnings: unique([...prompt.warnings, ...verdict.warnings]) },
+    });
   }
-  return { ok: true, prompts };
+  return { ok: true, prompts: jobs.map((job) => job.prompt), jobs };
+}
+
+/** The user's options expanded and suffix appended, then checked; an error says which preference broke it. */
+function checkWithPreferences(input: string, limits: PromptOptions, preferences?: Preferences): PromptCheck {
+  if (!preferences) return checkPrompt(input, limits);
+  const text = appendSuffix(expandOptions(input, preferences.options).text, preferences.suffix);
+  const checked = checkPrompt(text, limits);
+  if (checked.ok) return checked;
+  const check = (candidate: string) => {
+    const result = checkPrompt(candidate, limits);
+    return result.ok ? undefined : result.error;
+  };
+  return { ok: false, error: blamePreferences(checked.error, input, preferences, check) };
+}
+
+/** Adds the /settings defaults the prompt leaves open, checks the result again, and picks speed and quality. */
+function withSettings(
+  prompt: ParsedPrompt,
+  preferences: Preferences,
+  offer: SettingsOffer,
+  options: PipelineOptions,
+  limits: PromptOptions,
+): { ok: true; job: PreparedJob } | { ok: false; error: PromptError } {
+  const defaulted = applyPromptDefaults(prompt, preferences, offer);
+  const settings = resolveJobSettings(defaulted.params, preferences, offer, options);
+  if (JSON.stringify(defaulted.params) === JSON.stringify(prompt.params))
+    return { ok: true, job: { prompt, ...settings } };
+  const reparsed = parsePrompt(renderPrompt(defaulted), limits);
+  if (!reparsed.ok)
+    return {
+      ok: false,
+      error: { ...reparsed.error, message: `${reparsed.error.message} (with your /settings defaults)` },
+    };
+  const warnings = unique([...prompt.warnings, ...reparsed.prompt.warnings]);
+  return { ok: true, job: { prompt: { ...reparsed.prompt, warnings }, ...settings } };
 }
 
 function unique(items: string[]): string[] {

@@ -16,7 +16,7 @@ const providerButtonSchema = z.object({
 });
 
 export const jobErrorSchema = z.object({
-  kind: z.enum(["refused", "invalid", "auth", "quota", "transient", "timeout", "internal"]),
+  kind: z.enum(["refused", "invalid", "auth", "quota", "transient", "timeout", "internal", "cancelled"]),
   advice: z.enum(["retry", "rephrase", "admin"]),
   message: z.string(),
   reason: z.string().optional(),
@@ -62,6 +62,9 @@ export const jobRecordSchema = z.object({
   updatedAt: z.number(),
   /** Set by `launch`; a queued job without it was prepared but never shown. */
   launchedAt: z.number().optional(),
+  /** The fair queue's ticket (src/jobs/queue.ts), set at launch: jobs start in (round, seq) order, also after a restart. */
+  queueRound: z.number().int().optional(),
+  queueSeq: z.number().int().optional(),
   submittedAt: z.number().optional(),
   finishedAt: z.number().optional(),
 });

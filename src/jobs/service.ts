@@ -16,6 +16,7 @@ import {
   type VariationStrength,
 } from "../providers/types.ts";
 import { KeyList, Repository, type Store } from "../store/index.ts";
+import { FairQueue, type QueueAdmission, type QueueEntry } from "./queue.ts";
 import {
   isFinished,
   type JobError,
@@ -40,8 +41,12 @@ export interface JobServiceOptions {
   pollIntervalMs: number;
   /** Overrides each provider's own maximum task duration. */
   timeoutMs?: number;
-  /** Most provider tasks running at once; more wait in `queued`. */
+  /** Most provider tasks running at once per provider account; more wait in `queued`. Default: no limit. */
   maxRunning?: number;
+  /** Most jobs one user has running at once; their further jobs let other users' go first. Default: no limit. */
+  maxRunningPerUser?: number;
+  /** Most jobs one user may have waiting (`canQueue`). Default: no limit. */
+  maxQueuedPerUser?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -76,6 +81,27 @@ export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
 
+/** What a ❌ Cancel click did: the job is (being) cancelled, or why it cannot be. */
+export type CancelOutcome = { kind: "cancelled" } | { kind: "refused"; message: string };
+
+function cancelledError(userId: string, stage: "waiting" | "running"): JobError {
+  const when = stage === "waiting" ? "before it started" : "while it was running";
+  return { kind: "cancelled", advice: "retry", message: `Cancelled by <@${userId}> ${when}.` };
+}
+
+/** Where the fair queue's served round is saved, so new arrivals after a restart queue as before. */
+const servedRoundKey = "jobs:queue-round";
+
+function queueEntryOf(job: JobRecord): QueueEntry {
+  return {
+    id: job.id,
+    userId: job.requesterId,
+    lane: job.provider,
+    round: job.queueRound ?? 0,
+    seq: job.queueSeq ?? 0,
+  };
+}
+
 function toJobError(error: unknown): JobError {
   if (error instanceof ProviderError) {
     return { kind: error.kind, advice: error.advice, message: error.message, reason: error.reason };
@@ -93,8 +119,16 @@ export class JobService {
   /** Ids of jobs not yet delivered, in creation order: what a restart must pick up. */
   private readonly open: KeyList;
   private readonly listeners: JobListener[] = [];
-  private readonly waiting: string[] = [];
-  private running = 0;
+  private readonly queue: FairQueue;
+  /** Records of waiting jobs as launched, so position changes are shown without reading the store. */
+  private readonly waitingJobs = new Map<string, JobRecord>();
+  /** Queue position last reported per waiting job (the first message shows 0: "Waiting to start"). */
+  private readonly shownPositions = new Map<string, number>();
+  private positionsScheduled = false;
+  private savedRound = 0;
+  private roundWrites: Promise<void> = Promise.resolve();
+  /** Running jobs a user asked the provider to cancel, by job id → user id. */
+  private readonly cancelRequests = new Map<string, string>();
   private stopping = false;
   private readonly abort = new AbortController();
   private readonly pushWaiters = new Map<string, (snapshot: TaskSnapshot) => void>();
@@ -106,6 +140,21 @@ export class JobService {
     this.jobs = new Repository(options.store.keyv, "job", jobRecordSchema);
     this.open = new KeyList(options.store.keyv, "jobs:open");
     this.now = options.now ?? Date.now;
+    this.queue = new FairQueue({
+      maxRunningPerLane: options.maxRunning ?? Number.POSITIVE_INFINITY,
+      maxRunningPerUser: options.maxRunningPerUser ?? Number.POSITIVE_INFINITY,
+      maxWaitingPerUser: options.maxQueuedPerUser ?? Number.POSITIVE_INFINITY,
+    });
+  }
+
+  /** Whether `userId` may start `count` more jobs now; ask before showing anything. */
+  canQueue(userId: string, count = 1): QueueAdmission {
+    return this.queue.admit(userId, count);
+  }
+
+  /** Ids of waiting jobs in the order they will start (per provider account). */
+  queueOrder(): string[] {
+    return this.queue.order();
   }
 
   listen(listener: JobListener): void {
@@ -114,6 +163,14 @@ export class JobService {
 
   get(id: string): Promise<JobRecord | undefined> {
     return this.jobs.get(id);
+  }
+
+  /** One user's launched jobs that have not finished (waiting or running), oldest first: for /info. */
+  async openJobsOf(requesterId: string): Promise<JobRecord[]> {
+    const records = await this.jobs.getMany(await this.open.all());
+    return [...records.values()].filter(
+      (job) => job.requesterId === requesterId && job.launchedAt !== undefined && !isFinished(job),
+    );
   }
 
   provider(name: string): ImageProvider | undefined {
@@ -208,17 +265,43 @@ export class JobService {
 
   /** Starts a prepared job, recording where its message lives. */
   async launch(id: string, delivery?: Record<string, unknown>): Promise<JobRecord | undefined> {
-    const job = await this.update(
-      id,
-      delivery ? { delivery, launchedAt: this.now() } : { launchedAt: this.now() },
-    );
-    if (job) this.enqueue(id);
+    const job = await this.update(id, (current) => {
+      const ticket = this.queue.ticket(current.requesterId);
+      return {
+        ...(delivery ? { delivery } : {}),
+        launchedAt: this.now(),
+        queueRound: ticket.round,
+        queueSeq: ticket.seq,
+      };
+    });
+    if (job) {
+      this.queue.unhold(job.requesterId);
+      this.enqueue(job, 0);
+    }
     return job;
+  }
+
+  /**
+   * ❌ Cancel by the job's requester: a waiting job leaves the queue and ends as cancelled (delivered
+   * with 🔄); a running one is cancelled at the provider when it can, and ends when the provider says so.
+   */
+  async cancel(id: string, userId: string): Promise<CancelOutcome> {
+    const job = await this.jobs.get(id);
+    if (!job || isFinished(job)) return { kind: "refused", message: "This job has already finished." };
+    if (job.requesterId !== userId)
+      return { kind: "refused", message: `Only <@${job.requesterId}> can cancel this job.` };
+    if (this.queue.remove(id)) return this.cancelWaiting(id, userId);
+    if (job.state === "running") return this.cancelRunning(job, userId);
+    return {
+      kind: "refused",
+      message: "This job is already being sent to the image service; it cannot be cancelled now.",
+    };
   }
 
   /** Forgets a prepared job that was never shown (its message could not be posted). */
   async discard(id: string): Promise<void> {
-    await this.update(id, { state: "failed", delivered: true, finishedAt: this.now() });
+    const job = await this.update(id, { state: "failed", delivered: true, finishedAt: this.now() });
+    if (job) this.queue.unhold(job.requesterId);
     await this.open.remove(id);
   }
 
@@ -253,18 +336,24 @@ export class JobService {
     return true;
   }
 
-  /** Resumes every job that was not delivered before the last stop. */
+  /** Resumes every job that was not delivered before the last stop; waiting jobs keep their queue order. */
   async start(): Promise<void> {
     const ids = await this.open.all();
     const records = await this.jobs.getMany(ids);
+    const waiting: JobRecord[] = [];
     for (const id of ids) {
       const job = records.get(id);
       if (!job) {
         await this.open.remove(id);
         continue;
       }
-      await this.resume(job);
+      // Waiting jobs are queued once every running one holds its slot, so none starts too early.
+      if (job.state === "queued" && job.launchedAt !== undefined) waiting.push(job);
+      else await this.resume(job);
     }
+    const served = await this.options.store.keyv.get<number>(servedRoundKey);
+    if (typeof served === "number") this.savedRound = served;
+    await this.requeue(waiting, typeof served === "number" ? served : undefined);
   }
 
   /** Stops taking work and lets running trackers end; their records stay `running` for the next start. */
@@ -272,6 +361,7 @@ export class JobService {
     this.stopping = true;
     this.abort.abort();
     await Promise.allSettled([...this.tracking]);
+    await this.roundWrites;
   }
 
   private async resume(job: JobRecord): Promise<void> {
@@ -281,12 +371,8 @@ export class JobService {
     }
     switch (job.state) {
       case "queued":
-        if (job.launchedAt === undefined) {
-          // Prepared but never shown or launched: nothing reached a provider, so forget it.
-          await this.markDelivered(job.id);
-          return;
-        }
-        this.enqueue(job.id);
+        // Prepared but never shown or launched: nothing reached a provider, so forget it.
+        await this.markDelivered(job.id);
         return;
       case "submitting": {
         // We cannot know whether the provider received it; re-sending could charge twice.
@@ -300,10 +386,52 @@ export class JobService {
         return;
       }
       case "running":
-        this.running += 1;
+        this.queue.markRunning(queueEntryOf(job));
         this.startTracking(job);
         return;
     }
+  }
+
+  /** Rebuilds the queue from persisted tickets; jobs queued before tickets existed get one, in creation order. */
+  private async requeue(jobs: JobRecord[], servedRound: number | undefined): Promise<void> {
+    const ticketed = jobs.filter((job) => job.queueSeq !== undefined && job.queueRound !== undefined);
+    this.queue.restore(ticketed.map(queueEntryOf), servedRound);
+    for (const job of ticketed) this.waitingJobs.set(job.id, job);
+    for (const job of jobs) {
+      if (job.queueSeq !== undefined && job.queueRound !== undefined) continue;
+      const ticket = this.queue.ticket(job.requesterId);
+      const updated = await this.update(job.id, { queueRound: ticket.round, queueSeq: ticket.seq });
+      if (updated) {
+        this.queue.add(queueEntryOf(updated));
+        this.waitingJobs.set(updated.id, updated);
+      }
+    }
+    this.pump();
+  }
+
+  private async cancelWaiting(id: string, userId: string): Promise<CancelOutcome> {
+    this.waitingJobs.delete(id);
+    this.shownPositions.delete(id);
+    this.schedulePositions();
+    const failed = await this.fail(id, cancelledError(userId, "waiting"));
+    if (failed) this.emitFinished(failed);
+    return { kind: "cancelled" };
+  }
+
+  private async cancelRunning(job: JobRecord, userId: string): Promise<CancelOutcome> {
+    const provider = this.options.providers.get(job.provider);
+    if (!provider?.capabilities.cancel || !provider.cancel || !job.taskId)
+      return { kind: "refused", message: "The image service cannot stop a job once it has started." };
+    this.cancelRequests.set(job.id, userId);
+    try {
+      await provider.cancel(job.taskId, this.abort.signal);
+    } catch (error) {
+      this.cancelRequests.delete(job.id);
+      this.logFailure(job, error);
+      return { kind: "refused", message: `The image service did not cancel it: ${(error as Error).message}` };
+    }
+    // The tracker sees the task end as cancelled and finishes the job (see `track`).
+    return { kind: "cancelled" };
   }
 
   private newRecord(
@@ -326,20 +454,27 @@ export class JobService {
   }
 
   private async persistNew(job: JobRecord): Promise<void> {
+    this.queue.hold(job.requesterId);
     await this.jobs.set(job.id, job);
     await this.open.add(job.id);
   }
 
-  private enqueue(id: string): void {
-    this.waiting.push(id);
+  /** Queues a launched job; `shownPosition` is what its message already says (0: "Waiting to start"). */
+  private enqueue(job: JobRecord, shownPosition?: number): void {
+    this.queue.add(queueEntryOf(job));
+    this.waitingJobs.set(job.id, job);
+    if (shownPosition !== undefined) this.shownPositions.set(job.id, shownPosition);
     this.pump();
   }
 
+  /** Starts every job the fair queue lets start now. */
   private pump(): void {
-    const limit = this.options.maxRunning ?? Number.POSITIVE_INFINITY;
-    while (!this.stopping && this.running < limit && this.waiting.length > 0) {
-      const id = this.waiting.shift() as string;
-      this.running += 1;
+    while (!this.stopping) {
+      const entry = this.queue.take();
+      if (!entry) break;
+      const id = entry.id;
+      this.waitingJobs.delete(id);
+      this.shownPositions.delete(id);
       const run = this.run(id)
         .catch((error: unknown) =>
           this.options.logger.error("job crashed", { job: id, error: String(error) }),
@@ -349,12 +484,47 @@ export class JobService {
         });
       this.tracking.add(run);
     }
+    this.schedulePositions();
+    this.saveRound();
+  }
+
+  /** Saves the served round when it moved (once per round, not per job). */
+  private saveRound(): void {
+    const round = this.queue.round;
+    if (round === this.savedRound) return;
+    this.savedRound = round;
+    this.roundWrites = this.roundWrites
+      .then(() => this.options.store.keyv.set(servedRoundKey, round))
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.options.logger.warn("saving the queue round failed", { error: String(error) }),
+      );
+  }
+
+  /** Reports changed queue positions once per turn of the event loop, however many jobs moved. */
+  private schedulePositions(): void {
+    if (this.positionsScheduled) return;
+    this.positionsScheduled = true;
+    setImmediate(() => {
+      this.positionsScheduled = false;
+      if (!this.stopping) this.reportPositions();
+    });
+  }
+
+  private reportPositions(): void {
+    for (const [id, position] of this.queue.positions()) {
+      const job = this.waitingJobs.get(id);
+      if (!job || this.shownPositions.get(id) === position) continue;
+      this.shownPositions.set(id, position);
+      this.emitProgress({ ...job, queuePosition: position });
+    }
   }
 
   private async run(id: string): Promise<void> {
     const job = await this.update(id, { state: "submitting" });
     if (!job) {
-      this.release();
+      this.release(id);
       return;
     }
     this.emitProgress(job);
@@ -364,13 +534,13 @@ export class JobService {
     } catch (error) {
       this.logFailure(job, error);
       const failed = await this.fail(id, toJobError(error));
-      this.release();
+      this.release(id);
       if (failed) this.emitFinished(failed);
       return;
     }
     if (submitted.kind === "done") {
       const completed = await this.complete(id, submitted.snapshot, submitted.warnings);
-      this.release();
+      this.release(id);
       if (completed) this.emitFinished(completed);
       return;
     }
@@ -382,7 +552,7 @@ export class JobService {
       credits: submitted.usage?.credits,
       warnings: [...job.warnings, ...submitted.warnings],
     });
-    if (!running) return this.release();
+    if (!running) return this.release(id);
     this.emitProgress(running);
     await this.track(running);
   }
@@ -423,23 +593,30 @@ export class JobService {
           if (updated) this.emitProgress(updated);
         },
       });
+      this.cancelRequests.delete(job.id);
       const completed = await this.complete(job.id, snapshot, []);
-      this.release();
+      this.release(job.id);
       if (completed) this.emitFinished(completed);
     } catch (error) {
       this.pushWaiters.delete(taskId);
       if (this.abort.signal.aborted) return; // shutting down: the record stays `running` and resumes at start
-      this.logFailure(job, error);
-      const failed = await this.fail(job.id, toJobError(error));
-      this.release();
+      const cancelledBy = this.cancelRequests.get(job.id);
+      this.cancelRequests.delete(job.id);
+      if (cancelledBy === undefined) this.logFailure(job, error);
+      const failed = await this.fail(
+        job.id,
+        cancelledBy === undefined ? toJobError(error) : cancelledError(cancelledBy, "running"),
+      );
+      this.release(job.id);
       if (failed) this.emitFinished(failed);
       return;
     }
     this.pushWaiters.delete(taskId);
   }
 
-  private release(): void {
-    this.running -= 1;
+  /** A job left its running slot: the next waiting job may start. */
+  private release(id: string): void {
+    this.queue.finish(id);
     this.pump();
   }
 

@@ -44,10 +44,13 @@ export class Repository<Schema extends z.ZodType> {
 
 /**
  * An ordered list of ids under one key (e.g. the jobs not yet delivered, in arrival order).
- * Writes are chained so concurrent updates in this process never lose each other.
+ * Concurrent updates in this process never lose each other: they are applied in call order, and all
+ * that arrive while a write is in flight go out together in the next one (one read and one write
+ * per batch, not per id — under load a per-id chain made every caller wait behind every other).
  */
 export class KeyList {
-  private pending: Promise<unknown> = Promise.resolve();
+  private queued: QueuedChange[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly keyv: Keyv,
@@ -55,7 +58,7 @@ export class KeyList {
   ) {}
 
   async all(): Promise<string[]> {
-    await this.pending;
+    await this.flushing;
     return this.read();
   }
 
@@ -73,13 +76,32 @@ export class KeyList {
   }
 
   private update(change: (ids: string[]) => string[]): Promise<void> {
-    const next = this.pending.then(async () => {
-      const before = await this.read();
-      const after = change(before);
-      if (after !== before) await this.keyv.set(this.key, after);
+    return new Promise((resolve, reject) => {
+      this.queued.push({ change, resolve, reject });
+      this.flushing ??= this.flush();
     });
-    // Keep the chain alive after a failure; the caller still sees its own error.
-    this.pending = next.catch(() => undefined);
-    return next;
   }
+
+  private async flush(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued;
+      this.queued = [];
+      try {
+        const before = await this.read();
+        const after = batch.reduce((ids, queued) => queued.change(ids), before);
+        if (after !== before) await this.keyv.set(this.key, after);
+        for (const queued of batch) queued.resolve();
+      } catch (error) {
+        // Nothing of this batch was written; every caller in it sees the error, later batches still run.
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    this.flushing = undefined;
+  }
+}
+
+interface QueuedChange {
+  change: (ids: string[]) => string[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }

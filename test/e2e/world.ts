@@ -14,8 +14,9 @@ import {
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
 import { type RunningBot, startBot } from "../../src/discord/bot.ts";
+import { PreferenceStore } from "../../src/jobs/preferences.ts";
 import { JobService } from "../../src/jobs/service.ts";
-import { createTeamServices } from "../../src/jobs/team.ts";
+import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
 import { createLogger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
@@ -32,6 +33,10 @@ export interface WorldOptions {
   timeoutMs?: number;
   /** Run against a midjourney-proxy emulator instead of EvoLink. */
   provider?: "evolink" | "midjourney-proxy";
+  /** Fair queue limits (JobServiceOptions); unlimited when absent. */
+  maxRunning?: number;
+  maxRunningPerUser?: number;
+  maxQueuedPerUser?: number;
 }
 
 export interface World {
@@ -42,6 +47,8 @@ export interface World {
   jobs: JobService;
   bot: RunningBot;
   store: Store;
+  /** Guild settings, admission and usage as the bot sees them. */
+  team: TeamServices;
   logLines: string[];
   stop(): Promise<void>;
 }
@@ -78,8 +85,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     defaultProvider: provider.name,
     pollIntervalMs: 40,
     timeoutMs: options.timeoutMs,
+    maxRunning: options.maxRunning,
+    maxRunningPerUser: options.maxRunningPerUser,
+    maxQueuedPerUser: options.maxQueuedPerUser,
     logger,
   });
+  const team = createTeamServices({ store, logger });
   const bot = await startBot({
     token: fake.botToken,
     apiUrl: fake.restBaseUrl,
@@ -98,7 +109,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     progressIntervalMs: 100,
     tokenLifetimeMs: options.tokenLifetimeMs,
     deliveryRetryDelaysMs: [50, 200],
-    team: createTeamServices({ store, logger }),
+    team,
+    preferences: new PreferenceStore(store),
   });
   await jobs.start();
   return {
@@ -108,10 +120,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     jobs,
     bot,
     store,
+    team,
     logLines,
     stop: async () => {
       await bot.stop();
       await jobs.stop();
+      await team.idle();
       await provider.close();
       await store.close();
       await emulator.stop();

@@ -41,8 +41,10 @@ import { submissionFor, submissionFromFields } from "./modal-submission.ts";
 import {
   buildApiAttachment,
   buildApiMessage,
+  buildRole,
   buildUser,
   DEFAULT_PERMISSIONS,
+  type FakeMemberSettings,
   type FakeWorld,
 } from "./payloads.ts";
 import { platformRoutes } from "./platform-routes.ts";
@@ -270,6 +272,26 @@ export class FakeDiscord {
 
   makeUser(name: string): APIUser {
     return buildUser(this.#context.ids.next(), name);
+  }
+
+  /** Adds a role to the guild (announced to a connected bot, and in later GUILD_CREATEs); returns its id. */
+  createRole(name: string): string {
+    const { world, ids } = this.#context;
+    const role = buildRole(ids.next(), name, (world.roles?.length ?? 0) + 1);
+    world.roles = [...(world.roles ?? []), role];
+    this.#gateway.latestReadySession()?.sendDispatch({
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.GuildRoleCreate,
+      d: { guild_id: world.guildId, role },
+    });
+    return role.id;
+  }
+
+  /** Sets a user's roles and/or permission bitfield in the interactions they send from now on. */
+  setMember(user: APIUser, settings: FakeMemberSettings): void {
+    const { world } = this.#context;
+    world.members ??= new Map();
+    world.members.set(user.id, { ...world.members.get(user.id), ...settings });
   }
 
   /** Sends INTERACTION_CREATE for a slash command; resolves once it is on the wire. */

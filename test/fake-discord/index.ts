@@ -29,3 +29,4 @@ export type { FakeInteractionPayload, SlashOptionValue } from "./interaction-pay
 export { InteractionHandle, type RecordedCallback } from "./interactions.ts";
 export type { ChangeSource, FakeAttachment, FakeMessage, MessageRevision } from "./message-store.ts";
 export type { UploadedFile } from "./multipart.ts";
+export type { FakeMemberSettings } from "./payloads.ts";

@@ -37,6 +37,16 @@ export interface FakeWorld {
   /** Permission bitfield (decimal string) of @everyone, also used as the bot's and members' permissions. */
   permissions: string;
   maxFileBytes: number;
+  /** Roles besides @everyone, announced in GUILD_CREATE (see `FakeDiscord.createRole`). */
+  roles?: APIRole[];
+  /** Per-user member details set by a test (`FakeDiscord.setMember`); others get the defaults. */
+  members?: Map<string, FakeMemberSettings>;
+}
+
+/** What a test may set about one member: role ids, and a permission bitfield (decimal string). */
+export interface FakeMemberSettings {
+  roles?: string[];
+  permissions?: string;
 }
 
 /** What a normal member (and the bot) may do in the fake guild: enough for the whole /imagine flow. */
@@ -121,22 +131,27 @@ export function buildTextChannel(world: FakeWorld): APITextChannel {
   };
 }
 
-function buildEveryoneRole(world: FakeWorld): APIRole {
-  // The @everyone role shares the guild's id.
+/** A plain role without permissions of its own. */
+export function buildRole(id: string, name: string, position: number): APIRole {
   return {
-    id: world.guildId,
-    name: "@everyone",
+    id,
+    name,
     color: 0,
     colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
     hoist: false,
     icon: null,
     unicode_emoji: null,
-    position: 0,
-    permissions: world.permissions,
+    position,
+    permissions: "0",
     managed: false,
     mentionable: false,
     flags: NO_ROLE_FLAGS,
   };
+}
+
+function buildEveryoneRole(world: FakeWorld): APIRole {
+  // The @everyone role shares the guild's id.
+  return { ...buildRole(world.guildId, "@everyone", 0), permissions: world.permissions };
 }
 
 function buildGuildMember(user: APIUser, joinedAt: string): APIGuildMember {
@@ -157,7 +172,13 @@ function buildGuildMember(user: APIUser, joinedAt: string): APIGuildMember {
 }
 
 export function buildInteractionMember(user: APIUser, world: FakeWorld): APIInteractionGuildMember {
-  return { ...buildGuildMember(user, EPOCH_ISO), permissions: world.permissions, user };
+  const settings = world.members?.get(user.id);
+  return {
+    ...buildGuildMember(user, EPOCH_ISO),
+    roles: settings?.roles ?? [],
+    permissions: settings?.permissions ?? world.permissions,
+    user,
+  };
 }
 
 /** GUILD_CREATE with the bot as member and one text channel, so discord.js caches guild, channel and `members.me`. */
@@ -175,7 +196,7 @@ export function buildGuildCreateData(world: FakeWorld): GatewayGuildCreateDispat
     verification_level: GuildVerificationLevel.None,
     default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
     explicit_content_filter: GuildExplicitContentFilter.Disabled,
-    roles: [buildEveryoneRole(world)],
+    roles: [buildEveryoneRole(world), ...(world.roles ?? [])],
     emojis: [],
     features: [],
     mfa_level: GuildMFALevel.None,

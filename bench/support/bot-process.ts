@@ -1,0 +1,27 @@
+// The bot under benchmark, alone in its own process: exactly `atelier start` (runBot) configured
+// from the environment, plus a sampler the parent reads over IPC. Keeping the fake Discord and the
+// provider emulator out of this process is what lets CPU and memory be attributed to the bot.
+// Started by bench/support/bot-child.ts; stops on SIGTERM like the real bot.
+import { runBot } from "../../src/cli/start.ts";
+import { parseSettings } from "../../src/config.ts";
+import { ProcessSampler } from "./sampler.ts";
+
+export type ParentMessage = { type: "mark"; id: number } | { type: "report"; id: number };
+
+const sampler = new ProcessSampler();
+
+process.on("message", (message: ParentMessage) => {
+  if (message.type === "mark") sampler.mark();
+  process.send?.({ id: message.id, figures: sampler.read() });
+});
+
+const settings = parseSettings(process.env, "bot");
+// Bench-only values the settings schema refuses on purpose, set after validation: an http://
+// PUBLIC_URL (the emulator accepts http callbacks on 127.0.0.1; production needs https) and job
+// limits above their maximum (1,000 tasks at the provider at once).
+Object.assign(settings, JSON.parse(process.env.BENCH_SETTINGS_OVERRIDES ?? "{}"));
+
+const code = await runBot(settings);
+sampler.stop();
+process.disconnect?.();
+process.exitCode = code;

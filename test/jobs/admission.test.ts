@@ -1,0 +1,259 @@
+// Admission rules: each rule on its own, then the whole check against a real store, where limits
+// must hold even when requests arrive at once.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type AdmissionRequest,
+  bannedRefusal,
+  buttonRefusal,
+  channelRefusal,
+  cooldownRefusal,
+  dailyRefusal,
+} from "../../src/jobs/admission.ts";
+import { hasNestedQuantifier, parseBannedTerm } from "../../src/jobs/banned-terms.ts";
+import { defaultGuildConfig, type GuildConfig } from "../../src/jobs/guild-config.ts";
+import { jobRecordSchema } from "../../src/jobs/record.ts";
+import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
+import { emptyTotals } from "../../src/jobs/usage.ts";
+import { silentLogger } from "../../src/log.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+
+const config = (fields: Partial<GuildConfig>): GuildConfig => ({ ...defaultGuildConfig(), ...fields });
+const noon = Date.UTC(2025, 4, 17, 12, 0, 0);
+const midnightAfter = Date.UTC(2025, 4, 18);
+
+describe("channel rule", () => {
+  it("allows every channel until admins list some", () => {
+    expect(channelRefusal(config({}), ["c1"])).toBeUndefined();
+    expect(channelRefusal(config({ allowedChannelIds: ["c1"] }), ["c1"])).toBeUndefined();
+    expect(channelRefusal(config({ allowedChannelIds: ["c1"] }), ["c2"])).toEqual({
+      rule: "channel",
+      allowedChannelIds: ["c1"],
+    });
+  });
+
+  it("allows a thread whose parent channel is allowed", () => {
+    expect(channelRefusal(config({ allowedChannelIds: ["parent"] }), ["thread", "parent"])).toBeUndefined();
+  });
+});
+
+describe("button rule", () => {
+  it("always lets the owner press their own job's buttons", () => {
+    expect(buttonRefusal(config({ buttonPolicy: "owner" }), "ann", "ann", [])).toBeUndefined();
+  });
+
+  it("follows the guild's policy for someone else's job", () => {
+    expect(buttonRefusal(config({}), "bob", "ann", [])).toBeUndefined();
+    expect(buttonRefusal(config({ buttonPolicy: "owner" }), "bob", "ann", [])?.rule).toBe("buttons");
+    const roles = config({ buttonPolicy: "roles", buttonRoleIds: ["artists"] });
+    expect(buttonRefusal(roles, "bob", "ann", ["artists"])).toBeUndefined();
+    expect(buttonRefusal(roles, "bob", "ann", ["guests"])).toEqual({
+      rule: "buttons",
+      policy: "roles",
+      roleIds: ["artists"],
+    });
+  });
+
+  it("does not apply to new jobs from /imagine (no owner)", () => {
+    expect(buttonRefusal(config({ buttonPolicy: "owner" }), "bob", undefined, [])).toBeUndefined();
+  });
+});
+
+describe("banned words and patterns", () => {
+  const banned = config({
+    bannedWords: ["gore", "blood bath"],
+    bannedPatterns: [{ source: "sk(u|e)ll", flags: "" }],
+  });
+
+  it("names the banned word, whatever its case", () => {
+    expect(bannedRefusal(banned, "a cat, lots of GORE --ar 16:9")).toEqual({ rule: "banned", term: "gore" });
+  });
+
+  it("matches whole words only, so innocent words that contain one pass", () => {
+    expect(bannedRefusal(banned, "a gorgeous gorey-ish goreless scene")).toBeUndefined();
+    expect(bannedRefusal(config({ bannedWords: ["ass"] }), "a classic bass")).toBeUndefined();
+  });
+
+  it("matches phrases across any spacing", () => {
+    expect(bannedRefusal(banned, "a blood   bath")).toEqual({ rule: "banned", term: "blood bath" });
+  });
+
+  it("names what a pattern matched", () => {
+    expect(bannedRefusal(banned, "a Skell on a throne")).toEqual({ rule: "banned", term: "Skell" });
+  });
+
+  it("ignores image URLs, which the user did not write", () => {
+    expect(bannedRefusal(banned, "https://cdn.example/gore.png a quiet lake")).toBeUndefined();
+  });
+});
+
+describe("parsing banned terms", () => {
+  it("keeps words lowercased and patterns with their flags", () => {
+    expect(parseBannedTerm("  Gore ")).toEqual({ ok: true, term: { kind: "word", word: "gore" } });
+    expect(parseBannedTerm("/sk(u|e)ll/ii")).toEqual({
+      ok: true,
+      term: { kind: "pattern", pattern: { source: "sk(u|e)ll", flags: "i" } },
+    });
+  });
+
+  it("refuses patterns that do not compile, are too long, use odd flags or match everything", () => {
+    expect(parseBannedTerm("/a(b/")).toMatchObject({ ok: false, message: /does not compile/ });
+    expect(parseBannedTerm(`/${"a".repeat(201)}/`)).toMatchObject({ ok: false, message: /at most 200/ });
+    expect(parseBannedTerm("/abc/g")).toMatchObject({ ok: false, message: /flag g/ });
+    expect(parseBannedTerm("/x*/")).toMatchObject({ ok: false, message: /ban everything/ });
+    expect(parseBannedTerm("")).toMatchObject({ ok: false });
+  });
+
+  it("refuses nested repeats that backtrack catastrophically", () => {
+    for (const source of ["(a+)+", "(a*b?)*c", "((ab)+)+", "(x{2,})+", "(?:\\w+\\s?)+$"])
+      expect(hasNestedQuantifier(source), source).toBe(true);
+    for (const source of ["(ab)+", "a+b+", "[(a+)]+", "\\(a+\\)+", "(a|b){1,3}", "(a+)?"])
+      expect(hasNestedQuantifier(source), source).toBe(false);
+    expect(parseBannedTerm("/(a+)+$/")).toMatchObject({ ok: false, message: /\(a\+\)\+/ });
+  });
+});
+
+describe("cooldown and daily limits", () => {
+  it("asks to wait until the cooldown since the last start is over", () => {
+    const rules = config({ cooldownSeconds: 60 });
+    expect(cooldownRefusal(rules, noon - 59_000, noon)).toEqual({
+      rule: "cooldown",
+      until: noon + 1_000,
+      seconds: 60,
+    });
+    expect(cooldownRefusal(rules, noon - 60_000, noon)).toBeUndefined();
+    expect(cooldownRefusal(config({}), noon - 1, noon)).toBeUndefined();
+  });
+
+  it("counts every job a request would start, and says when the day resets (UTC)", () => {
+    const rules = config({ userDailyJobs: 5 });
+    const state = { user: { ...emptyTotals(), started: 3 }, guild: emptyTotals(), lastStartedAt: undefined };
+    expect(dailyRefusal(rules, state, 2, noon)).toBeUndefined();
+    expect(dailyRefusal(rules, state, 3, noon)).toEqual({
+      rule: "userDaily",
+      limit: 5,
+      used: 3,
+      requested: 3,
+      resetsAt: midnightAfter,
+    });
+  });
+
+  it("applies the guild's cap to everyone together", () => {
+    const rules = config({ guildDailyJobs: 10 });
+    const state = { user: emptyTotals(), guild: { ...emptyTotals(), started: 10 }, lastStartedAt: undefined };
+    expect(dailyRefusal(rules, state, 1, noon)?.rule).toBe("guildDaily");
+  });
+});
+
+describe("Admission against the store", () => {
+  let dataDir: string;
+  let store: Store;
+  let team: TeamServices;
+  let now = noon;
+
+  const request = (fields: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+    userId: "ann",
+    guildId: "g1",
+    channelIds: ["c1"],
+    roleIds: [],
+    promptText: "a quiet lake",
+    jobCount: 1,
+    ...fields,
+  });
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "atelier-admission-"));
+    store = await openStore({ dataDir });
+    now = noon;
+    team = createTeamServices({ store, logger: silentLogger, now: () => now });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("admits everything in a guild nobody configured", async () => {
+    for (let index = 0; index < 5; index += 1)
+      expect(await team.admission.admit(request())).toEqual({ ok: true });
+  });
+
+  it("refuses the job after the daily cap, and admits again the next UTC day", async () => {
+    await team.configs.update("g1", (current) => ({ ...current, userDailyJobs: 2 }));
+    expect((await team.admission.admit(request({ jobCount: 2 }))).ok).toBe(true);
+    expect(await team.admission.admit(request())).toEqual({
+      ok: false,
+      refusal: { rule: "userDaily", limit: 2, used: 2, requested: 1, resetsAt: midnightAfter },
+    });
+    expect((await team.admission.admit(request({ userId: "bob" }))).ok).toBe(true);
+    now = midnightAfter + 1;
+    expect((await team.admission.admit(request())).ok).toBe(true);
+  });
+
+  it("holds the cap when requests arrive at the same time", async () => {
+    await team.configs.update("g1", (current) => ({ ...current, guildDailyJobs: 3 }));
+    const verdicts = await Promise.all(
+      ["a", "b", "c", "d", "e", "f"].map((userId) => team.admission.admit(request({ userId }))),
+    );
+    expect(verdicts.filter((verdict) => verdict.ok)).toHaveLength(3);
+  });
+
+  it("does not count refused requests towards the cap", async () => {
+    await team.configs.update("g1", (current) => ({ ...current, userDailyJobs: 1, bannedWords: ["gore"] }));
+    expect((await team.admission.admit(request({ promptText: "gore" }))).ok).toBe(false);
+    expect((await team.admission.admit(request())).ok).toBe(true);
+  });
+
+  it("enforces the cooldown per user", async () => {
+    await team.configs.update("g1", (current) => ({ ...current, cooldownSeconds: 30 }));
+    expect((await team.admission.admit(request())).ok).toBe(true);
+    now += 10_000;
+    expect(await team.admission.admit(request())).toMatchObject({
+      ok: false,
+      refusal: { rule: "cooldown", until: noon + 30_000 },
+    });
+    expect((await team.admission.admit(request({ userId: "bob" }))).ok).toBe(true);
+    now = noon + 30_000;
+    expect((await team.admission.admit(request())).ok).toBe(true);
+  });
+
+  it("pauses a repeat offender only when the guild turned the rule on", async () => {
+    const refused = (id: string) =>
+      jobRecordSchema.parse({
+        id,
+        kind: "imagine",
+        state: "failed",
+        delivered: false,
+        provider: "evolink",
+        prompt: "x",
+        warnings: [],
+        requesterId: "ann",
+        guildId: "g1",
+        error: { kind: "refused", advice: "rephrase", message: "no" },
+        createdAt: now,
+        updatedAt: now,
+        finishedAt: now,
+      });
+    const recordRefusal = async (id: string) => {
+      team.usageRecorder.onFinished(refused(id));
+      await team.idle();
+    };
+    await recordRefusal("r1");
+    await recordRefusal("r2");
+    expect((await team.admission.admit(request())).ok).toBe(true);
+
+    await team.configs.update("g1", (current) => ({
+      ...current,
+      offenderRefusals: 3,
+      offenderBlockMinutes: 15,
+    }));
+    await recordRefusal("r3");
+    expect(await team.admission.admit(request())).toEqual({
+      ok: false,
+      refusal: { rule: "offender", until: noon + 15 * 60_000 },
+    });
+    now = noon + 15 * 60_000;
+    expect((await team.admission.admit(request())).ok).toBe(true);
+  });
+});
