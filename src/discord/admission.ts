@@ -60,19 +60,25 @@ export function refusalReply(refusal: Refusal): string {
 /**
  * Runs admission for the jobs an interaction is about to start. When refused, answers the user
  * privately and returns false; when admitted, the jobs are already counted and it returns true.
+ * `precheck` asks only the rules that count nothing (before a remix form, which is admitted on submit).
  */
 export async function admitOrExplain(
   interaction: AskingInteraction,
   context: BotContext,
   ask: AdmissionAsk,
+  mode: "admit" | "precheck" = "admit",
 ): Promise<boolean> {
-  const verdict = await context.team.admission.admit({
+  const request = {
     userId: interaction.user.id,
     guildId: interaction.guildId ?? undefined,
     channelIds: channelIds(interaction),
     roleIds: memberRoleIds(interaction),
     ...ask,
-  });
+  };
+  const verdict =
+    mode === "admit"
+      ? await context.team.admission.admit(request)
+      : await context.team.admission.precheck(request);
   if (verdict.ok) return true;
   await interaction.reply({ content: refusalReply(verdict.refusal), flags: MessageFlags.Ephemeral });
   return false;

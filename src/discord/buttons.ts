@@ -114,20 +114,17 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
   const next = plan(job, ref, context, preferences);
   if (next.kind === "refuse") return ephemeral(interaction, next.message);
   if (next.kind === "cancel") return cancelFromButton(interaction, job, context);
-  // Remix mode: the follow-up starts when the edited prompt is submitted (remix-submit.ts).
-  if (
-    next.kind === "followUp" &&
-    (await offerRemix(interaction, job, ref, next.action, preferences, context))
-  )
-    return;
+  // Remix mode: the follow-up starts when the edited prompt is submitted (remix-submit.ts), but a
+  // click the server's rules refuse anyway is refused now, before anyone types into a form.
+  const ask = { promptText: job.prompt, jobCount: 1, jobOwnerId: job.requesterId };
+  if (next.kind === "followUp" && preferences.remix) {
+    if (!(await admitOrExplain(interaction, context, ask, "precheck"))) return;
+    if (await offerRemix(interaction, job, ref, next.action, preferences, context)) return;
+  }
   const admission = context.jobs.canQueue(interaction.user.id, 1);
   if (!admission.ok) return ephemeral(interaction, admission.message);
   // Last, because admission counts the job towards the guild's limits.
-  const admitted = await admitOrExplain(interaction, context, {
-    promptText: job.prompt,
-    jobCount: 1,
-    jobOwnerId: job.requesterId,
-  });
+  const admitted = await admitOrExplain(interaction, context, ask);
   if (!admitted) return;
 
   const created =

@@ -113,6 +113,13 @@ export class Admission {
     this.now = dependencies.now ?? Date.now;
   }
 
+  /** The rules that need no counting (channel, buttons, banned words): asked before a remix form opens. */
+  async precheck(request: AdmissionRequest): Promise<AdmissionVerdict> {
+    const config = await this.dependencies.configs.get(request.guildId);
+    const fixed = staticRefusal(config, request);
+    return fixed ? { ok: false, refusal: fixed } : { ok: true };
+  }
+
   /** Admits the request and counts its jobs as started, or says which rule refuses it. */
   async admit(request: AdmissionRequest): Promise<AdmissionVerdict> {
     const { configs, usage, offenders } = this.dependencies;

@@ -2,6 +2,7 @@
 // as private explanations (nothing reaches the image service), and /info shows what was used.
 import { type APIUser, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PreferenceStore } from "../../src/jobs/preferences.ts";
 import { nextUtcMidnight } from "../../src/jobs/usage.ts";
 import type { FakeMessage, InteractionHandle } from "../fake-discord/index.ts";
 import { DEFAULT_PERMISSIONS } from "../fake-discord/payloads.ts";
@@ -173,6 +174,13 @@ describe("admission", () => {
     );
     expect(refused.ephemeral).toBe(true);
     expect(refused.content).toMatch(/^\*\*Not your job\*\* — here only the person who started a job/);
+
+    // In remix mode the refusal comes at the click, not after typing into the form.
+    await new PreferenceStore(world.store).update(other.id, (current) => ({ ...current, remix: true }));
+    const remixRefused = await replyOf(
+      await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1"), user: other }),
+    );
+    expect(remixRefused.content).toMatch(/^\*\*Not your job\*\*/);
 
     const click = await world.fake.clickButton({
       message: grid,
