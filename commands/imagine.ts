@@ -1,12 +1,9 @@
 // /imagine prompt:<text> [image] [image2] [image3]: check the prompt, then one job per
 // permutation or repeat, each with its own message.
-import { ApplicationCommandOptionType, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
-import { admitOrExplain } from "../src/discord/admission.ts";
-import { announceJob } from "../src/discord/announce.ts";
+import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
-import { promptErrorReply } from "../src/discord/replies.ts";
-import { preparePrompts } from "../src/jobs/pipeline.ts";
+import { admitPrompts, startImagines } from "../src/discord/imagine-flow.ts";
 
 const imageOption = (name: string, description: string) =>
   ({ type: ApplicationCommandOptionType.Attachment, name, description, required: false }) as const;
@@ -35,42 +32,6 @@ export async function imagine(
 ): Promise<void> {
   const imageUrls = [args.image, args.image2, args.image3].flatMap((image) => (image ? [image.url] : []));
   const input = [...imageUrls, args.prompt].join(" ");
-  const provider = context.jobs.defaultProvider();
-  const prepared = preparePrompts(input, provider, {
-    maxJobs: context.maxJobs,
-    speed: context.defaultSpeed,
-    quality: context.defaultQuality,
-    preferences: await context.preferences.get(interaction.user.id),
-  });
-  if (!prepared.ok) {
-    await interaction.reply({
-      content: promptErrorReply(prepared.error, args.prompt),
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  const queueRoom = context.jobs.canQueue(interaction.user.id, prepared.prompts.length);
-  if (!queueRoom.ok) {
-    await interaction.reply({ content: queueRoom.message, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  // Expanded texts too: a permutation can assemble a banned word the typed text does not show.
-  const promptText = [args.prompt, ...prepared.prompts.map((prompt) => prompt.text)].join("\n");
-  const admitted = await admitOrExplain(interaction, context, {
-    promptText,
-    jobCount: prepared.prompts.length,
-  });
-  if (!admitted) return;
-  // Each job at the speed and quality its prompt and the user's /settings give it.
-  for (const [index, { prompt, speed, quality }] of prepared.jobs.entries()) {
-    const job = await context.jobs.prepareImagine({
-      prompt,
-      requesterId: interaction.user.id,
-      guildId: interaction.guildId ?? undefined,
-      channelId: interaction.channelId,
-      speed,
-      quality,
-    });
-    await announceJob(interaction, job, context, index === 0 ? "reply" : "followUp");
-  }
+  const prepared = await admitPrompts(interaction, context, { input, typed: args.prompt });
+  if (prepared) await startImagines(interaction, context, prepared, "reply");
 }

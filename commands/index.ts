@@ -1,6 +1,8 @@
-// Every slash command: its definition (registered at start) and its handler.
+// Every slash command: its definition (registered at start, if the provider can serve it) and its handler.
 import { readArgs, readSubcommand, type SlashCommand } from "../src/discord/command-types.ts";
 import { admin, adminCommand } from "./admin.ts";
+import { blend, blendCommand } from "./blend.ts";
+import { describe, describeCommand } from "./describe.ts";
 import { imagine, imagineCommand } from "./imagine.ts";
 import { info, infoCommand } from "./info.ts";
 import { prefer, preferCommand } from "./prefer.ts";
@@ -20,5 +22,15 @@ export const commands: SlashCommand[] = [
   {
     definition: preferCommand,
     run: (interaction, context) => prefer(interaction, readSubcommand(preferCommand, interaction), context),
+  },
+  {
+    definition: blendCommand,
+    requires: "blend",
+    run: (interaction, context) => blend(interaction, readArgs(blendCommand, interaction), context),
+  },
+  {
+    definition: describeCommand,
+    requires: "describe",
+    run: (interaction, context) => describe(interaction, readArgs(describeCommand, interaction), context),
   },
 ];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { KeyList, openStore, Repository, type Store } from "../src/store/index.ts";
+import { CachedRepository, KeyList, openStore, Repository, type Store } from "../src/store/index.ts";
 import { type RedisServer, startRedis } from "./support/redis.ts";
 
 const noteSchema = z.object({ title: z.string(), stars: z.number().int() });
@@ -92,5 +92,34 @@ describe("embedded SQLite store across restarts", () => {
     await expect(
       openStore({ dataDir: sqliteDir, redisUrl: "redis://user:hunter2@127.0.0.1:1" }),
     ).rejects.toThrow(/^Cannot reach Redis at 127.0.0.1:1 \(ECONNREFUSED\): check REDIS_URL/);
+  });
+});
+
+describe("cached repository", () => {
+  it("answers reads from memory after the first and writes changes behind, in order", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "atelier-cache-"));
+    try {
+      const store = await openStore({ dataDir });
+      const backing = new Repository(store.keyv, "note", noteSchema);
+      const cached = new CachedRepository(backing);
+      await backing.set("a", { title: "stored", stars: 1 });
+      expect(await cached.get("a")).toEqual({ title: "stored", stars: 1 });
+      await store.keyv.set("note:a", { title: "changed behind its back", stars: 2 });
+      expect((await cached.get("a"))?.title).toBe("stored");
+
+      cached.set("a", { title: "first", stars: 3 });
+      cached.set("a", { title: "second", stars: 4 });
+      cached.set("b", { title: "other", stars: 5 });
+      expect((await cached.get("a"))?.title).toBe("second");
+      await cached.flushed();
+      expect(await backing.get("a")).toEqual({ title: "second", stars: 4 });
+      expect(await backing.get("b")).toEqual({ title: "other", stars: 5 });
+      cached.delete("b");
+      await cached.flushed();
+      expect(await backing.get("b")).toBeUndefined();
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

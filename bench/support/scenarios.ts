@@ -228,6 +228,12 @@ function burstNotes(result: BurstResult): string[] {
         " so POLL_INTERVAL_SECONDS does not enter 'completed → bot has result' here.",
     );
   }
+  if (result.learnedVia.callback > result.learnedVia.poll) {
+    lines.push(
+      `Callbacks: the bot hears of a completion ${ms(summarize(result.completedToLearned).p50)} (p50) after it` +
+        ` happens; with polling alone a task finishing between polls waits up to POLL_INTERVAL_SECONDS.`,
+    );
+  }
   if (result.editPeakPerSecond >= 45 && result.editPeakPerSecond <= 55) {
     lines.push(discordJsGlobalLimit);
   }

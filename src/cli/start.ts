@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { commands } from "../../commands/index.ts";
 import { baseUrlFor, type Settings, secretValues } from "../config.ts";
 import { startBot } from "../discord/bot.ts";
+import { type DownloadPolicy, downloadSourceImage } from "../images/download.ts";
 import { startCallbackServer } from "../jobs/callbacks.ts";
 import { PreferenceStore } from "../jobs/preferences.ts";
 import { JobService } from "../jobs/service.ts";
@@ -27,6 +28,12 @@ export async function runBot(settings: Settings): Promise<number> {
   });
   const provider = createProvider(settings, logger);
   const providers = new Map([[provider.name, provider]]);
+  // Result images and the images people attach (/blend, /describe) are fetched under one policy.
+  const downloadPolicy: DownloadPolicy = {
+    allowedHttpOrigins: [baseUrlFor(settings)].filter((url): url is string => url !== undefined),
+    maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
+    timeoutMs: 120_000,
+  };
   const jobs = new JobService({
     store,
     providers,
@@ -37,6 +44,7 @@ export async function runBot(settings: Settings): Promise<number> {
     maxRunning: settings.MAX_RUNNING_JOBS,
     maxRunningPerUser: settings.MAX_RUNNING_PER_USER,
     maxQueuedPerUser: settings.MAX_QUEUED_PER_USER,
+    fetchSourceImage: (url, signal) => downloadSourceImage(url, downloadPolicy, signal),
     logger,
   });
   const team = createTeamServices({ store, logger });
@@ -50,11 +58,7 @@ export async function runBot(settings: Settings): Promise<number> {
     maxJobs: settings.PROMPT_MAX_JOBS,
     defaultSpeed: settings.DEFAULT_SPEED,
     defaultQuality: settings.DEFAULT_QUALITY,
-    downloadPolicy: {
-      allowedHttpOrigins: [baseUrlFor(settings)].filter((url): url is string => url !== undefined),
-      maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
-      timeoutMs: 120_000,
-    },
+    downloadPolicy,
     team,
     preferences: new PreferenceStore(store),
   });

@@ -28,7 +28,6 @@ export async function announceJob(
     await context.jobs.discard(job.id);
     throw error;
   }
-  context.presenter.shown(job);
   const delivery: Delivery = {
     applicationId: interaction.applicationId,
     channelId: interaction.channelId ?? "",

@@ -1,13 +1,13 @@
 // The Discord side, assembled: the discord.js client (Guilds intent only), slash command
 // registration, interaction routing, and the presenter that keeps job messages up to date.
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Client, Events, GatewayIntentBits, REST } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
 import type { PreferenceStore } from "../jobs/preferences.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { TeamServices } from "../jobs/team.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
-import type { SlashCommand } from "./command-types.ts";
+import { isOffered, type SlashCommand } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
 import { EditPacer } from "./pacing.ts";
@@ -72,7 +72,15 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
   const presenter = new JobPresenter({
     jobs: options.jobs,
-    delivery: new MessageDelivery(client.rest, { logger, tokenLifetimeMs: options.tokenLifetimeMs }),
+    delivery: new MessageDelivery(client.rest, {
+      logger,
+      tokenLifetimeMs: options.tokenLifetimeMs,
+      interactionRest: new REST({
+        ...(options.apiUrl ? { api: options.apiUrl } : {}),
+        // Interaction webhooks have per-route limits only; those still apply and are honoured.
+        globalRequestsPerSecond: 1_000,
+      }),
+    }),
     pacer: new EditPacer({ intervalMs: options.progressIntervalMs ?? 2_000 }),
     downloadPolicy: options.downloadPolicy,
     logger,
@@ -99,7 +107,11 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const ready = waitForReady(client, options.readyTimeoutMs ?? 60_000);
   await client.login(options.token);
   await ready;
-  const definitions = options.commands.map((command) => command.definition);
+  // Commands the provider cannot serve (/blend on EvoLink) are not registered, so nobody sees them.
+  const capabilities = options.jobs.defaultProvider().capabilities;
+  const definitions = options.commands
+    .filter((command) => isOffered(command, capabilities))
+    .map((command) => command.definition);
   if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
   else await client.application?.commands.set(definitions);
   logger.info("discord ready", {

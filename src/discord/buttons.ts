@@ -1,5 +1,6 @@
-// Button clicks: U/V/🔄 on grids, Vary/Upscale/HD on single images. The custom_id names a job
-// and an action; the job record says everything else, so old messages keep working.
+// Button clicks: U/V/🔄 on grids, Vary/Upscale/HD on single images, 1–4 on /describe results.
+// The custom_id names a job and an action; the job record says everything else, so old messages
+// keep working.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import { type Preferences, variationStrength } from "../jobs/preferences.ts";
 import type { JobRecord } from "../jobs/record.ts";
@@ -9,6 +10,7 @@ import { announceJob } from "./announce.ts";
 import { cancelFromButton } from "./cancel.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonRef, decodeButton } from "./custom-id.ts";
+import { admitPrompts, startImagines } from "./imagine-flow.ts";
 import { offerRemix } from "./remix-modal.ts";
 import { restartingReply, unknownJobReply } from "./replies.ts";
 import { imageCount, jobView } from "./views.ts";
@@ -41,6 +43,7 @@ function sourceOf(job: JobRecord): { parentId: string; index: number } {
 export type Plan =
   | { kind: "followUp"; parentId: string; action: FollowUpAction; press?: string }
   | { kind: "retry" }
+  | { kind: "imagine"; prompt: string; press: string }
   | { kind: "cancel" }
   | { kind: "refuse"; message: string };
 
@@ -54,7 +57,8 @@ export function plan(
   const index = ref.index ?? 1;
   if (ref.action === "cancel") return { kind: "cancel" };
   if (ref.action === "reroll") {
-    if (job.state === "failed") return { kind: "retry" };
+    // 🔄 on a /describe result describes the same image again.
+    if (job.state === "failed" || job.kind === "describe") return { kind: "retry" };
     return { kind: "followUp", parentId: job.id, action: { kind: "reroll" } };
   }
   if (job.state !== "completed") return { kind: "refuse", message: "This job has not finished yet." };
@@ -92,6 +96,11 @@ export function plan(
     }
     case "hd":
       return { kind: "followUp", parentId: job.id, action: { kind: "hd" } };
+    case "imagineDescription": {
+      const prompt = job.descriptions?.[index - 1];
+      if (!prompt) return { kind: "refuse", message: `This description has no prompt #${index}.` };
+      return { kind: "imagine", prompt, press: `d${index}` };
+    }
     case "providerAction": {
       const button = job.buttons?.[index];
       if (!button) return { kind: "refuse", message: "The image service no longer offers this button." };
@@ -114,6 +123,7 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
   const next = plan(job, ref, context, preferences);
   if (next.kind === "refuse") return ephemeral(interaction, next.message);
   if (next.kind === "cancel") return cancelFromButton(interaction, job, context);
+  if (next.kind === "imagine") return imagineDescription(interaction, job, next, context);
   // Remix mode: the follow-up starts when the edited prompt is submitted (remix-submit.ts), but a
   // click the server's rules refuse anyway is refused now, before anyone types into a form.
   const ask = { promptText: job.prompt, jobCount: 1, jobOwnerId: job.requesterId };
@@ -136,13 +146,38 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
           requesterId: interaction.user.id,
         });
 
-  // Acknowledge on the clicked message (highlighting a used U/V, as Midjourney does), then post the new job.
-  const pressed =
-    next.kind === "followUp" && next.press ? await context.jobs.markPressed(job.id, next.press) : undefined;
+  await acknowledge(interaction, job, next.kind === "followUp" ? next.press : undefined, context);
+  await announceJob(interaction, created, context, "followUp");
+}
+
+/** Answers a click on its own message, highlighting the used button (`u2`, `d1`) as Midjourney does. */
+async function acknowledge(
+  interaction: ButtonInteraction,
+  job: JobRecord,
+  press: string | undefined,
+  context: BotContext,
+): Promise<void> {
+  const pressed = press ? await context.jobs.markPressed(job.id, press) : undefined;
   if (pressed)
     await interaction.update({
       components: jobView(pressed, context.presenter.capabilities(pressed)).components,
     });
   else await interaction.deferUpdate();
-  await announceJob(interaction, created, context, "followUp");
+}
+
+/** `n` on a /describe result: an /imagine of suggestion n, checked and admitted like a typed one. */
+async function imagineDescription(
+  interaction: ButtonInteraction,
+  job: JobRecord,
+  pick: { prompt: string; press: string },
+  context: BotContext,
+): Promise<void> {
+  const prepared = await admitPrompts(interaction, context, {
+    input: pick.prompt,
+    typed: pick.prompt,
+    jobOwnerId: job.requesterId,
+  });
+  if (!prepared) return;
+  await acknowledge(interaction, job, pick.press, context);
+  await startImagines(interaction, context, prepared, "followUp");
 }

@@ -9,6 +9,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
+import type { ProviderCapabilities } from "../providers/types.ts";
 import type { BotContext } from "./context.ts";
 
 /** A subcommand as data; `as const` makes nested option lists readonly, which the API type does not allow. */
@@ -29,10 +30,22 @@ export type CommandDefinition = RESTPostAPIChatInputApplicationCommandsJSONBody 
   readonly options?: readonly CommandOptionDefinition[];
 };
 
+/** The yes/no capabilities of a provider, e.g. "blend". */
+export type CapabilityFlag = {
+  [K in keyof ProviderCapabilities]: ProviderCapabilities[K] extends boolean ? K : never;
+}[keyof ProviderCapabilities];
+
 /** A registered slash command: what Discord shows, and what runs when someone uses it. */
 export interface SlashCommand {
   definition: CommandDefinition;
+  /** Offered only when the configured provider has this capability (/blend needs "blend"). */
+  requires?: CapabilityFlag;
   run(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+}
+
+/** Whether `command` can run on a provider with `capabilities`: what is registered with Discord. */
+export function isOffered(command: SlashCommand, capabilities: ProviderCapabilities): boolean {
+  return command.requires === undefined || capabilities[command.requires];
 }
 
 /** Channel, role, user and mentionable options arrive as ids (the resolved objects may be absent). */

@@ -11,6 +11,8 @@ export const buttonActions = {
   hd: "hd",
   providerAction: "pa",
   cancel: "x",
+  /** On a /describe result: imagine suggested prompt n. */
+  imagineDescription: "d",
 } as const;
 
 export type ButtonAction = keyof typeof buttonActions;
@@ -22,7 +24,10 @@ const actionByCode = new Map<string, ButtonAction>(
 export interface ButtonRef {
   jobId: string;
   action: ButtonAction;
-  /** Image number (1-based) or, for provider actions, the button's position in the job record. */
+  /**
+   * Image number (1-based), description number (1-based) or, for provider actions, the button's
+   * position in the job record.
+   */
   index?: number;
 }
 

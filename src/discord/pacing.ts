@@ -56,15 +56,6 @@ export class EditPacer {
     });
   }
 
-  /**
-   * Records what a message already shows without an edit (its first reply), so the same view is not
-   * sent again; a different view still goes out at once.
-   */
-  shown(key: string, signature: string): void {
-    const lane = this.lane(key);
-    lane.lastSignature ??= signature;
-  }
-
   /** Forgets a message once its final view is delivered, so memory does not grow with history. */
   close(key: string): void {
     const lane = this.lanes.get(key);

@@ -17,7 +17,7 @@ import {
   type OutgoingMessage,
 } from "./delivery.ts";
 import type { EditPacer } from "./pacing.ts";
-import { jobView, type MessageView } from "./views.ts";
+import { jobView } from "./views.ts";
 
 export interface PresenterOptions {
   jobs: JobService;
@@ -49,10 +49,6 @@ const fallbackCapabilities: ProviderCapabilities = {
   imagesPerSet: 4,
 };
 
-function progressSignature(view: MessageView, job: JobRecord): string {
-  return JSON.stringify([view, job.previewUrl]);
-}
-
 export class JobPresenter implements JobListener {
   /** Newest delivery per job: it changes when the token expires or a reply replaces the message. */
   private readonly deliveries = new Map<string, Delivery>();
@@ -64,20 +60,11 @@ export class JobPresenter implements JobListener {
     return this.options.jobs.provider(job.provider)?.capabilities ?? fallbackCapabilities;
   }
 
-  /**
-   * The job's message was just posted showing `jobView(job)`: an identical progress view (a job
-   * going from queued to submitting looks the same) then costs no edit, which counts against
-   * Discord's rate limits like any other request.
-   */
-  shown(job: JobRecord): void {
-    this.options.pacer.shown(job.id, progressSignature(jobView(job, this.capabilities(job)), job));
-  }
-
   onProgress(job: JobRecord): void {
     const delivery = this.deliveryOf(job);
     if (!delivery) return;
     const view = jobView(job, this.capabilities(job));
-    const signature = progressSignature(view, job);
+    const signature = JSON.stringify([view, job.previewUrl]);
     this.options.pacer
       .edit(job.id, signature, async () => {
         const file = await this.previewFile(job);
@@ -128,6 +115,8 @@ export class JobPresenter implements JobListener {
   private async finalMessage(job: JobRecord): Promise<OutgoingMessage> {
     const capabilities = this.capabilities(job);
     if (job.state !== "completed") return jobView(job, capabilities);
+    if (job.kind === "describe")
+      return { ...jobView(job, capabilities), file: await this.describedFile(job) };
     try {
       const set = await renderResultSet(job, this.options.downloadPolicy);
       const file = { name: set.shown.fileName, data: set.shown.bytes, contentType: set.shown.contentType };
@@ -147,6 +136,23 @@ export class JobPresenter implements JobListener {
         },
       };
       return jobView(failed, capabilities);
+    }
+  }
+
+  /** The image a /describe read, shown with its prompts when it can still be fetched (a courtesy only). */
+  private async describedFile(job: JobRecord): Promise<OutgoingFile | undefined> {
+    const url = job.sourceUrls?.[0];
+    if (!url) return undefined;
+    try {
+      const image = await downloadImage(url, this.options.downloadPolicy);
+      const encoded = await encodeForDiscord(image.bytes, { baseName: "described" });
+      return { name: encoded.fileName, data: encoded.bytes, contentType: encoded.contentType };
+    } catch (error) {
+      this.options.logger.debug("described image unavailable", {
+        job: job.id,
+        error: (error as Error).message,
+      });
+      return undefined;
     }
   }
 

@@ -16,3 +16,8 @@ export function promptErrorReply(error: PromptError, prompt: string): string {
 export const restartingReply = "Atelier is restarting. Try again in a moment.";
 export const unknownJobReply =
   "Atelier no longer knows the job behind this button (its record is gone). Run the prompt again with /imagine.";
+
+/** A command this bot still knows but its image service cannot serve (Discord may list it for a while). */
+export function unsupportedCommandReply(commandName: string, providerName: string): string {
+  return `**/${commandName} is not available** — the image service this bot uses (${providerName}) cannot do it, so Atelier no longer offers the command.`;
+}

@@ -1,11 +1,11 @@
 // Routes each interaction to its handler. A handler that fails still leaves the user an answer.
 import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
 import { handleButton } from "./buttons.ts";
-import type { SlashCommand } from "./command-types.ts";
+import { isOffered, type SlashCommand } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { isRemixForm } from "./remix-modal.ts";
 import { handleRemixSubmit } from "./remix-submit.ts";
-import { restartingReply } from "./replies.ts";
+import { restartingReply, unsupportedCommandReply } from "./replies.ts";
 import { handleSettingsButton } from "./settings-panel.ts";
 import { isSettingsButton } from "./settings-view.ts";
 
@@ -26,6 +26,10 @@ export function createRouter(commands: readonly SlashCommand[], context: BotCont
         const command = byName.get(interaction.commandName);
         if (!command) return;
         if (!context.accepting()) return tellUser(interaction, restartingReply);
+        // An interaction from before a provider change, while Discord still lists the old command.
+        const provider = context.jobs.defaultProvider();
+        if (!isOffered(command, provider.capabilities))
+          return tellUser(interaction, unsupportedCommandReply(command.definition.name, provider.name));
         await command.run(interaction, context);
       } else if (interaction.isButton() && isSettingsButton(interaction.customId)) {
         await handleSettingsButton(interaction, context);

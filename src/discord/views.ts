@@ -47,6 +47,10 @@ function byline(job: JobRecord): string {
         : `Image #${job.index ?? 1} ${user}`;
     case "variation":
       return `Variations by ${user}`;
+    case "blend":
+      return `/blend by ${user}`;
+    case "describe":
+      return `/describe by ${user}`;
     default:
       return user;
   }
@@ -170,6 +174,35 @@ function singleImageRows(
   return rows;
 }
 
+/** Keycap numbers, as Midjourney numbers its /describe suggestions. */
+const keycaps = ["1️⃣", "2️⃣", "3️⃣", "4️⃣"];
+/** Room per suggestion, so four always fit in one embed (4096 characters). */
+const descriptionRoom = 1000;
+
+/** The suggested prompts (at most four: one button each, beside 🔄), numbered. */
+export function shownDescriptions(job: JobRecord): string[] {
+  return (job.descriptions ?? []).slice(0, keycaps.length);
+}
+
+export function descriptionsEmbed(descriptions: string[]): APIEmbed {
+  const lines = descriptions.map((text, i) => {
+    const clipped = text.length > descriptionRoom ? `${text.slice(0, descriptionRoom - 1)}…` : text;
+    return `${keycaps[i]} ${escapeMarkdown(clipped)}`;
+  });
+  return { description: lines.join("\n\n") };
+}
+
+/** `1`…`4` imagine that suggestion; 🔄 describes the image again. */
+function describeRows(job: JobRecord): APIActionRowComponent<APIButtonComponent>[] {
+  const picks = shownDescriptions(job).map((_, i) =>
+    button(job, "imagineDescription", String(i + 1), {
+      index: i + 1,
+      highlighted: job.pressed.includes(`d${i + 1}`),
+    }),
+  );
+  return [row([...picks, button(job, "reroll", "", { emoji: "🔄" })])];
+}
+
 /** ❌ Cancel while a job waits in Atelier's queue, or while it runs if the provider can stop it. */
 function cancelRows(
   job: JobRecord,
@@ -216,6 +249,8 @@ export function jobView(job: JobRecord, capabilities: ProviderCapabilities): Mes
     };
   }
   if (job.state !== "completed") return { content, embeds: [], components: cancelRows(job, capabilities) };
+  if (job.kind === "describe")
+    return { content, embeds: [descriptionsEmbed(shownDescriptions(job))], components: describeRows(job) };
   const components =
     job.kind === "upscale" ? singleImageRows(job, capabilities) : gridRows(job, capabilities);
   return { content, embeds: [], components };

@@ -12,7 +12,7 @@ import { isIP, type LookupFunction } from "node:net";
 import sharp from "sharp";
 import { Agent, type Dispatcher, request } from "undici";
 import { isPublicAddress } from "./address.ts";
-import { type ImageFormat, sniffImageFormat } from "./sniff.ts";
+import { contentTypeOf, type ImageFormat, sniffImageFormat } from "./sniff.ts";
 
 export interface DownloadPolicy {
   /** Provider base URLs (any path); only their origins matter. These may use http and private addresses. */
@@ -95,6 +95,19 @@ export async function downloadImage(
     if (signal?.aborted) throw signal.reason;
     throw toDownloadError(error, target, deadline, policy);
   }
+}
+
+/**
+ * An image a person attached (to /blend, /describe), fetched under the same policy as results and
+ * labelled by its bytes, never by the server's Content-Type. Throws ImageDownloadError.
+ */
+export async function downloadSourceImage(
+  url: string,
+  policy: DownloadPolicy,
+  signal?: AbortSignal,
+): Promise<{ bytes: Buffer; contentType: string }> {
+  const image = await downloadImage(url, policy, signal);
+  return { bytes: image.bytes, contentType: contentTypeOf(image.format) };
 }
 
 /** Scheme, host and path only: credentials, query and fragment may be secrets (signed URLs). */

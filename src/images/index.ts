@@ -4,6 +4,7 @@ export {
   type DownloadedImage,
   type DownloadPolicy,
   downloadImage,
+  downloadSourceImage,
   ImageDownloadError,
   type ImageDownloadFailure,
 } from "./download.ts";

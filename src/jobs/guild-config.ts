@@ -2,7 +2,7 @@
 // press buttons on others' jobs, limits, banned words, and the cool-down for repeat offenders.
 // Everything is off by default, so a guild nobody configured behaves as before.
 import { z } from "zod";
-import { Repository, type Store } from "../store/index.ts";
+import { CachedRepository, Repository, type Store } from "../store/index.ts";
 
 export const buttonPolicies = ["anyone", "owner", "roles"] as const;
 export type ButtonPolicy = (typeof buttonPolicies)[number];
@@ -45,11 +45,12 @@ export function offenderRule(config: GuildConfig): { refusals: number; blockMinu
 
 /** Guild configs under `guild:<guildId>`; changes are serialized so two admins never lose each other's edit. */
 export class GuildConfigStore {
-  private readonly configs: Repository<typeof guildConfigSchema>;
+  // Read on every command and click: kept in memory (this process is the only writer).
+  private readonly configs: CachedRepository<typeof guildConfigSchema>;
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store) {
-    this.configs = new Repository(store.keyv, "guild", guildConfigSchema);
+    this.configs = new CachedRepository(new Repository(store.keyv, "guild", guildConfigSchema));
   }
 
   /** The guild's settings, or the defaults (no guild, e.g. a DM, is never restricted). */
@@ -63,7 +64,9 @@ export class GuildConfigStore {
     const next = this.pending.then(async () => {
       const current = (await this.configs.get(guildId)) ?? defaultGuildConfig();
       const updated = guildConfigSchema.parse(change(current));
-      await this.configs.set(guildId, updated);
+      this.configs.set(guildId, updated);
+      // An admin's change is confirmed only once it is in the store.
+      await this.configs.flushed();
       return updated;
     });
     this.pending = next.catch(() => undefined);

@@ -2,7 +2,7 @@
 // for M minutes (when the guild turned the rule on). Refusals are remembered either way, so turning
 // the rule on counts the last day's refusals too.
 import { z } from "zod";
-import { Repository, type Store } from "../store/index.ts";
+import { CachedRepository, Repository, type Store } from "../store/index.ts";
 
 const windowMs = 24 * 60 * 60 * 1000;
 
@@ -31,11 +31,12 @@ export function afterRefusal(
 }
 
 export class OffenderWatch {
-  private readonly records: Repository<typeof offenderSchema>;
+  // Asked on every request: kept in memory, written behind.
+  private readonly records: CachedRepository<typeof offenderSchema>;
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store) {
-    this.records = new Repository(store.keyv, "offender", offenderSchema);
+    this.records = new CachedRepository(new Repository(store.keyv, "offender", offenderSchema));
   }
 
   /** Notes a provider refusal; returns when the user is now blocked until, if the rule blocked them. */
@@ -49,11 +50,17 @@ export class OffenderWatch {
       const key = this.key(guildId, userId);
       const before = (await this.records.get(key)) ?? offenderSchema.parse({});
       const after = afterRefusal(before, at, rule);
-      await this.records.set(key, after);
+      this.records.set(key, after);
       return after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
     });
     this.pending = next.catch(() => undefined);
     return next;
+  }
+
+  /** Resolves once every refusal noted so far is in the store. */
+  async flushed(): Promise<void> {
+    await this.pending;
+    await this.records.flushed();
   }
 
   /** When the user's block ends, if they are blocked at `now`. */

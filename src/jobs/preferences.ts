@@ -12,7 +12,7 @@ import {
   type PromptParams,
 } from "../prompt/index.ts";
 import type { ImageProvider, Quality, Speed, VariationStrength } from "../providers/types.ts";
-import { Repository, type Store } from "../store/index.ts";
+import { CachedRepository, Repository, type Store } from "../store/index.ts";
 
 // --- what can be chosen ------------------------------------------------------------------------
 
@@ -71,11 +71,12 @@ export type Preferences = z.infer<typeof preferencesSchema>;
 export type SettingKey = "model" | "stylize" | "raw" | "speed" | "quality" | "variation" | "remix";
 
 export class PreferenceStore {
-  private readonly records: Repository<typeof preferencesSchema>;
+  // Read on every /imagine and click: kept in memory (this process is the only writer).
+  private readonly records: CachedRepository<typeof preferencesSchema>;
   private readonly writes = new Map<string, Promise<unknown>>();
 
   constructor(store: Pick<Store, "keyv">) {
-    this.records = new Repository(store.keyv, "pref", preferencesSchema);
+    this.records = new CachedRepository(new Repository(store.keyv, "pref", preferencesSchema));
   }
 
   async get(userId: string): Promise<Preferences> {
@@ -87,7 +88,8 @@ export class PreferenceStore {
     const previous = this.writes.get(userId) ?? Promise.resolve();
     const next = previous.then(async () => {
       const updated = preferencesSchema.parse(change(await this.get(userId)));
-      await this.records.set(userId, updated);
+      this.records.set(userId, updated);
+      await this.records.flushed();
       return updated;
     });
     const settled = next.catch(() => undefined);

@@ -6,7 +6,16 @@ import { z } from "zod";
 export const jobStates = ["queued", "submitting", "running", "completed", "failed"] as const;
 export type JobState = (typeof jobStates)[number];
 
-export const jobKinds = ["imagine", "variation", "reroll", "upscale", "hd", "action"] as const;
+export const jobKinds = [
+  "imagine",
+  "variation",
+  "reroll",
+  "upscale",
+  "hd",
+  "action",
+  "blend",
+  "describe",
+] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 const providerButtonSchema = z.object({
@@ -45,6 +54,13 @@ export const jobRecordSchema = z.object({
   strength: z.enum(["subtle", "strong"]).optional(),
   upscaleStyle: z.enum(["subtle", "creative"]).optional(),
   customId: z.string().optional(),
+  /**
+   * /blend and /describe: the images to send, as links (Discord attachment URLs). The bytes are
+   * fetched when the job starts, so the record stays small.
+   */
+  sourceUrls: z.array(z.string()).optional(),
+  /** /blend: the shape of the new set. */
+  dimensions: z.enum(["portrait", "square", "landscape"]).optional(),
   taskId: z.string().optional(),
   progress: z.number().optional(),
   queuePosition: z.number().optional(),
@@ -52,6 +68,8 @@ export const jobRecordSchema = z.object({
   imageUrls: z.array(z.string()).default([]),
   gridUrl: z.string().optional(),
   buttons: z.array(providerButtonSchema).optional(),
+  /** A finished /describe: the prompts suggested for the image, in the service's order. */
+  descriptions: z.array(z.string()).optional(),
   credits: z.number().optional(),
   /** Grid buttons already used ("u2", "v1"): shown highlighted, as in Midjourney. */
   pressed: z.array(z.string()).default([]),

@@ -5,7 +5,9 @@ import type { Logger } from "../log.ts";
 import { parsePrompt, renderPrompt } from "../prompt/index.ts";
 import type { ParsedPrompt } from "../prompt/types.ts";
 import {
+  type BlendDimensions,
   type FollowUpRequest,
+  type ImageInput,
   type ImageProvider,
   type ParentTask,
   ProviderError,
@@ -47,6 +49,11 @@ export interface JobServiceOptions {
   maxRunningPerUser?: number;
   /** Most jobs one user may have waiting (`canQueue`). Default: no limit. */
   maxQueuedPerUser?: number;
+  /**
+   * Fetches a /blend or /describe image (safely: src/images/download.ts) when its job starts. Its
+   * errors' messages are shown to users. Without it, such jobs fail with a clear error.
+   */
+  fetchSourceImage?: (url: string, signal?: AbortSignal) => Promise<ImageInput>;
   logger: Logger;
   now?: () => number;
 }
@@ -59,6 +66,25 @@ export interface ImagineInput {
   speed?: Speed;
   quality?: Quality;
   delivery?: Record<string, unknown>;
+}
+
+/** Who asked for a /blend or /describe, and where. */
+interface SourcedJobInput {
+  requesterId: string;
+  guildId?: string;
+  channelId?: string;
+  delivery?: Record<string, unknown>;
+}
+
+export interface BlendInput extends SourcedJobInput {
+  /** 2–5 image links (Discord attachment URLs), fetched when the job starts. */
+  imageUrls: string[];
+  dimensions: BlendDimensions;
+}
+
+export interface DescribeInput extends SourcedJobInput {
+  /** The image link (a Discord attachment URL), fetched when the job starts. */
+  imageUrl: string;
 }
 
 export type FollowUpAction =
@@ -101,6 +127,34 @@ function queueEntryOf(job: JobRecord): QueueEntry {
     seq: job.queueSeq ?? 0,
   };
 }
+
+/** Midjourney writes a blend's shape as --ar in the prompt it shows; so do we. */
+const blendAspects: Record<BlendDimensions, string | undefined> = {
+  portrait: "2:3",
+  square: undefined,
+  landscape: "3:2",
+};
+
+/** What a /blend's message shows in place of a prompt: its images (links), and its shape. */
+export function blendPromptText(imageUrls: string[], dimensions: BlendDimensions): string {
+  const ar = blendAspects[dimensions];
+  return renderPrompt({ images: imageUrls, text: "", params: ar ? { ar } : {}, warnings: [] });
+}
+
+/** A link that no longer answers, or a file that is no image: nothing reached the provider. */
+function sourceFetchError(error: unknown): JobError {
+  return {
+    kind: "internal",
+    advice: "retry",
+    message: `Atelier could not fetch an image to send to the image service: ${(error as Error).message}`,
+  };
+}
+
+const noDescriptionsError: JobError = {
+  kind: "transient",
+  advice: "retry",
+  message: "The image service finished describing the image but suggested no prompts.",
+};
 
 function toJobError(error: unknown): JobError {
   if (error instanceof ProviderError) {
@@ -204,6 +258,41 @@ export class JobService {
     return job;
   }
 
+  /** Writes a /blend job (images kept as links until it starts); `launch` starts it. */
+  async prepareBlend(input: BlendInput): Promise<JobRecord> {
+    const job = this.newRecord({
+      kind: "blend",
+      provider: this.options.defaultProvider,
+      prompt: blendPromptText(input.imageUrls, input.dimensions),
+      warnings: [],
+      requesterId: input.requesterId,
+      guildId: input.guildId,
+      channelId: input.channelId,
+      sourceUrls: input.imageUrls,
+      dimensions: input.dimensions,
+      delivery: input.delivery,
+    });
+    await this.persistNew(job);
+    return job;
+  }
+
+  /** Writes a /describe job; its prompt is the image link, so the message shows what is described. */
+  async prepareDescribe(input: DescribeInput): Promise<JobRecord> {
+    const job = this.newRecord({
+      kind: "describe",
+      provider: this.options.defaultProvider,
+      prompt: renderPrompt({ images: [input.imageUrl], text: "", params: {}, warnings: [] }),
+      warnings: [],
+      requesterId: input.requesterId,
+      guildId: input.guildId,
+      channelId: input.channelId,
+      sourceUrls: [input.imageUrl],
+      delivery: input.delivery,
+    });
+    await this.persistNew(job);
+    return job;
+  }
+
   /** Writes a follow-up of a finished job, bound to the provider that made it; `launch` starts it. */
   async prepareFollowUp(input: FollowUpInput): Promise<JobRecord> {
     const parent = await this.jobs.get(input.parentId);
@@ -258,6 +347,8 @@ export class JobService {
       strength: kept.strength,
       upscaleStyle: kept.upscaleStyle,
       customId: kept.customId,
+      sourceUrls: kept.sourceUrls,
+      dimensions: kept.dimensions,
     });
     await this.persistNew(job);
     return job;
@@ -522,6 +613,8 @@ export class JobService {
   }
 
   private async run(id: string): Promise<void> {
+    const sources = await this.fetchSources(id);
+    if (sources === undefined) return;
     const job = await this.update(id, { state: "submitting" });
     if (!job) {
       this.release(id);
@@ -530,7 +623,7 @@ export class JobService {
     this.emitProgress(job);
     let submitted: SubmitResult;
     try {
-      submitted = await this.submit(job);
+      submitted = await this.submit(job, sources);
     } catch (error) {
       this.logFailure(job, error);
       const failed = await this.fail(id, toJobError(error));
@@ -555,6 +648,32 @@ export class JobService {
     if (!running) return this.release(id);
     this.emitProgress(running);
     await this.track(running);
+  }
+
+  /**
+   * The images a /blend or /describe sends, fetched while the job still counts as queued: a stop or
+   * a broken link here has sent nothing. Undefined when the job ended (failed, delivered as an error)
+   * or the service is stopping (it stays queued and starts again at the next start).
+   */
+  private async fetchSources(id: string): Promise<ImageInput[] | undefined> {
+    const job = await this.jobs.get(id);
+    if (!job?.sourceUrls?.length) return [];
+    const urls = job.sourceUrls;
+    const fetch = this.options.fetchSourceImage;
+    try {
+      if (!fetch) throw new Error("this Atelier is not set up to fetch images for /blend and /describe.");
+      return await Promise.all(urls.map((url) => fetch(url, this.abort.signal)));
+    } catch (error) {
+      if (this.abort.signal.aborted) return undefined;
+      this.options.logger.warn("fetching an image to send failed", {
+        job: id,
+        message: (error as Error).message,
+      });
+      const failed = await this.fail(id, sourceFetchError(error));
+      this.release(id);
+      if (failed) this.emitFinished(failed);
+      return undefined;
+    }
   }
 
   private startTracking(job: JobRecord): void {
@@ -589,8 +708,8 @@ export class JobService {
           if (update.status === "completed" || update.status === "failed") return;
           if (JSON.stringify(next) === JSON.stringify(last)) return;
           last = next;
-          const updated = await this.update(job.id, next);
-          if (updated) this.emitProgress(updated);
+          // Progress is not a transition: shown, not persisted (a restart polls it again at once).
+          this.emitProgress({ ...job, ...next, updatedAt: this.now() });
         },
       });
       this.cancelRequests.delete(job.id);
@@ -620,17 +739,30 @@ export class JobService {
     this.pump();
   }
 
-  private async submit(job: JobRecord): Promise<SubmitResult> {
+  /** Sends the job to its provider. No abort signal: a create cut off by shutdown would leave it unknowable whether it started. */
+  private async submit(job: JobRecord, sources: ImageInput[]): Promise<SubmitResult> {
     const provider = this.requireProvider(job.provider);
+    if (job.kind === "blend") return this.submitBlend(provider, job, sources);
+    if (job.kind === "describe") return this.submitDescribe(provider, sources);
     const prompt = this.parseStored(job);
-    if (job.kind === "imagine") {
-      // No abort signal: a create cut off by shutdown would leave it unknowable whether it started.
-      return provider.imagine({ prompt, speed: job.speed, quality: job.quality });
-    }
+    if (job.kind === "imagine") return provider.imagine({ prompt, speed: job.speed, quality: job.quality });
     const parent = job.parentId ? await this.jobs.get(job.parentId) : undefined;
     if (!parent)
       throw new ProviderError("invalid", "The image this button belongs to is no longer known to Atelier.");
     return provider.followUp(this.followUpRequest(job, parent, prompt));
+  }
+
+  private submitBlend(provider: ImageProvider, job: JobRecord, images: ImageInput[]): Promise<SubmitResult> {
+    if (!provider.capabilities.blend || !provider.blend)
+      throw new ProviderError("invalid", `The image service ${provider.name} cannot blend images.`);
+    return provider.blend({ images, dimensions: job.dimensions ?? "square" });
+  }
+
+  private submitDescribe(provider: ImageProvider, [image]: ImageInput[]): Promise<SubmitResult> {
+    if (!provider.capabilities.describe || !provider.describe)
+      throw new ProviderError("invalid", `The image service ${provider.name} cannot describe images.`);
+    if (!image) throw new ProviderError("invalid", "There is no image to describe.");
+    return provider.describe({ image });
   }
 
   private followUpRequest(job: JobRecord, parent: JobRecord, prompt: ParsedPrompt): FollowUpRequest {
@@ -686,16 +818,26 @@ export class JobService {
   }
 
   private complete(id: string, snapshot: TaskSnapshot, warnings: string[]): Promise<JobRecord | undefined> {
-    return this.update(id, (job) => ({
+    return this.update(id, (job) => {
+      // A describe is only useful with its prompts; "done" without them is the service's failure.
+      if (job.kind === "describe" && !snapshot.descriptions?.length)
+        return { state: "failed", error: noDescriptionsError, finishedAt: this.now() };
+      return this.completedFields(job, snapshot, warnings);
+    });
+  }
+
+  private completedFields(job: JobRecord, snapshot: TaskSnapshot, warnings: string[]): Partial<JobRecord> {
+    return {
       state: "completed",
       progress: 100,
       imageUrls: snapshot.imageUrls,
       gridUrl: snapshot.gridUrl,
       buttons: snapshot.buttons,
+      descriptions: snapshot.descriptions,
       credits: snapshot.usage?.credits ?? job.credits,
       warnings: [...job.warnings, ...warnings],
       finishedAt: this.now(),
-    }));
+    };
   }
 
   private fail(id: string, error: JobError): Promise<JobRecord | undefined> {

@@ -42,7 +42,9 @@ async function recordFinished(team: TeamServices, job: JobRecord): Promise<void>
 export function createTeamServices(options: TeamOptions): TeamServices {
   const now = options.now ?? Date.now;
   const configs = new GuildConfigStore(options.store);
-  const usage = new UsageLedger(options.store);
+  const usage = new UsageLedger(options.store, (error) =>
+    options.logger.error("usage not saved", { error: String(error) }),
+  );
   const offenders = new OffenderWatch(options.store);
   const recording = new Set<Promise<void>>();
   const team: TeamServices = {
@@ -53,6 +55,7 @@ export function createTeamServices(options: TeamOptions): TeamServices {
     now,
     idle: async () => {
       await Promise.all([...recording]);
+      await Promise.all([usage.flushed(), offenders.flushed()]);
     },
     usageRecorder: {
       onProgress: () => undefined,

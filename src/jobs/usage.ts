@@ -2,7 +2,7 @@
 // jobs finished, provider refusals, and credits — the provider's own figure when it reports one,
 // otherwise an estimate from the job's speed. Records live under `usage:<guild>:…`.
 import { z } from "zod";
-import { Repository, type Store } from "../store/index.ts";
+import { CachedRepository, Repository, type Store } from "../store/index.ts";
 import type { JobRecord } from "./record.ts";
 
 const count = z.number().int().nonnegative().default(0);
@@ -96,18 +96,31 @@ export interface StartState {
 }
 
 export class UsageLedger {
-  private readonly guilds: Repository<typeof guildUsageSchema>;
-  private readonly users: Repository<typeof usageTotalsSchema>;
-  private readonly lastStarts: Repository<typeof lastStartSchema>;
+  // Totals are read on every request (limits) and written by every job: kept in memory, written behind.
+  private readonly guilds: CachedRepository<typeof guildUsageSchema>;
+  private readonly users: CachedRepository<typeof usageTotalsSchema>;
+  private readonly lastStarts: CachedRepository<typeof lastStartSchema>;
   private readonly counted: Repository<typeof countedSchema>;
-  /** Every write goes through this chain: totals are read-modify-write records shared by all jobs. */
+  /** Every change goes through this chain: totals are read-modify-write records shared by all jobs. */
   private pending: Promise<unknown> = Promise.resolve();
 
-  constructor(store: Store) {
-    this.guilds = new Repository(store.keyv, "usage", guildUsageSchema);
-    this.users = new Repository(store.keyv, "usage", usageTotalsSchema);
-    this.lastStarts = new Repository(store.keyv, "usage-last", lastStartSchema);
+  constructor(store: Store, onWriteError?: (error: unknown) => void) {
+    this.guilds = new CachedRepository(new Repository(store.keyv, "usage", guildUsageSchema), {
+      onWriteError,
+    });
+    this.users = new CachedRepository(new Repository(store.keyv, "usage", usageTotalsSchema), {
+      onWriteError,
+    });
+    this.lastStarts = new CachedRepository(new Repository(store.keyv, "usage-last", lastStartSchema), {
+      onWriteError,
+    });
     this.counted = new Repository(store.keyv, "usage-counted", countedSchema);
+  }
+
+  /** Resolves once every change so far is in the store. */
+  async flushed(): Promise<void> {
+    await this.pending;
+    await Promise.all([this.guilds.flushed(), this.users.flushed(), this.lastStarts.flushed()]);
   }
 
   /**
@@ -125,7 +138,7 @@ export class UsageLedger {
       const refusal = decide(state);
       if (refusal !== undefined) return refusal;
       await this.apply(scope, { started: jobs }, at);
-      await this.lastStarts.set(this.userId(scope), { at });
+      this.lastStarts.set(this.userId(scope), { at });
       return undefined;
     });
   }
@@ -166,11 +179,11 @@ export class UsageLedger {
   private async apply(scope: UsageScope, delta: Partial<UsageTotals>, at: number): Promise<void> {
     for (const period of ["day", "month"] as const) {
       const userKey = this.userKey(scope, period, at);
-      await this.users.set(userKey, add((await this.users.get(userKey)) ?? emptyTotals(), delta));
+      this.users.set(userKey, add((await this.users.get(userKey)) ?? emptyTotals(), delta));
       const guildKey = this.guildKey(scope.guildId, period, at);
       const guild = (await this.guilds.get(guildKey)) ?? guildUsageSchema.parse({});
       const user = guild.users[scope.userId] ?? emptyTotals();
-      await this.guilds.set(guildKey, {
+      this.guilds.set(guildKey, {
         ...add(guild, delta),
         users: { ...guild.users, [scope.userId]: add(user, delta) },
       });

@@ -15,7 +15,11 @@ import {
 } from "./http.ts";
 import { progressOf } from "./shared.ts";
 import {
+  type BlendDimensions,
+  type BlendRequest,
+  type DescribeRequest,
   type FollowUpRequest,
+  type ImageInput,
   type ImageProvider,
   type ImagineRequest,
   type ParentTask,
@@ -42,28 +46,7 @@ export interface MidjourneyProxyProviderOptions {
   http?: Pick<HttpClientOptions, "retry" | "timeouts" | "clock" | "dispatcher">;
 }
 
-export type BlendDimensions = "PORTRAIT" | "SQUARE" | "LANDSCAPE";
-
-export interface BlendRequest {
-  /** 2–5 images as `data:image/…;base64,…` URLs (the proxy takes bytes, not links). */
-  images: string[];
-  dimensions?: BlendDimensions;
-  callbackUrl?: string;
-}
-
-export interface DescribeRequest {
-  /** One image as a `data:image/…;base64,…` URL. */
-  image: string;
-  callbackUrl?: string;
-}
-
-/** A snapshot plus, for a finished /describe, Midjourney's suggested prompts. */
-export interface ProxyTaskSnapshot extends TaskSnapshot {
-  descriptions?: string[];
-}
-
 export interface MidjourneyProxyProvider extends ImageProvider {
-  fetchTask(taskId: string, signal?: AbortSignal): Promise<ProxyTaskSnapshot>;
   /** /blend: 2–5 images into one new set (a grid like /imagine). */
   blend(request: BlendRequest, signal?: AbortSignal): Promise<SubmitResult>;
   /** /describe: the finished task's snapshot carries `descriptions`. */
@@ -168,6 +151,17 @@ type WireTask = z.infer<typeof taskSchema>;
 
 type ChangeAction = "UPSCALE" | "VARIATION" | "REROLL";
 
+const wireDimensions: Record<BlendDimensions, string> = {
+  portrait: "PORTRAIT",
+  square: "SQUARE",
+  landscape: "LANDSCAPE",
+};
+
+/** The proxy takes image bytes, not links: `data:image/png;base64,…`. */
+export function dataUrlOf(image: ImageInput): string {
+  return `data:${image.contentType};base64,${image.bytes.toString("base64")}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure mapping (exported for tests)
 
@@ -217,7 +211,7 @@ export function descriptionsOf(text: string): string[] {
 }
 
 /** The images of a finished task: one for an upscale, otherwise the grid plus split images if sent. */
-function completedImages(wire: WireTask): Pick<ProxyTaskSnapshot, "gridUrl" | "imageUrls" | "descriptions"> {
+function completedImages(wire: WireTask): Pick<TaskSnapshot, "gridUrl" | "imageUrls" | "descriptions"> {
   const action = (wire.action ?? "").toUpperCase();
   if (action === "DESCRIBE") {
     return { imageUrls: [], descriptions: descriptionsOf(wire.prompt ?? wire.properties?.finalPrompt ?? "") };
@@ -228,7 +222,7 @@ function completedImages(wire: WireTask): Pick<ProxyTaskSnapshot, "gridUrl" | "i
 }
 
 /** Our snapshot of one proxy task; unknown statuses count as running (and are logged). */
-export function toSnapshot(wire: WireTask, logger: ProviderLogger = silentLogger): ProxyTaskSnapshot {
+export function toSnapshot(wire: WireTask, logger: ProviderLogger = silentLogger): TaskSnapshot {
   const wireStatus = wire.status ?? "";
   let status = statusByWire[wireStatus];
   if (status === undefined) {
@@ -241,7 +235,7 @@ export function toSnapshot(wire: WireTask, logger: ProviderLogger = silentLogger
   if (wireStatus === "MODAL") logger.debug(`${label}: task waits for a remix modal`, { taskId: wire.id });
   const progress = progressOf(wire.progress);
   const buttons = buttonsOf(wire);
-  const snapshot: ProxyTaskSnapshot = {
+  const snapshot: TaskSnapshot = {
     taskId: wire.id,
     status,
     imageUrls: [],
@@ -564,8 +558,8 @@ export function createMidjourneyProxyProvider(
         return Promise.reject(new ProviderError("invalid", "A blend takes 2 to 5 images."));
       }
       const body = {
-        base64Array: request.images,
-        dimensions: request.dimensions ?? "SQUARE",
+        base64Array: request.images.map(dataUrlOf),
+        dimensions: wireDimensions[request.dimensions],
         ...hookFor(request.callbackUrl),
       };
       return submit("/submit/blend", body, [], signal);
@@ -574,7 +568,7 @@ export function createMidjourneyProxyProvider(
     describe(request, signal) {
       return submit(
         "/submit/describe",
-        { base64: request.image, ...hookFor(request.callbackUrl) },
+        { base64: dataUrlOf(request.image), ...hookFor(request.callbackUrl) },
         [],
         signal,
       );

@@ -37,6 +37,28 @@ export interface ProviderCapabilities {
   imagesPerSet: number;
 }
 
+/** An image the bot has already downloaded (safely); each adapter encodes it as its API wants. */
+export interface ImageInput {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export type BlendDimensions = "portrait" | "square" | "landscape";
+
+export interface BlendRequest {
+  /** 2–5 images, blended into one new set. */
+  images: ImageInput[];
+  dimensions: BlendDimensions;
+  /** As for ImagineRequest. */
+  callbackUrl?: string;
+}
+
+export interface DescribeRequest {
+  image: ImageInput;
+  /** As for ImagineRequest. */
+  callbackUrl?: string;
+}
+
 export interface ImagineRequest {
   prompt: ParsedPrompt;
   speed?: Speed;
@@ -98,6 +120,8 @@ export interface TaskSnapshot {
   /** Finished images in reading order. */
   imageUrls: string[];
   buttons?: ProviderButton[];
+  /** A finished /describe: the prompts the service suggests for the image. */
+  descriptions?: string[];
   usage?: Usage;
   error?: ProviderError;
 }
@@ -115,6 +139,10 @@ export interface ImageProvider {
   check(request: ImagineRequest): { warnings: string[]; error?: ProviderError };
   imagine(request: ImagineRequest, signal?: AbortSignal): Promise<SubmitResult>;
   followUp(request: FollowUpRequest, signal?: AbortSignal): Promise<SubmitResult>;
+  /** /blend, when `capabilities.blend`: a new set made from 2–5 images. */
+  blend?(request: BlendRequest, signal?: AbortSignal): Promise<SubmitResult>;
+  /** /describe, when `capabilities.describe`: the finished snapshot carries `descriptions`. */
+  describe?(request: DescribeRequest, signal?: AbortSignal): Promise<SubmitResult>;
   fetchTask(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
   cancel?(taskId: string, signal?: AbortSignal): Promise<void>;
   /** Turns a callback/webhook body into a snapshot; absent when callbacks are unsupported. */

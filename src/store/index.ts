@@ -67,4 +67,4 @@ async function openRedisStore(redisUrl: string): Promise<Store> {
   return { kind: "redis", keyv, close: () => keyv.disconnect() };
 }
 
-export { KeyList, Repository } from "./repository.ts";
+export { CachedRepository, type CacheOptions, KeyList, Repository } from "./repository.ts";

@@ -42,6 +42,90 @@ export class Repository<Schema extends z.ZodType> {
   }
 }
 
+export interface CacheOptions {
+  /** Records kept in memory at most; the least recently loaded clean ones go first. */
+  maxEntries?: number;
+  /** A background write failed (the record stays in memory; the next write of it retries). */
+  onWriteError?: (error: unknown) => void;
+}
+
+/**
+ * A Repository whose records this process keeps in memory: reads after the first cost nothing,
+ * writes change memory at once and reach the store in order, in the background. Only for records
+ * this process alone writes (the bot runs as one process) on paths where a store round trip per
+ * read would keep people waiting: admission, usage, preferences, guild settings.
+ */
+export class CachedRepository<Schema extends z.ZodType> {
+  private readonly records = new Map<string, Promise<z.infer<Schema> | undefined>>();
+  /** Changes not yet in the store; `undefined` is a delete. */
+  private readonly unwritten = new Map<string, z.infer<Schema> | undefined>();
+  private writing: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+
+  constructor(
+    private readonly repository: Repository<Schema>,
+    private readonly options: CacheOptions = {},
+  ) {}
+
+  get(id: string): Promise<z.infer<Schema> | undefined> {
+    const known = this.records.get(id);
+    if (known) return known;
+    const loading = this.repository.get(id);
+    this.records.set(id, loading);
+    // A failed read is not remembered: the next get asks the store again.
+    loading.catch(() => this.records.delete(id));
+    this.evict();
+    return loading;
+  }
+
+  set(id: string, record: z.infer<Schema>): void {
+    this.records.set(id, Promise.resolve(record));
+    this.unwritten.set(id, record);
+    this.flushSoon();
+  }
+
+  delete(id: string): void {
+    this.records.set(id, Promise.resolve(undefined));
+    this.unwritten.set(id, undefined);
+    this.flushSoon();
+  }
+
+  /** Resolves once every change made so far is in the store (shutdown, tests, admin writes). */
+  async flushed(): Promise<void> {
+    do await this.writing;
+    while (this.flushQueued);
+  }
+
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.writing = this.writing.then(() => this.writeBatch());
+  }
+
+  private async writeBatch(): Promise<void> {
+    this.flushQueued = false;
+    const batch = [...this.unwritten];
+    this.unwritten.clear();
+    for (const [id, record] of batch) {
+      try {
+        if (record === undefined) await this.repository.delete(id);
+        else await this.repository.set(id, record);
+      } catch (error) {
+        if (!this.unwritten.has(id)) this.unwritten.set(id, record);
+        this.options.onWriteError?.(error);
+      }
+    }
+  }
+
+  private evict(): void {
+    const limit = this.options.maxEntries ?? 10_000;
+    for (const id of this.records.keys()) {
+      if (this.records.size <= limit) return;
+      if (!this.unwritten.has(id)) this.records.delete(id);
+    }
+  }
+}
+
 /**
  * An ordered list of ids under one key (e.g. the jobs not yet delivered, in arrival order).
  * Concurrent updates in this process never lose each other: they are applied in call order, and all

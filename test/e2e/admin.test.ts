@@ -1,8 +1,8 @@
 // Team settings end to end: an admin configures the server with /atelier, members meet the rules
 // as private explanations (nothing reaches the image service), and /info shows what was used.
-import { type APIUser, MessageFlags, PermissionFlagsBits } from "discord.js";
+import { type APIUser, InteractionResponseType, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PreferenceStore } from "../../src/jobs/preferences.ts";
+import { defaultGuildConfig } from "../../src/jobs/guild-config.ts";
 import { nextUtcMidnight } from "../../src/jobs/usage.ts";
 import type { FakeMessage, InteractionHandle } from "../fake-discord/index.ts";
 import { DEFAULT_PERMISSIONS } from "../fake-discord/payloads.ts";
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // Every test starts from a server nobody configured.
-  await world.store.keyv.delete(`guild:${world.fake.guildId}`);
+  await world.team.configs.update(world.fake.guildId, () => defaultGuildConfig());
 });
 
 interface Reply {
@@ -176,11 +176,14 @@ describe("admission", () => {
     expect(refused.content).toMatch(/^\*\*Not your job\*\* — here only the person who started a job/);
 
     // In remix mode the refusal comes at the click, not after typing into the form.
-    await new PreferenceStore(world.store).update(other.id, (current) => ({ ...current, remix: true }));
-    const remixRefused = await replyOf(
-      await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1"), user: other }),
-    );
-    expect(remixRefused.content).toMatch(/^\*\*Not your job\*\*/);
+    await world.preferences.update(other.id, (current) => ({ ...current, remix: true }));
+    const remixClick = await world.fake.clickButton({
+      message: grid,
+      customId: customIdOf(grid, "V1"),
+      user: other,
+    });
+    expect((await remixClick.waitForCallback()).type).toBe(InteractionResponseType.ChannelMessageWithSource);
+    expect((await replyOf(remixClick)).content).toMatch(/^\*\*Not your job\*\*/);
 
     const click = await world.fake.clickButton({
       message: grid,

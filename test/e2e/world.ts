@@ -14,6 +14,7 @@ import {
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
 import { type RunningBot, startBot } from "../../src/discord/bot.ts";
+import { type DownloadPolicy, downloadSourceImage } from "../../src/images/download.ts";
 import { PreferenceStore } from "../../src/jobs/preferences.ts";
 import { JobService } from "../../src/jobs/service.ts";
 import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
@@ -33,6 +34,8 @@ export interface WorldOptions {
   timeoutMs?: number;
   /** Run against a midjourney-proxy emulator instead of EvoLink. */
   provider?: "evolink" | "midjourney-proxy";
+  /** Let tests send commands the bot did not register (an old client's interaction). Default false. */
+  allowUnregisteredCommands?: boolean;
   /** Fair queue limits (JobServiceOptions); unlimited when absent. */
   maxRunning?: number;
   maxRunningPerUser?: number;
@@ -49,12 +52,14 @@ export interface World {
   store: Store;
   /** Guild settings, admission and usage as the bot sees them. */
   team: TeamServices;
+  /** The bot's own preference store (it caches: change preferences through it, not the raw store). */
+  preferences: PreferenceStore;
   logLines: string[];
   stop(): Promise<void>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const fake = await FakeDiscord.start();
+  const fake = await FakeDiscord.start({ requireRegisteredCommands: !options.allowUnregisteredCommands });
   const emulator = await startEvolinkEmulator({
     apiKey: evolinkKey,
     taskDurationMs: options.taskDurationMs ?? 400,
@@ -79,6 +84,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const provider = proxy
     ? createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })
     : createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger });
+  // The fake serves users' attachments over http on 127.0.0.1 (Discord's CDN is public https).
+  const downloadPolicy: DownloadPolicy = {
+    allowedHttpOrigins: [proxy?.baseUrl ?? emulator.baseUrl, fake.restBaseUrl],
+    maxBytes: 10 * 1024 * 1024,
+    timeoutMs: 10_000,
+  };
   const jobs = new JobService({
     store,
     providers: new Map([[provider.name, provider]]),
@@ -88,9 +99,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     maxRunning: options.maxRunning,
     maxRunningPerUser: options.maxRunningPerUser,
     maxQueuedPerUser: options.maxQueuedPerUser,
+    fetchSourceImage: (url, signal) => downloadSourceImage(url, downloadPolicy, signal),
     logger,
   });
   const team = createTeamServices({ store, logger });
+  const preferences = new PreferenceStore(store);
   const bot = await startBot({
     token: fake.botToken,
     apiUrl: fake.restBaseUrl,
@@ -101,16 +114,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     maxJobs: 10,
     defaultSpeed: "fast",
     defaultQuality: "standard",
-    downloadPolicy: {
-      allowedHttpOrigins: [proxy?.baseUrl ?? emulator.baseUrl],
-      maxBytes: 10 * 1024 * 1024,
-      timeoutMs: 10_000,
-    },
+    downloadPolicy,
     progressIntervalMs: 100,
     tokenLifetimeMs: options.tokenLifetimeMs,
     deliveryRetryDelaysMs: [50, 200],
     team,
-    preferences: new PreferenceStore(store),
+    preferences,
   });
   await jobs.start();
   return {
@@ -121,6 +130,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     bot,
     store,
     team,
+    preferences,
     logLines,
     stop: async () => {
       await bot.stop();

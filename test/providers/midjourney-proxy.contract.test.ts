@@ -269,25 +269,36 @@ describe("follow-ups on the original server (no buttons, grid only)", () => {
 });
 
 describe("blend and describe", () => {
-  const dataUrl = async (index: number) =>
-    `data:image/png;base64,${(await makeResultImage({ width: 8, height: 8, index })).toString("base64")}`;
+  const image = async (index: number) => ({
+    bytes: await makeResultImage({ width: 8, height: 8, index }),
+    contentType: "image/png",
+  });
 
   it("blend makes a new set in the chosen dimensions", async () => {
     const adapter = provider();
-    const result = await adapter.blend({
-      images: [await dataUrl(0), await dataUrl(1)],
+    const images = [await image(0), await image(1)];
+    const result = await adapter.blend({ images, dimensions: "landscape" });
+    expect(lastSubmit()?.path).toBe("/mj/submit/blend");
+    // The bytes travel as base64 data URLs, the dimension in the proxy's own spelling.
+    expect(lastSubmit()?.body).toEqual({
+      base64Array: images.map((input) => `data:image/png;base64,${input.bytes.toString("base64")}`),
       dimensions: "LANDSCAPE",
     });
-    expect(lastSubmit()?.path).toBe("/mj/submit/blend");
     const { final } = await finish(adapter, taskIdOf(result));
     const grid = await imageOf(final.gridUrl ?? "");
     expect([grid.width, grid.height]).toEqual([64, 42]);
-    expect((await failure(adapter.blend({ images: [await dataUrl(0)] }))).kind).toBe("invalid");
+    expect((await failure(adapter.blend({ images: [await image(0)], dimensions: "square" }))).kind).toBe(
+      "invalid",
+    );
   });
 
   it("describe returns Midjourney's suggested prompts", async () => {
     const adapter = provider();
-    const result = await adapter.describe({ image: await dataUrl(2) });
+    const source = await image(2);
+    const result = await adapter.describe({ image: source });
+    expect(lastSubmit()?.body).toEqual({
+      base64: `data:image/png;base64,${source.bytes.toString("base64")}`,
+    });
     const { final } = await finish(adapter, taskIdOf(result));
     expect(final.status).toBe("completed");
     expect(final.descriptions).toHaveLength(4);

@@ -1,0 +1,38 @@
+// /describe image: four prompts the image service suggests for an image, each one button away
+// from an /imagine. Registered only when the provider can describe (see commands/index.ts).
+import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
+import type { BotContext } from "../src/discord/context.ts";
+import { startImageJob } from "../src/discord/image-commands.ts";
+
+export const describeCommand = {
+  name: "describe",
+  description: "Get four prompts that describe an image",
+  options: [
+    {
+      type: ApplicationCommandOptionType.Attachment,
+      name: "image",
+      description: "The image to describe",
+      required: true,
+    },
+  ],
+} as const satisfies CommandDefinition;
+
+export async function describe(
+  interaction: ChatInputCommandInteraction,
+  args: CommandArgs<typeof describeCommand>,
+  context: BotContext,
+): Promise<void> {
+  await startImageJob(interaction, context, {
+    command: "describe",
+    images: [args.image],
+    limits: { min: 1, max: 1 },
+    prepare: ([imageUrl = ""]) =>
+      context.jobs.prepareDescribe({
+        imageUrl,
+        requesterId: interaction.user.id,
+        guildId: interaction.guildId ?? undefined,
+        channelId: interaction.channelId,
+      }),
+  });
+}

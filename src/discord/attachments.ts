@@ -1,0 +1,35 @@
+// What /blend and /describe accept as images: files Atelier can fetch and check (PNG, JPEG, WebP,
+// GIF). Checked before anything is queued, so a wrong file costs a private message, not a job.
+
+/** What Discord tells about an attached file (discord.js `Attachment` has both). */
+export interface AttachedFile {
+  name: string;
+  contentType: string | null;
+}
+
+const imageTypes = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
+const imageExtension = /\.(png|jpe?g|webp|gif)$/i;
+
+/** Discord omits the content type now and then; the file name's extension decides then. */
+export function isSupportedImage(file: AttachedFile): boolean {
+  const type = file.contentType?.split(";")[0]?.trim().toLowerCase();
+  return type ? imageTypes.has(type) : imageExtension.test(file.name);
+}
+
+/** Why these attachments cannot be sent (as the user should read it), or undefined when they can. */
+export function attachedImagesProblem(
+  files: readonly AttachedFile[],
+  command: string,
+  limits: { min: number; max: number },
+): string | undefined {
+  if (files.length < limits.min || files.length > limits.max) {
+    const wanted = limits.min === limits.max ? `${limits.min}` : `${limits.min} to ${limits.max}`;
+    return `**/${command} takes ${wanted} image${limits.max === 1 ? "" : "s"}** — you attached ${files.length}.`;
+  }
+  const wrong = files.find((file) => !isSupportedImage(file));
+  if (wrong) {
+    const name = wrong.name.replaceAll("`", "ˋ");
+    return `**Not an image Atelier can use** — \`${name}\` is not a PNG, JPEG, WebP or GIF image.`;
+  }
+  return undefined;
+}
