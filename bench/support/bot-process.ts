@@ -8,7 +8,8 @@ import { ProcessSampler } from "./sampler.ts";
 
 export type ParentMessage = { type: "mark"; id: number } | { type: "report"; id: number };
 
-const sampler = new ProcessSampler();
+// The bot composes images in a worker process of its own: its cost is the bot's cost.
+const sampler = new ProcessSampler({ withChildren: true });
 
 process.on("message", (message: ParentMessage) => {
   if (message.type === "mark") sampler.mark();

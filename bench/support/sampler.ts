@@ -1,5 +1,6 @@
-// What one process costs while a benchmark phase runs: CPU time, peak RSS (sampled every 50 ms)
-// and event-loop delay. `mark()` starts a phase; `read()` reports it.
+// What one process costs while a benchmark phase runs, its children (the image worker) included:
+// CPU time, peak RSS (sampled every 50 ms) and event-loop delay (of the process itself). `mark()` starts a phase; `read()` reports it.
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
 export interface ProcessFigures {
@@ -16,18 +17,65 @@ export interface ProcessFigures {
 }
 
 const rssSampleMs = 50;
+/** Linux reports child CPU in clock ticks; 100 per second on every common kernel config. */
+const ticksPerSecond = 100;
+
+/** The process's children (the bot's image worker) as Linux shows them, so their cost counts too. */
+function childPids(): number[] {
+  try {
+    const listed = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim();
+    return listed ? listed.split(/\s+/).map(Number) : [];
+  } catch {
+    return [];
+  }
+}
+
+function childRssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms each child has used so far (user + system). */
+function childCpuMs(): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of childPids()) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      used.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond);
+    } catch {
+      // The child ended between listing and reading.
+    }
+  }
+  return used;
+}
+
+function childrenRss(): number {
+  return childPids().reduce((sum, pid) => sum + childRssBytes(pid), 0);
+}
 /** The histogram records whole timer intervals; a small resolution keeps the subtracted part small. */
 const eventLoopResolutionMs = 2;
 const mb = 1024 * 1024;
 
 export class ProcessSampler {
+  /** Count child processes too (the bot's image worker); not for the bench process, whose child is the bot. */
+  readonly #withChildren: boolean;
   #markedAt = performance.now();
   #cpuAtMark = process.cpuUsage();
-  #peakRss = process.memoryUsage.rss();
+  #peakRss: number;
+  #childCpuAtMark: Map<number, number>;
   readonly #delay = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
   readonly #timer: NodeJS.Timeout;
 
-  constructor() {
+  constructor(options: { withChildren?: boolean } = {}) {
+    this.#withChildren = options.withChildren ?? false;
+    this.#peakRss = this.#rss();
+    this.#childCpuAtMark = this.#childCpu();
     this.#delay.enable();
     // unref: sampling must never be what keeps a process alive.
     this.#timer = setInterval(() => this.#sampleRss(), rssSampleMs).unref();
@@ -36,19 +84,22 @@ export class ProcessSampler {
   mark(): void {
     this.#markedAt = performance.now();
     this.#cpuAtMark = process.cpuUsage();
-    this.#peakRss = process.memoryUsage.rss();
+    this.#childCpuAtMark = this.#childCpu();
+    this.#peakRss = this.#rss();
     this.#delay.reset();
   }
 
   read(): ProcessFigures {
     this.#sampleRss();
     const cpu = process.cpuUsage(this.#cpuAtMark);
+    let childCpu = 0;
+    for (const [pid, ms] of this.#childCpu()) childCpu += ms - (this.#childCpuAtMark.get(pid) ?? 0);
     const delay = (value: number) => Math.max(0, value / 1e6 - eventLoopResolutionMs);
     return {
       elapsedMs: performance.now() - this.#markedAt,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      cpuMs: (cpu.user + cpu.system) / 1000 + childCpu,
       peakRssMb: this.#peakRss / mb,
-      rssMb: process.memoryUsage.rss() / mb,
+      rssMb: this.#rss() / mb,
       eventLoopDelayP50Ms: delay(this.#delay.percentile(50)),
       eventLoopDelayP99Ms: delay(this.#delay.percentile(99)),
       eventLoopDelayMaxMs: delay(this.#delay.max),
@@ -61,6 +112,14 @@ export class ProcessSampler {
   }
 
   #sampleRss(): void {
-    this.#peakRss = Math.max(this.#peakRss, process.memoryUsage.rss());
+    this.#peakRss = Math.max(this.#peakRss, this.#rss());
+  }
+
+  #rss(): number {
+    return process.memoryUsage.rss() + (this.#withChildren ? childrenRss() : 0);
+  }
+
+  #childCpu(): Map<number, number> {
+    return this.#withChildren ? childCpuMs() : new Map();
   }
 }

@@ -5,6 +5,7 @@ import { commands } from "../../commands/index.ts";
 import { baseUrlFor, type Settings, secretValues } from "../config.ts";
 import { startBot } from "../discord/bot.ts";
 import { type DownloadPolicy, downloadSourceImage } from "../images/download.ts";
+import { createWorkerRenderer } from "../images/renderer.ts";
 import { startCallbackServer } from "../jobs/callbacks.ts";
 import { PreferenceStore } from "../jobs/preferences.ts";
 import { JobService } from "../jobs/service.ts";
@@ -48,6 +49,12 @@ export async function runBot(settings: Settings): Promise<number> {
     logger,
   });
   const team = createTeamServices({ store, logger });
+  let stopping = false;
+  const renderer = createWorkerRenderer({
+    onExit: (code, signal) => {
+      if (!stopping) logger.warn("image worker stopped; it restarts with the next image", { code, signal });
+    },
+  });
   const bot = await startBot({
     token: settings.DISCORD_TOKEN as string,
     apiUrl: settings.DISCORD_API_URL,
@@ -59,6 +66,7 @@ export async function runBot(settings: Settings): Promise<number> {
     defaultSpeed: settings.DEFAULT_SPEED,
     defaultQuality: settings.DEFAULT_QUALITY,
     downloadPolicy,
+    renderer,
     team,
     preferences: new PreferenceStore(store),
   });
@@ -79,11 +87,13 @@ export async function runBot(settings: Settings): Promise<number> {
 
   const signal = await shutdownSignal();
   logger.info("shutting down", { signal });
+  stopping = true;
   await bot.stop();
   await jobs.stop();
   await team.idle(); // usage of the last finished jobs, before the store closes
   await new Promise<void>((resolve) => (callbacks ? callbacks.close(() => resolve()) : resolve()));
   await provider.close?.();
+  await renderer.close();
   await store.close();
   logger.info("stopped");
   return 0;

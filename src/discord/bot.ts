@@ -2,6 +2,7 @@
 // registration, interaction routing, and the presenter that keeps job messages up to date.
 import { Client, Events, GatewayIntentBits, REST } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
+import { createInProcessRenderer, type ImageRenderer } from "../images/renderer.ts";
 import type { PreferenceStore } from "../jobs/preferences.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { TeamServices } from "../jobs/team.ts";
@@ -27,6 +28,8 @@ export interface BotOptions {
   defaultSpeed: Speed;
   defaultQuality: Quality;
   downloadPolicy: DownloadPolicy;
+  /** Where result images are composed; in this process unless given (start.ts uses a worker). */
+  renderer?: ImageRenderer;
   /** Guild settings, admission and usage; its usage recorder is registered with `jobs` here. */
   team: TeamServices;
   /** Each user's /settings and /prefer choices. */
@@ -83,6 +86,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     }),
     pacer: new EditPacer({ intervalMs: options.progressIntervalMs ?? 2_000 }),
     downloadPolicy: options.downloadPolicy,
+    renderer: options.renderer ?? createInProcessRenderer(),
     logger,
     retryDelaysMs: options.deliveryRetryDelaysMs,
   });

@@ -2,9 +2,8 @@
 // final view with its image. Delivery is retried; a job leaves the open list only once delivered.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DownloadPolicy } from "../images/download.ts";
-import { downloadImage } from "../images/download.ts";
-import { encodeForDiscord } from "../images/encode.ts";
-import { renderResultSet } from "../images/result-set.ts";
+import type { EncodedImage } from "../images/encode.ts";
+import type { ImageRenderer } from "../images/renderer.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { JobListener, JobService } from "../jobs/service.ts";
 import type { Logger } from "../log.ts";
@@ -24,6 +23,8 @@ export interface PresenterOptions {
   delivery: MessageDelivery;
   pacer: EditPacer;
   downloadPolicy: DownloadPolicy;
+  /** Fetches, composes and encodes images (in a worker process in production). */
+  renderer: ImageRenderer;
   logger: Logger;
   /** Waits between attempts to deliver a final view (Discord or the image host may hiccup). */
   retryDelaysMs?: number[];
@@ -48,6 +49,10 @@ const fallbackCapabilities: ProviderCapabilities = {
   maxTaskDurationMs: 20 * 60_000,
   imagesPerSet: 4,
 };
+
+function asFile(image: EncodedImage): OutgoingFile {
+  return { name: image.fileName, data: image.bytes, contentType: image.contentType };
+}
 
 export class JobPresenter implements JobListener {
   /** Newest delivery per job: it changes when the token expires or a reply replaces the message. */
@@ -118,9 +123,8 @@ export class JobPresenter implements JobListener {
     if (job.kind === "describe")
       return { ...jobView(job, capabilities), file: await this.describedFile(job) };
     try {
-      const set = await renderResultSet(job, this.options.downloadPolicy);
-      const file = { name: set.shown.fileName, data: set.shown.bytes, contentType: set.shown.contentType };
-      return { ...jobView(job, capabilities), file };
+      const shown = await this.options.renderer.renderResult(job, this.options.downloadPolicy);
+      return { ...jobView(job, capabilities), file: asFile(shown) };
     } catch (error) {
       this.options.logger.warn("could not fetch the finished images", {
         job: job.id,
@@ -144,9 +148,7 @@ export class JobPresenter implements JobListener {
     const url = job.sourceUrls?.[0];
     if (!url) return undefined;
     try {
-      const image = await downloadImage(url, this.options.downloadPolicy);
-      const encoded = await encodeForDiscord(image.bytes, { baseName: "described" });
-      return { name: encoded.fileName, data: encoded.bytes, contentType: encoded.contentType };
+      return asFile(await this.options.renderer.renderImage(url, this.options.downloadPolicy, "described"));
     } catch (error) {
       this.options.logger.debug("described image unavailable", {
         job: job.id,
@@ -161,9 +163,9 @@ export class JobPresenter implements JobListener {
     const known = this.previews.get(job.id);
     if (known?.url === job.previewUrl) return undefined; // already on the message
     try {
-      const image = await downloadImage(job.previewUrl, this.options.downloadPolicy);
-      const encoded = await encodeForDiscord(image.bytes, { baseName: "preview" });
-      const file = { name: encoded.fileName, data: encoded.bytes, contentType: encoded.contentType };
+      const file = asFile(
+        await this.options.renderer.renderImage(job.previewUrl, this.options.downloadPolicy, "preview"),
+      );
       this.previews.set(job.id, { url: job.previewUrl, file });
       return file;
     } catch (error) {
