@@ -17,10 +17,6 @@ export const buttonActions = {
 
 export type ButtonAction = keyof typeof buttonActions;
 
-const actionByCode = new Map<string, ButtonAction>(
-  Object.entries(buttonActions).map(([action, code]) => [code, action as ButtonAction]),
-);
-
 export interface ButtonRef {
   jobId: string;
   action: ButtonAction;
@@ -31,21 +27,34 @@ export interface ButtonRef {
   index?: number;
 }
 
-const prefix = "at";
-
-export function encodeButton(ref: ButtonRef): string {
-  const parts = [prefix, ref.jobId, buttonActions[ref.action]];
-  if (ref.index !== undefined) parts.push(String(ref.index));
-  return parts.join(":");
+/** A codec for ids of the form `<prefix>:<job id>:<action code>[:<index>]`, limited to some actions. */
+export function jobRefCodec(prefix: string, actions: readonly ButtonAction[]) {
+  const byCode = new Map<string, ButtonAction>(actions.map((action) => [buttonActions[action], action]));
+  return {
+    encode(ref: ButtonRef): string {
+      const parts = [prefix, ref.jobId, buttonActions[ref.action]];
+      if (ref.index !== undefined) parts.push(String(ref.index));
+      return parts.join(":");
+    },
+    /** Undefined for ids that are not this codec's (other bots', other forms, a future format). */
+    decode(customId: string): ButtonRef | undefined {
+      const [head, jobId, code, index, ...rest] = customId.split(":");
+      if (head !== prefix || !jobId || !code || rest.length > 0) return undefined;
+      const action = byCode.get(code);
+      if (!action || !/^[0-9a-z]{4,32}$/.test(jobId)) return undefined;
+      if (index === undefined) return { jobId, action };
+      if (!/^\d{1,2}$/.test(index)) return undefined;
+      return { jobId, action, index: Number(index) };
+    },
+    owns(customId: string): boolean {
+      return customId.startsWith(`${prefix}:`);
+    },
+  };
 }
+
+const buttonCodec = jobRefCodec("at", Object.keys(buttonActions) as ButtonAction[]);
+
+export const encodeButton = buttonCodec.encode;
 
 /** Returns undefined for ids that are not ours (other bots' or a future format). */
-export function decodeButton(customId: string): ButtonRef | undefined {
-  const [head, jobId, code, index, ...rest] = customId.split(":");
-  if (head !== prefix || !jobId || !code || rest.length > 0) return undefined;
-  const action = actionByCode.get(code);
-  if (!action || !/^[0-9a-z]{4,32}$/.test(jobId)) return undefined;
-  if (index === undefined) return { jobId, action };
-  if (!/^\d{1,2}$/.test(index)) return undefined;
-  return { jobId, action, index: Number(index) };
-}
+export const decodeButton = buttonCodec.decode;

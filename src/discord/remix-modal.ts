@@ -12,12 +12,12 @@ import type { Preferences } from "../jobs/preferences.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { FollowUpAction } from "../jobs/service.ts";
 import type { BotContext } from "./context.ts";
-import { type ButtonAction, type ButtonRef, buttonActions } from "./custom-id.ts";
-
-const prefix = "rm";
+import { type ButtonAction, type ButtonRef, jobRefCodec } from "./custom-id.ts";
 
 /** The buttons whose follow-up takes a prompt. */
 const remixable: readonly ButtonAction[] = ["variation", "varySubtle", "varyStrong", "reroll"];
+
+const remixCodec = jobRefCodec("rm", remixable);
 
 /** The form's one text input. */
 export const remixPromptField = "prompt";
@@ -25,30 +25,12 @@ export const remixPromptField = "prompt";
 /** Discord's longest text input value. */
 export const remixPromptLimit = 4000;
 
-const actionByCode = new Map<string, ButtonAction>(
-  remixable.map((action) => [buttonActions[action], action]),
-);
-
-export function encodeRemix(ref: ButtonRef): string {
-  const parts = [prefix, ref.jobId, buttonActions[ref.action]];
-  if (ref.index !== undefined) parts.push(String(ref.index));
-  return parts.join(":");
-}
+export const encodeRemix = remixCodec.encode;
 
 /** Undefined for ids that are not remix forms, or that name a button which takes no prompt. */
-export function decodeRemix(customId: string): ButtonRef | undefined {
-  const [head, jobId, code, index, ...rest] = customId.split(":");
-  if (head !== prefix || !jobId || !code || rest.length > 0) return undefined;
-  const action = actionByCode.get(code);
-  if (!action || !/^[0-9a-z]{4,32}$/.test(jobId)) return undefined;
-  if (index === undefined) return { jobId, action };
-  if (!/^\d{1,2}$/.test(index)) return undefined;
-  return { jobId, action, index: Number(index) };
-}
+export const decodeRemix = remixCodec.decode;
 
-export function isRemixForm(customId: string): boolean {
-  return customId.startsWith(`${prefix}:`);
-}
+export const isRemixForm = remixCodec.owns;
 
 function title(ref: ButtonRef): string {
   if (ref.action === "reroll") return "Remix: run again";

@@ -3,6 +3,7 @@
 // Everything is off by default, so a guild nobody configured behaves as before.
 import { z } from "zod";
 import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
 
 export const buttonPolicies = ["anyone", "owner", "roles"] as const;
 export type ButtonPolicy = (typeof buttonPolicies)[number];
@@ -47,7 +48,7 @@ export function offenderRule(config: GuildConfig): { refusals: number; blockMinu
 export class GuildConfigStore {
   // Read on every command and click: kept in memory (this process is the only writer).
   private readonly configs: CachedRepository<typeof guildConfigSchema>;
-  private pending: Promise<unknown> = Promise.resolve();
+  private readonly changes = new KeyedSerializer();
 
   constructor(store: Store) {
     this.configs = new CachedRepository(new Repository(store.keyv, "guild", guildConfigSchema));
@@ -56,12 +57,12 @@ export class GuildConfigStore {
   /** The guild's settings, or the defaults (no guild, e.g. a DM, is never restricted). */
   async get(guildId: string | undefined): Promise<GuildConfig> {
     if (guildId === undefined) return defaultGuildConfig();
-    await this.pending;
+    await this.changes.idle(guildId);
     return (await this.configs.get(guildId)) ?? defaultGuildConfig();
   }
 
   update(guildId: string, change: (config: GuildConfig) => GuildConfig): Promise<GuildConfig> {
-    const next = this.pending.then(async () => {
+    return this.changes.run(guildId, async () => {
       const current = (await this.configs.get(guildId)) ?? defaultGuildConfig();
       const updated = guildConfigSchema.parse(change(current));
       this.configs.set(guildId, updated);
@@ -69,7 +70,5 @@ export class GuildConfigStore {
       await this.configs.flushed();
       return updated;
     });
-    this.pending = next.catch(() => undefined);
-    return next;
   }
 }

@@ -3,6 +3,7 @@
 // the rule on counts the last day's refusals too.
 import { z } from "zod";
 import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
 
 const windowMs = 24 * 60 * 60 * 1000;
 
@@ -33,7 +34,7 @@ export function afterRefusal(
 export class OffenderWatch {
   // Asked on every request: kept in memory, written behind.
   private readonly records: CachedRepository<typeof offenderSchema>;
-  private pending: Promise<unknown> = Promise.resolve();
+  private readonly changes = new KeyedSerializer();
 
   constructor(store: Store) {
     this.records = new CachedRepository(new Repository(store.keyv, "offender", offenderSchema));
@@ -46,27 +47,25 @@ export class OffenderWatch {
     at: number,
     rule: OffenderRule | undefined,
   ): Promise<number | undefined> {
-    const next = this.pending.then(async () => {
-      const key = this.key(guildId, userId);
+    const key = this.key(guildId, userId);
+    return this.changes.run(key, async () => {
       const before = (await this.records.get(key)) ?? offenderSchema.parse({});
       const after = afterRefusal(before, at, rule);
       this.records.set(key, after);
       return after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
     });
-    this.pending = next.catch(() => undefined);
-    return next;
   }
 
   /** Resolves once every refusal noted so far is in the store. */
   async flushed(): Promise<void> {
-    await this.pending;
     await this.records.flushed();
   }
 
   /** When the user's block ends, if they are blocked at `now`. */
   async blockedUntil(guildId: string | undefined, userId: string, now: number): Promise<number | undefined> {
-    await this.pending;
-    const until = (await this.records.get(this.key(guildId, userId)))?.blockedUntil;
+    const key = this.key(guildId, userId);
+    await this.changes.idle(key);
+    const until = (await this.records.get(key))?.blockedUntil;
     return until !== undefined && until > now ? until : undefined;
   }
 

@@ -13,6 +13,7 @@ import {
 } from "../prompt/index.ts";
 import type { ImageProvider, Quality, Speed, VariationStrength } from "../providers/types.ts";
 import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
 
 // --- what can be chosen ------------------------------------------------------------------------
 
@@ -73,7 +74,7 @@ export type SettingKey = "model" | "stylize" | "raw" | "speed" | "quality" | "va
 export class PreferenceStore {
   // Read on every /imagine and click: kept in memory (this process is the only writer).
   private readonly records: CachedRepository<typeof preferencesSchema>;
-  private readonly writes = new Map<string, Promise<unknown>>();
+  private readonly writes = new KeyedSerializer();
 
   constructor(store: Pick<Store, "keyv">) {
     this.records = new CachedRepository(new Repository(store.keyv, "pref", preferencesSchema));
@@ -85,19 +86,12 @@ export class PreferenceStore {
 
   /** Read-modify-write, serialized per user so two quick clicks never lose each other. */
   update(userId: string, change: (current: Preferences) => Preferences): Promise<Preferences> {
-    const previous = this.writes.get(userId) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    return this.writes.run(userId, async () => {
       const updated = preferencesSchema.parse(change(await this.get(userId)));
       this.records.set(userId, updated);
       await this.records.flushed();
       return updated;
     });
-    const settled = next.catch(() => undefined);
-    this.writes.set(userId, settled);
-    void settled.then(() => {
-      if (this.writes.get(userId) === settled) this.writes.delete(userId);
-    });
-    return next;
   }
 }
 

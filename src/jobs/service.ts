@@ -18,6 +18,7 @@ import {
   type VariationStrength,
 } from "../providers/types.ts";
 import { KeyList, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
 import { FairQueue, type QueueAdmission, type QueueEntry } from "./queue.ts";
 import {
   isFinished,
@@ -103,6 +104,12 @@ export interface FollowUpInput {
   delivery?: Record<string, unknown>;
 }
 
+/** What a caller decides about a new job; the service fills in identity, state and timestamps. */
+type NewJobFields = Omit<
+  JobRecord,
+  "id" | "state" | "delivered" | "imageUrls" | "pressed" | "createdAt" | "updatedAt"
+>;
+
 export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
@@ -187,7 +194,7 @@ export class JobService {
   private readonly abort = new AbortController();
   private readonly pushWaiters = new Map<string, (snapshot: TaskSnapshot) => void>();
   private readonly tracking = new Set<Promise<void>>();
-  private readonly updates = new Map<string, Promise<void>>();
+  private readonly updates = new KeyedSerializer();
   private readonly now: () => number;
 
   constructor(private readonly options: JobServiceOptions) {
@@ -242,52 +249,48 @@ export class JobService {
    * A prepared job never launched (a crash in between) is dropped at the next start: nothing was sent.
    */
   async prepareImagine(input: ImagineInput): Promise<JobRecord> {
-    const job = this.newRecord({
+    return this.prepareNew(input, {
       kind: "imagine",
-      provider: this.options.defaultProvider,
       prompt: renderPrompt(input.prompt),
       warnings: input.prompt.warnings,
-      requesterId: input.requesterId,
-      guildId: input.guildId,
-      channelId: input.channelId,
       speed: input.speed,
       quality: input.quality,
-      delivery: input.delivery,
     });
-    await this.persistNew(job);
-    return job;
   }
 
   /** Writes a /blend job (images kept as links until it starts); `launch` starts it. */
   async prepareBlend(input: BlendInput): Promise<JobRecord> {
-    const job = this.newRecord({
+    return this.prepareNew(input, {
       kind: "blend",
-      provider: this.options.defaultProvider,
       prompt: blendPromptText(input.imageUrls, input.dimensions),
       warnings: [],
-      requesterId: input.requesterId,
-      guildId: input.guildId,
-      channelId: input.channelId,
       sourceUrls: input.imageUrls,
       dimensions: input.dimensions,
-      delivery: input.delivery,
     });
-    await this.persistNew(job);
-    return job;
   }
 
   /** Writes a /describe job; its prompt is the image link, so the message shows what is described. */
   async prepareDescribe(input: DescribeInput): Promise<JobRecord> {
-    const job = this.newRecord({
+    return this.prepareNew(input, {
       kind: "describe",
-      provider: this.options.defaultProvider,
       prompt: renderPrompt({ images: [input.imageUrl], text: "", params: {}, warnings: [] }),
       warnings: [],
-      requesterId: input.requesterId,
-      guildId: input.guildId,
-      channelId: input.channelId,
       sourceUrls: [input.imageUrl],
-      delivery: input.delivery,
+    });
+  }
+
+  /** A new job (not a follow-up) on the default provider, asked for by `origin`; written, not started. */
+  private async prepareNew(
+    origin: Pick<ImagineInput, "requesterId" | "guildId" | "channelId" | "delivery">,
+    fields: Omit<NewJobFields, "provider" | "requesterId" | "guildId" | "channelId" | "delivery">,
+  ): Promise<JobRecord> {
+    const job = this.newRecord({
+      ...fields,
+      provider: this.options.defaultProvider,
+      requesterId: origin.requesterId,
+      guildId: origin.guildId,
+      channelId: origin.channelId,
+      delivery: origin.delivery,
     });
     await this.persistNew(job);
     return job;
@@ -525,12 +528,7 @@ export class JobService {
     return { kind: "cancelled" };
   }
 
-  private newRecord(
-    fields: Omit<
-      JobRecord,
-      "id" | "state" | "delivered" | "imageUrls" | "pressed" | "createdAt" | "updatedAt"
-    >,
-  ): JobRecord {
+  private newRecord(fields: NewJobFields): JobRecord {
     const now = this.now();
     return jobRecordSchema.parse({
       ...fields,
@@ -849,8 +847,7 @@ export class JobService {
     id: string,
     change: Partial<JobRecord> | ((job: JobRecord) => Partial<JobRecord>),
   ): Promise<JobRecord | undefined> {
-    const previous = this.updates.get(id) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    return this.updates.run(id, async () => {
       const job = await this.jobs.get(id);
       if (!job) return undefined;
       const fields = typeof change === "function" ? change(job) : change;
@@ -858,15 +855,6 @@ export class JobService {
       await this.jobs.set(id, updated);
       return updated;
     });
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.updates.set(id, settled);
-    void settled.then(() => {
-      if (this.updates.get(id) === settled) this.updates.delete(id);
-    });
-    return next;
   }
 
   private logFailure(job: JobRecord, error: unknown): void {
