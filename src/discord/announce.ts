@@ -8,16 +8,7 @@ import { jobView } from "./views.ts";
 
 type RepliableInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
-/**
- * Acknowledges an interaction that will start jobs, before any store write: Discord wants a first
- * response within 3 s, and writing the job record can wait behind other I/O on a busy bot. The
- * job's message then replaces the "thinking…" placeholder (`announceJob` with `reply`).
- */
-export async function acknowledge(interaction: RepliableInteraction): Promise<void> {
-  if (!interaction.deferred && !interaction.replied) await interaction.deferReply();
-}
-
-/** `reply` for the interaction's first response (after `acknowledge`, it fills the placeholder), `followUp` for every further message. */
+/** `reply` for the interaction's first response, `followUp` for every further message. */
 export async function announceJob(
   interaction: RepliableInteraction,
   job: JobRecord,
@@ -27,9 +18,7 @@ export async function announceJob(
   const view = jobView(job, context.presenter.capabilities(job));
   let messageId: string | undefined;
   try {
-    if (mode === "reply" && interaction.deferred && !interaction.replied) {
-      messageId = (await interaction.editReply(view)).id;
-    } else if (mode === "reply") {
+    if (mode === "reply") {
       const response = await interaction.reply({ ...view, withResponse: true });
       messageId = response.resource?.message?.id;
     } else {

@@ -3,7 +3,7 @@
 import { type Attachment, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import type { JobRecord } from "../jobs/record.ts";
 import { admitOrExplain } from "./admission.ts";
-import { acknowledge, announceJob } from "./announce.ts";
+import { announceJob } from "./announce.ts";
 import { attachedImagesProblem } from "./attachments.ts";
 import type { BotContext } from "./context.ts";
 
@@ -28,7 +28,6 @@ export async function startImageJob(
   // No prompt text to check against banned words; channel, limits and cooldowns still apply.
   const admitted = await admitOrExplain(interaction, context, { promptText: "", jobCount: 1 });
   if (!admitted) return;
-  await acknowledge(interaction);
   const job = await request.prepare(request.images.map((image) => image.url));
   await announceJob(interaction, job, context, "reply");
 }

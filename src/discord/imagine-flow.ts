@@ -8,7 +8,7 @@ import {
 } from "discord.js";
 import { type PreparedJob, preparePrompts } from "../jobs/pipeline.ts";
 import { admitOrExplain } from "./admission.ts";
-import { acknowledge, announceJob } from "./announce.ts";
+import { announceJob } from "./announce.ts";
 import type { BotContext } from "./context.ts";
 import { promptErrorReply } from "./replies.ts";
 
@@ -64,7 +64,6 @@ export async function startImagines(
   prepared: PreparedJob[],
   first: "reply" | "followUp",
 ): Promise<void> {
-  if (first === "reply") await acknowledge(interaction);
   for (const [index, { prompt, speed, quality }] of prepared.entries()) {
     const job = await context.jobs.prepareImagine({
       prompt,

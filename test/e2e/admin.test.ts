@@ -62,7 +62,7 @@ async function imagine(prompt: string, user: APIUser): Promise<InteractionHandle
 }
 
 async function finishedGrid(run: InteractionHandle): Promise<FakeMessage> {
-  const original = await run.waitForOriginalMessage();
+  const original = await run.waitForOriginalMessage(() => true);
   return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
 }
 
@@ -240,7 +240,7 @@ describe("/info and moderation", () => {
     const user = world.fake.makeUser("lou");
     try {
       for (const prompt of ["a forbidden thing", "another forbidden thing"]) {
-        const original = await (await imagine(prompt, user)).waitForOriginalMessage();
+        const original = await (await imagine(prompt, user)).waitForOriginalMessage(() => true);
         await world.fake.waitForMessage((m) => m.id === original.id && m.embeds.length > 0, 15_000);
       }
     } finally {

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 async function imagine(prompt: string): Promise<FakeMessage> {
   const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt } });
-  const original = await run.waitForOriginalMessage();
+  const original = await run.waitForOriginalMessage(() => true);
   return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
 }
 
@@ -83,7 +83,7 @@ describe("grid buttons", () => {
       name: "imagine",
       options: { prompt: "a {red, blue} kite" },
     });
-    const first = await run.waitForOriginalMessage();
+    const first = await run.waitForOriginalMessage(() => true);
     const second = await run.waitForFollowUp(() => true);
     expect(first.content).toMatch(/^\*\*a red kite\*\*/);
     expect(second.content).toMatch(/^\*\*a blue kite\*\*/);
@@ -102,7 +102,7 @@ describe("grid buttons", () => {
         name: "imagine",
         options: { prompt: "a forbidden thing" },
       });
-      const original = await run.waitForOriginalMessage();
+      const original = await run.waitForOriginalMessage(() => true);
       const failed = await world.fake.waitForMessage(
         (message) => message.id === original.id && message.embeds.length > 0,
         15_000,

@@ -32,7 +32,7 @@ describe("queued jobs in Discord", () => {
 
   async function imagineAs(user: APIUser, prompt: string): Promise<FakeMessage> {
     const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
-    return run.waitForOriginalMessage();
+    return run.waitForOriginalMessage(() => true);
   }
 
   function waitForContent(message: FakeMessage, pattern: RegExp, timeoutMs = 10_000): Promise<FakeMessage> {
@@ -113,7 +113,7 @@ describe("queued jobs in Discord", () => {
 
     for (const prompt of ["kite one", "kite two", "kite three"]) {
       const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user: zoe });
-      await run.waitForOriginalMessage();
+      await run.waitForOriginalMessage(() => true);
     }
     const refused = await world.fake.runSlashCommand({
       name: "imagine",

@@ -83,13 +83,13 @@ describe("restart in the middle of a job", () => {
 
     // A grid finished before the crash: its buttons must work after it.
     const earlier = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a finished sketch" } });
-    const earlierMessage = await earlier.waitForOriginalMessage();
+    const earlierMessage = await earlier.waitForOriginalMessage(() => true);
     const earlierGrid = await fake.waitForMessage((m) => m.id === earlierMessage.id && isFinished(m), 20_000);
 
     // A job still running when the process dies.
     emulator.knobs.taskDurationMs = 4_000;
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a comet over the sea" } });
-    const original = await run.waitForOriginalMessage();
+    const original = await run.waitForOriginalMessage(() => true);
     await fake.waitForMessage((m) => m.id === original.id && /\(\d+%\)/.test(m.content), 20_000);
     await kill(first);
     const createsBeforeRestart = emulator.apiRequests("POST").length;

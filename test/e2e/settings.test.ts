@@ -19,7 +19,7 @@ function createsSent(): Array<Record<string, unknown>> {
 
 async function imagine(prompt: string, user: APIUser): Promise<FakeMessage> {
   const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
-  const original = await run.waitForOriginalMessage();
+  const original = await run.waitForOriginalMessage(() => true);
   return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
 }
 
@@ -32,7 +32,7 @@ async function privately(
   subcommandGroup?: string,
 ): Promise<FakeMessage> {
   const run = await world.fake.runSlashCommand({ name, options, subcommand, subcommandGroup, user });
-  const reply = await run.waitForOriginalMessage();
+  const reply = await run.waitForOriginalMessage(() => true);
   expect(reply.ephemeral).toBe(true);
   return reply;
 }
@@ -221,7 +221,7 @@ describe("remix mode", () => {
     });
     const callback = await submit.waitForCallback();
     expect(callback.type).toBe(InteractionResponseType.ChannelMessageWithSource);
-    const reply = await submit.waitForOriginalMessage();
+    const reply = await submit.waitForOriginalMessage(() => true);
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/^\*\*Invalid prompt\*\* — --chaos/);
     expect(reply.content).toContain("a glass harbour --chaos 500");
