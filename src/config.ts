@@ -177,18 +177,6 @@ export function secretValues(settings: Partial<Settings>): string[] {
     .filter((value): value is string => typeof value === "string" && value.length >= 4);
 }
 
-/** Replaces every configured secret value in `text`, for log lines built from foreign data. */
-export function redactSecrets(text: string, settings: Partial<Settings>): string {
-  return secretValues(settings).reduce((redacted, secret) => redacted.replaceAll(secret, "[redacted]"), text);
-}
-
-export function apiKeyFor(
-  settings: Settings,
-  provider: ProviderName = settings.PROVIDER,
-): string | undefined {
-  return settings[apiKeySetting[provider]] as string | undefined;
-}
-
 export function baseUrlFor(
   settings: Settings,
   provider: ProviderName = settings.PROVIDER,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseSettings, redactSecrets } from "../src/config.ts";
+import { ConfigError, parseSettings, secretValues } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
 
 const base = { DISCORD_TOKEN: "discord-secret-token-value", EVOLINK_API_KEY: "sk-evolink-secret-value" };
 
@@ -86,9 +87,17 @@ describe("settings", () => {
     );
   });
 
-  it("redacts configured secrets from foreign text", () => {
+  it("keeps configured secrets out of every log line, even when foreign text echoes them", () => {
     const settings = parseSettings(base, "bot");
-    expect(redactSecrets(`Bearer ${base.EVOLINK_API_KEY} failed`, settings)).toBe("Bearer [redacted] failed");
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "debug",
+      secrets: secretValues(settings),
+      write: (line) => lines.push(line),
+    });
+    logger.warn(`Bearer ${base.EVOLINK_API_KEY} failed`, { echoed: base.DISCORD_TOKEN });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN Bearer \[redacted\] failed echoed="\[redacted\]"$/);
   });
 });
 

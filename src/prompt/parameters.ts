@@ -169,12 +169,6 @@ export function findShorthand(name: string): ParameterDefinition | undefined {
   return PARAMETERS.find((definition) => definition.shorthand?.name === name);
 }
 
-export function parameterDefinition(key: ParamKey): ParameterDefinition {
-  const definition = byName.get(key);
-  if (!definition) throw new Error(`no parameter ${key}`); // unreachable: keys come from the table
-  return definition;
-}
-
 /** Every name a user may type after `--`: canonical names, aliases, shorthands and legacy flags. */
 export const KNOWN_NAMES: ReadonlySet<string> = new Set([
   ...byName.keys(),

@@ -6,7 +6,7 @@ import { defaultGuildConfig } from "../../src/jobs/guild-config.ts";
 import { nextUtcMidnight } from "../../src/jobs/usage.ts";
 import type { FakeMessage, InteractionHandle } from "../fake-discord/index.ts";
 import { DEFAULT_PERMISSIONS } from "../fake-discord/payloads.ts";
-import { customIdOf, isFinished, startWorld, type World } from "./world.ts";
+import { customIdOf, finishedReply, isFinished, startWorld, type World } from "./world.ts";
 
 let world: World;
 let admin: APIUser;
@@ -61,9 +61,8 @@ async function imagine(prompt: string, user: APIUser): Promise<InteractionHandle
   return world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
 }
 
-async function finishedGrid(run: InteractionHandle): Promise<FakeMessage> {
-  const original = await run.waitForOriginalMessage(() => true);
-  return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
+function finishedGrid(run: InteractionHandle): Promise<FakeMessage> {
+  return finishedReply(world, run);
 }
 
 async function info(user: APIUser): Promise<string> {

@@ -2,7 +2,15 @@
 import { MessageFlags } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeMessage } from "../fake-discord/index.ts";
-import { buttonRows, customIdOf, isFinished, quadrantColours, startWorld, type World } from "./world.ts";
+import {
+  buttonRows,
+  customIdOf,
+  imagineGrid,
+  isFinished,
+  quadrantColours,
+  startWorld,
+  type World,
+} from "./world.ts";
 
 let world: World;
 beforeAll(async () => {
@@ -12,10 +20,8 @@ afterAll(async () => {
   await world?.stop();
 });
 
-async function imagine(prompt: string): Promise<FakeMessage> {
-  const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt } });
-  const original = await run.waitForOriginalMessage(() => true);
-  return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
+function imagine(prompt: string): Promise<FakeMessage> {
+  return imagineGrid(world, prompt);
 }
 
 function createsSent(): Array<Record<string, unknown>> {

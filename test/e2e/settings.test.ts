@@ -3,7 +3,7 @@
 import { type APIUser, ButtonStyle, ComponentType, InteractionResponseType } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeMessage, InteractionHandle } from "../fake-discord/index.ts";
-import { customIdOf, findButton, isFinished, startWorld, type World } from "./world.ts";
+import { customIdOf, findButton, imagineGrid, isFinished, startWorld, type World } from "./world.ts";
 
 let world: World;
 beforeAll(async () => {
@@ -17,10 +17,8 @@ function createsSent(): Array<Record<string, unknown>> {
   return world.emulator.apiRequests("POST").map((request) => request.body as Record<string, unknown>);
 }
 
-async function imagine(prompt: string, user: APIUser): Promise<FakeMessage> {
-  const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
-  const original = await run.waitForOriginalMessage(() => true);
-  return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
+function imagine(prompt: string, user: APIUser): Promise<FakeMessage> {
+  return imagineGrid(world, prompt, user);
 }
 
 /** Runs a command that answers privately and returns that answer. */

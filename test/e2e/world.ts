@@ -3,7 +3,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { APIActionRowComponent, APIButtonComponent, APIMessageTopLevelComponent } from "discord.js";
+import type {
+  APIActionRowComponent,
+  APIButtonComponent,
+  APIMessageTopLevelComponent,
+  APIUser,
+} from "discord.js";
 import sharp from "sharp";
 import { commands } from "../../commands/index.ts";
 import {
@@ -22,7 +27,7 @@ import { createLogger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
-import { FakeDiscord, type FakeMessage } from "../fake-discord/index.ts";
+import { FakeDiscord, type FakeMessage, type InteractionHandle } from "../fake-discord/index.ts";
 
 export const evolinkKey = "evk-e2e-secret-key-42";
 
@@ -174,6 +179,26 @@ export function customIdOf(message: FakeMessage, label: string): string {
 /** The finished view of a job message: it carries an image and its buttons. */
 export function isFinished(message: FakeMessage): boolean {
   return message.attachments.length > 0 && message.components.length > 0 && !message.content.includes("%)");
+}
+
+/** The message a job-starting interaction ends as: its original reply, once finished. */
+export async function finishedReply(
+  world: World,
+  run: InteractionHandle,
+  timeoutMs = 15_000,
+): Promise<FakeMessage> {
+  const original = await run.waitForOriginalMessage(() => true);
+  return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), timeoutMs);
+}
+
+/** Runs /imagine (as `user` when given) and waits for its finished grid. */
+export async function imagineGrid(world: World, prompt: string, user?: APIUser): Promise<FakeMessage> {
+  const run = await world.fake.runSlashCommand({
+    name: "imagine",
+    options: { prompt },
+    ...(user ? { user } : {}),
+  });
+  return finishedReply(world, run);
 }
 
 /** Which emulator image (0-based) fills each quadrant of a 2×2 grid, in reading order. */
