@@ -11,8 +11,8 @@ import {
 } from "discord.js";
 import type { CommandDefinition, SubcommandCall } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
-import { type BannedTerm, describeTerm, parseBannedTerm } from "../src/jobs/banned-terms.ts";
-import type { GuildConfig, GuildConfigStore } from "../src/jobs/guild-config.ts";
+import { type BannedTerm, describeTerm, parseBannedTerm } from "../src/team/banned-terms.ts";
+import type { GuildConfig, GuildConfigStore } from "../src/team/guild-config.ts";
 
 const maxAllowedChannels = 50;
 const maxBannedTerms = 200;

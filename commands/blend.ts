@@ -55,13 +55,6 @@ export async function blend(
     command: "blend",
     images,
     limits: { min: 2, max: 5 },
-    prepare: (imageUrls) =>
-      context.jobs.prepareBlend({
-        imageUrls,
-        dimensions: dimensionsOf(args.dimensions),
-        requesterId: interaction.user.id,
-        guildId: interaction.guildId ?? undefined,
-        channelId: interaction.channelId,
-      }),
+    request: (imageUrls) => ({ kind: "blend", imageUrls, dimensions: dimensionsOf(args.dimensions) }),
   });
 }

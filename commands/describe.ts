@@ -27,12 +27,6 @@ export async function describe(
     command: "describe",
     images: [args.image],
     limits: { min: 1, max: 1 },
-    prepare: ([imageUrl = ""]) =>
-      context.jobs.prepareDescribe({
-        imageUrl,
-        requesterId: interaction.user.id,
-        guildId: interaction.guildId ?? undefined,
-        channelId: interaction.channelId,
-      }),
+    request: ([imageUrl = ""]) => ({ kind: "describe", imageUrl }),
   });
 }

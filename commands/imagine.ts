@@ -3,7 +3,7 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
-import { admitPrompts, startImagines } from "../src/discord/imagine-flow.ts";
+import { imaginePrompts } from "../src/discord/imagine-flow.ts";
 
 const imageOption = (name: string, description: string) =>
   ({ type: ApplicationCommandOptionType.Attachment, name, description, required: false }) as const;
@@ -32,6 +32,5 @@ export async function imagine(
 ): Promise<void> {
   const imageUrls = [args.image, args.image2, args.image3].flatMap((image) => (image ? [image.url] : []));
   const input = [...imageUrls, args.prompt].join(" ");
-  const prepared = await admitPrompts(interaction, context, { input, typed: args.prompt });
-  if (prepared) await startImagines(interaction, context, prepared, "reply");
+  await imaginePrompts(interaction, context, { input, typed: args.prompt, first: "reply" });
 }

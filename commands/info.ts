@@ -3,10 +3,10 @@
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import type { CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
-import type { GuildConfig } from "../src/jobs/guild-config.ts";
 import type { JobRecord } from "../src/jobs/record.ts";
-import type { TeamServices } from "../src/jobs/team.ts";
-import { nextUtcMidnight, topUsers, type UsageScope, type UsageTotals } from "../src/jobs/usage.ts";
+import type { GuildConfig } from "../src/team/guild-config.ts";
+import type { TeamServices } from "../src/team/team.ts";
+import { nextUtcMidnight, topUsers, type UsageScope, type UsageTotals } from "../src/team/usage.ts";
 import { isServerManager } from "./admin.ts";
 
 export const infoCommand = {

@@ -1,8 +1,9 @@
 // /prefer suffix [value] and /prefer option set|list|delete: text added to every prompt, and custom
 // `--name` options that expand to parameters. Both are checked when saved; all replies are private.
-import { ApplicationCommandOptionType, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
+import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
 import type { CommandDefinition, SubcommandCall } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
+import { replyPrivately } from "../src/discord/replies.ts";
 import {
   deleteOption,
   optionName,
@@ -11,7 +12,7 @@ import {
   type Preferences,
   setOption,
   setSuffix,
-} from "../src/jobs/preferences.ts";
+} from "../src/team/preferences.ts";
 
 const nameOption = {
   type: ApplicationCommandOptionType.String,
@@ -151,5 +152,5 @@ export async function prefer(
   context: BotContext,
 ): Promise<void> {
   const content = await answer(call, interaction.user.id, context);
-  await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+  await replyPrivately(interaction, content);
 }

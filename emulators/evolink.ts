@@ -91,6 +91,11 @@ export interface EmulatorKnobs {
   refusePrompts: RegExp | undefined;
   /** Tasks created while set fail with this code at the end of their run. */
   taskFailure: TaskFailureSpec | undefined;
+  /**
+   * Result images of tasks whose prompt matches are never answered: the connection is accepted and
+   * left hanging (a stalled image host). Not EvoLink's own fault, but one every CDN can have.
+   */
+  stallImages: RegExp | undefined;
 }
 
 /**
@@ -188,6 +193,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     neverFinish: false,
     refusePrompts: options.refusePrompts,
     taskFailure: undefined,
+    stallImages: undefined,
   };
   const requests: RecordedRequest[] = [];
   const tasks = new Map<string, EmulatedTask>();
@@ -571,6 +577,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
       response.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
+    if (knobs.stallImages?.test(task.prompt)) return; // the socket stays open until close()
     const key = `${taskId}/${index}`;
     let image = imageCache.get(key);
     if (!image) {
@@ -631,12 +638,15 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
       faults.add({ kind: "slow", ms, ...faultOptions });
     },
     truncateNext: faults.truncateNext,
+    truncatePolls: faults.truncatePolls,
+    clearFaults: faults.clearFaults,
     malformedNext: faults.malformedNext,
     apiRequests(method) {
       return requests.filter(
         (request) => request.path.startsWith("/v1/") && (method === undefined || request.method === method),
       );
     },
+    taskIds: () => [...tasks.keys()],
     taskBody(taskId) {
       const task = tasks.get(taskId);
       return task ? taskBody(task) : undefined;

@@ -57,8 +57,17 @@ export interface EmulatorHandle<Knobs> {
   malformedNext(options?: FaultOptions): void;
   /** The next matching API request is processed, then only half of its JSON is sent. */
   truncateNext(options?: FaultOptions): void;
+  /**
+   * The next `count` task polls (GET) are processed, then answered with only half of their JSON:
+   * what a proxy or a flaky link cutting answers short looks like while a task runs.
+   */
+  truncatePolls(count: number): void;
+  /** Drops injected faults no request has taken yet (so none leaks into the next test). */
+  clearFaults(): void;
   /** API requests seen so far (not result images), optionally by method. */
   apiRequests(method?: string): RecordedRequest[];
+  /** Ids of every task created so far, oldest first. */
+  taskIds(): string[];
   stop(): Promise<void>;
 }
 
@@ -80,8 +89,16 @@ export class FaultQueue<Extra extends FaultOptions = never> {
     this.pending.push({ kind: "malformed", ...options });
   };
 
-  readonly truncateNext = (options: FaultOptions = {}): void => {
-    this.pending.push({ kind: "truncate", ...options });
+  readonly truncateNext = (options: FaultOptions = {}, count = 1): void => {
+    for (let i = 0; i < count; i += 1) this.pending.push({ kind: "truncate", ...options });
+  };
+
+  readonly truncatePolls = (count: number): void => {
+    this.truncateNext({ method: "GET" }, count);
+  };
+
+  readonly clearFaults = (): void => {
+    this.pending.length = 0;
   };
 
   /** Queues a fault of the emulator's own kind. */
@@ -236,7 +253,7 @@ export interface EmulatedApi {
 /** What `serveApi` hands back: the origin and the handle fields every emulator built on it shares. */
 export interface ServedApi {
   origin: string;
-  handle: Omit<EmulatorHandle<unknown>, "baseUrl" | "knobs">;
+  handle: Omit<EmulatorHandle<unknown>, "baseUrl" | "knobs" | "taskIds">;
 }
 
 /**
@@ -286,6 +303,8 @@ export async function serveApi(api: EmulatedApi, timers: Set<NodeJS.Timeout>): P
       failNext: faults.failNext,
       malformedNext: faults.malformedNext,
       truncateNext: faults.truncateNext,
+      truncatePolls: faults.truncatePolls,
+      clearFaults: faults.clearFaults,
       apiRequests: (method) =>
         requests.filter((request) => method === undefined || request.method === method),
       stop: () => closeServer(server, timers),

@@ -51,8 +51,6 @@ export interface MidjourneyProxyKnobs {
 /** `baseUrl` includes `/mj`; truncated answers are 200 with half of the JSON. */
 export interface MidjourneyProxyEmulator extends EmulatorHandle<MidjourneyProxyKnobs> {
   webhooks: WebhookDelivery[];
-  /** Ids of every task created so far, oldest first. */
-  taskIds(): string[];
 }
 
 interface ProxyTask {

@@ -43,8 +43,6 @@ export interface MjapiKnobs {
 /** `baseUrl` includes the `/v1` prefix; truncated answers are 200 with half of the JSON. */
 export interface MjapiEmulator extends EmulatorHandle<MjapiKnobs> {
   webhooks: WebhookDelivery[];
-  /** Ids of every task created so far, oldest first. */
-  taskIds(): string[];
 }
 
 interface EmulatedTask {

@@ -6,6 +6,28 @@ import { z } from "zod";
 export const providerNames = ["evolink", "mjapi", "midjourney-proxy"] as const;
 export type ProviderName = (typeof providerNames)[number];
 
+function isProviderName(name: string): name is ProviderName {
+  return (providerNames as readonly string[]).includes(name);
+}
+
+/** `PROVIDER`: one name or several, comma-separated (the first is the default); kept as "a,b". */
+const providerList = z
+  .string()
+  .transform((value, context) => {
+    const names = [...new Set(value.split(",").map((name) => name.trim()))].filter((name) => name !== "");
+    const unknown = names.filter((name) => !isProviderName(name));
+    if (names.length === 0 || unknown.length > 0) {
+      const named = unknown.length > 0 ? ` (${unknown.map((name) => `"${name}"`).join(", ")} is not)` : "";
+      context.addIssue({
+        code: "custom",
+        message: `must be one of: ${providerNames.join(", ")}${named}; several go comma-separated, the first is the default`,
+      });
+      return z.NEVER;
+    }
+    return names.join(",");
+  })
+  .default("evolink");
+
 const optionalText = z
   .string()
   .trim()
@@ -44,9 +66,7 @@ export const settingsSchema = z.object({
   DISCORD_GUILD_ID: optionalText.refine((value) => value === undefined || /^\d{17,20}$/.test(value), {
     message: "must be a server (guild) id: 17–20 digits",
   }),
-  PROVIDER: z
-    .enum(providerNames, { message: `must be one of: ${providerNames.join(", ")}` })
-    .default("evolink"),
+  PROVIDER: providerList,
   EVOLINK_API_KEY: optionalText,
   EVOLINK_BASE_URL: httpUrl.default("https://api.evolink.ai"),
   EVOLINK_MODEL: z.string().trim().min(1).default("mj-v8.1"),
@@ -119,18 +139,26 @@ export class ConfigError extends Error {
   }
 }
 
+/** The configured providers, the default first. */
+export function configuredProviders(settings: Pick<Settings, "PROVIDER">): ProviderName[] {
+  return settings.PROVIDER.split(",").filter(isProviderName);
+}
+
 function requirementProblems(settings: Settings, purpose: ConfigPurpose): string[] {
   const problems: string[] = [];
   if (purpose === "prompt") return problems;
-  const provider = settings.PROVIDER;
-  const keyName = apiKeySetting[provider];
-  // midjourney-proxy servers may run without a secret; the hosted protocols always need a key.
-  if (provider !== "midjourney-proxy" && !settings[keyName]) {
-    problems.push(`${keyName} is missing: PROVIDER is ${provider}, which needs its API key.`);
-  }
-  const urlName = baseUrlSetting[provider];
-  if (!settings[urlName]) {
-    problems.push(`${urlName} is missing: set the base URL of your ${provider} server.`);
+  const providers = configuredProviders(settings);
+  for (const provider of providers) {
+    const keyName = apiKeySetting[provider];
+    const which = providers.length === 1 ? `PROVIDER is ${provider}` : `PROVIDER lists ${provider}`;
+    // midjourney-proxy servers may run without a secret; the hosted protocols always need a key.
+    if (provider !== "midjourney-proxy" && !settings[keyName]) {
+      problems.push(`${keyName} is missing: ${which}, which needs its API key.`);
+    }
+    const urlName = baseUrlSetting[provider];
+    if (!settings[urlName]) {
+      problems.push(`${urlName} is missing: set the base URL of your ${provider} server.`);
+    }
   }
   if (purpose === "bot" && !settings.DISCORD_TOKEN) {
     problems.push(
@@ -177,9 +205,8 @@ export function secretValues(settings: Partial<Settings>): string[] {
     .filter((value): value is string => typeof value === "string" && value.length >= 4);
 }
 
-export function baseUrlFor(
-  settings: Settings,
-  provider: ProviderName = settings.PROVIDER,
-): string | undefined {
-  return settings[baseUrlSetting[provider]] as string | undefined;
+/** The base URL configured for `provider` (the default provider when not named). */
+export function baseUrlFor(settings: Settings, provider?: ProviderName): string | undefined {
+  const name = provider ?? configuredProviders(settings)[0] ?? "evolink";
+  return settings[baseUrlSetting[name]] as string | undefined;
 }

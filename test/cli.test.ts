@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EvolinkEmulator, nearestColourIndex, startEvolinkEmulator } from "../emulators/index.ts";
+import { type EvolinkEmulator, startEvolinkEmulator } from "../emulators/index.ts";
+import { decodePixels } from "./support/pixels.ts";
 
 const run = promisify(execFile);
 const bin = new URL("../bin/atelier.mjs", import.meta.url).pathname;
@@ -82,11 +83,7 @@ describe("atelier imagine", () => {
     expect(tile.height).toBe(200);
     expect([grid.width, grid.height]).toEqual([600, 400]);
     for (let n = 0; n < 4; n += 1) {
-      const { data } = await sharp(join(out, `${n + 1}.png`))
-        .extract({ left: 150, top: 100, width: 1, height: 1 })
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      expect(nearestColourIndex([data[0] ?? 0, data[1] ?? 0, data[2] ?? 0])).toBe(n);
+      expect((await decodePixels(join(out, `${n + 1}.png`))).paletteIndexAt(150, 100)).toBe(n);
     }
   });
 

@@ -97,7 +97,11 @@ describe("settings", () => {
     });
     logger.warn(`Bearer ${base.EVOLINK_API_KEY} failed`, { echoed: base.DISCORD_TOKEN });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/WARN Bearer \[redacted\] failed echoed="\[redacted\]"$/);
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({
+      level: "warn",
+      msg: "Bearer [redacted] failed",
+      echoed: "[redacted]",
+    });
   });
 });
 

@@ -69,8 +69,8 @@ function watchLog(child: ChildProcess, problems: BotChild["problems"]): Promise<
     const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
     const early: string[] = [];
     lines.on("line", (line) => {
-      if (line.includes(" INFO atelier running")) resolve();
-      if (/ (WARN|ERROR) /.test(line)) {
+      if (line.includes('"msg":"atelier running"')) resolve();
+      if (/"level":"(warn|error)"/.test(line)) {
         problems.count++;
         if (problems.first.length < keptProblemLines) problems.first.push(line.slice(0, 300));
       }

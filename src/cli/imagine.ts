@@ -3,17 +3,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { baseUrlFor, type Settings, secretValues } from "../config.ts";
+import { baseUrlFor, type ProviderName, type Settings, secretValues } from "../config.ts";
+import { warningText } from "../discord/warning-text.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import { renderResultSet } from "../images/result-set.ts";
-import { preparePrompts } from "../jobs/pipeline.ts";
+import { type PreparedJob, preparePrompts } from "../jobs/pipeline.ts";
 import { trackTask } from "../jobs/track.ts";
 import { createLogger } from "../log.ts";
 import { renderPrompt } from "../prompt/index.ts";
-import type { ParsedPrompt } from "../prompt/types.ts";
-import { createProvider } from "../providers/index.ts";
+import { createProviders, type ProviderRegistry } from "../providers/index.ts";
 import {
   type ImageProvider,
+  mergeWarnings,
   ProviderError,
   type Quality,
   type Speed,
@@ -21,7 +22,7 @@ import {
 } from "../providers/types.ts";
 
 const usage =
-  'usage: atelier imagine "<prompt>" --out DIR [--speed draft|fast|turbo|relax] [--quality standard|hd]';
+  'usage: atelier imagine "<prompt>" --out DIR [--speed draft|fast|turbo|relax] [--quality standard|hd] [--provider NAME]';
 
 const adviceText = { retry: "try again", rephrase: "change the prompt", admin: "tell an admin" } as const;
 
@@ -30,13 +31,20 @@ interface ImagineArgs {
   out: string;
   speed: Speed;
   quality: Quality;
+  /** One of the configured providers; the default (first in PROVIDER) when absent. */
+  provider?: string;
 }
 
 function readArgs(args: string[], settings: Settings): ImagineArgs {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: "string", short: "o" }, speed: { type: "string" }, quality: { type: "string" } },
+    options: {
+      out: { type: "string", short: "o" },
+      speed: { type: "string" },
+      quality: { type: "string" },
+      provider: { type: "string" },
+    },
   });
   const prompt = positionals.join(" ").trim();
   if (!prompt || !values.out) throw new UsageError(usage);
@@ -46,7 +54,13 @@ function readArgs(args: string[], settings: Settings): ImagineArgs {
     throw new UsageError(`--speed must be draft, fast, turbo or relax\n${usage}`);
   if (!["standard", "hd"].includes(quality))
     throw new UsageError(`--quality must be standard or hd\n${usage}`);
-  return { prompt, out: values.out, speed: speed as Speed, quality: quality as Quality };
+  return {
+    prompt,
+    out: values.out,
+    speed: speed as Speed,
+    quality: quality as Quality,
+    provider: values.provider,
+  };
 }
 
 class UsageError extends Error {}
@@ -73,16 +87,18 @@ function progressPrinter(label: string) {
 
 async function runOne(
   provider: ImageProvider,
-  prompt: ParsedPrompt,
-  args: ImagineArgs,
+  job: PreparedJob,
   settings: Settings,
   outDir: string,
   label: string,
 ): Promise<string[]> {
+  const { prompt } = job;
   for (const warning of prompt.warnings) process.stderr.write(`note: ${warning}\n`);
   const progress = progressPrinter(label);
-  const submitted = await provider.imagine({ prompt, speed: args.speed, quality: args.quality });
-  for (const warning of submitted.warnings) process.stderr.write(`note: ${warning}\n`);
+  const submitted = await provider.imagine({ prompt, speed: job.speed, quality: job.quality });
+  for (const warning of mergeWarnings(job.providerWarnings, submitted.warnings)) {
+    process.stderr.write(`note: ${warningText(warning)}\n`);
+  }
   const snapshot =
     submitted.kind === "done"
       ? submitted.snapshot
@@ -95,7 +111,9 @@ async function runOne(
   progress.update(snapshot);
   progress.done();
   const policy: DownloadPolicy = {
-    allowedHttpOrigins: [baseUrlFor(settings)].filter((url): url is string => url !== undefined),
+    allowedHttpOrigins: [baseUrlFor(settings, provider.name as ProviderName)].filter(
+      (url): url is string => url !== undefined,
+    ),
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 120_000,
   };
@@ -128,8 +146,9 @@ export async function runImagine(argv: string[], settings: Settings): Promise<nu
     process.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
-  const provider = createProvider(settings, logger);
+  const providers = createProviders(settings, logger);
   try {
+    const provider = chosenProvider(providers, args.provider);
     const prepared = preparePrompts(args.prompt, provider, {
       maxJobs: settings.PROMPT_MAX_JOBS,
       speed: args.speed,
@@ -139,12 +158,12 @@ export async function runImagine(argv: string[], settings: Settings): Promise<nu
       process.stderr.write(`atelier imagine: ${prepared.error.message}\n`);
       return 1;
     }
-    const several = prepared.prompts.length > 1;
-    for (const [index, prompt] of prepared.prompts.entries()) {
+    const several = prepared.jobs.length > 1;
+    for (const [index, job] of prepared.jobs.entries()) {
       const outDir = several ? join(resolve(args.out), String(index + 1)) : resolve(args.out);
-      const label = several ? `${index + 1}/${prepared.prompts.length}` : "imagine";
-      if (several) process.stderr.write(`${label}: ${renderPrompt(prompt)}\n`);
-      const written = await runOne(provider, prompt, args, settings, outDir, label);
+      const label = several ? `${index + 1}/${prepared.jobs.length}` : "imagine";
+      if (several) process.stderr.write(`${label}: ${renderPrompt(job.prompt)}\n`);
+      const written = await runOne(provider, job, settings, outDir, label);
       for (const path of written) process.stdout.write(`${path}\n`);
     }
     return 0;
@@ -152,6 +171,16 @@ export async function runImagine(argv: string[], settings: Settings): Promise<nu
     process.stderr.write(`${describeFailure(error)}\n`);
     return 1;
   } finally {
-    await provider.close?.();
+    await providers.closeAll();
   }
+}
+
+/** `--provider NAME` among the configured ones, or the default. */
+function chosenProvider(providers: ProviderRegistry, name: string | undefined): ImageProvider {
+  if (name === undefined) return providers.default;
+  const provider = providers.get(name);
+  if (provider) return provider;
+  throw new UsageError(
+    `--provider ${name} is not configured: PROVIDER lists ${providers.names().join(", ")}.`,
+  );
 }

@@ -1,17 +1,11 @@
-// `atelier start` (what `npm start` runs): open the store, connect the provider and Discord,
-// resume unfinished jobs, and shut down cleanly on SIGINT/SIGTERM.
-import type { Server } from "node:http";
-import { commands } from "../../commands/index.ts";
-import { baseUrlFor, type Settings, secretValues } from "../config.ts";
-import { startBot } from "../discord/bot.ts";
-import { type DownloadPolicy, downloadSourceImage } from "../images/download.ts";
+// `atelier start` (what `npm start` runs): open the store, the providers and the image worker,
+// start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
+import { startAtelier } from "../app.ts";
+import { baseUrlFor, configuredProviders, type Settings, secretValues } from "../config.ts";
+import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
-import { startCallbackServer } from "../jobs/callbacks.ts";
-import { PreferenceStore } from "../jobs/preferences.ts";
-import { JobService } from "../jobs/service.ts";
-import { createTeamServices } from "../jobs/team.ts";
 import { createLogger } from "../log.ts";
-import { createProvider } from "../providers/index.ts";
+import { createProviders } from "../providers/index.ts";
 import { openStore } from "../store/index.ts";
 
 function shutdownSignal(): Promise<string> {
@@ -27,72 +21,55 @@ export async function runBot(settings: Settings): Promise<number> {
     kind: store.kind,
     dataDir: store.kind === "sqlite" ? settings.DATA_DIR : undefined,
   });
-  const provider = createProvider(settings, logger);
-  const providers = new Map([[provider.name, provider]]);
-  // Result images and the images people attach (/blend, /describe) are fetched under one policy.
+  const providers = createProviders(settings, logger);
   const downloadPolicy: DownloadPolicy = {
-    allowedHttpOrigins: [baseUrlFor(settings)].filter((url): url is string => url !== undefined),
+    allowedHttpOrigins: configuredProviders(settings)
+      .map((name) => baseUrlFor(settings, name))
+      .filter((url): url is string => url !== undefined),
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
-    timeoutMs: 120_000,
+    timeoutMs: 60_000,
   };
-  const jobs = new JobService({
-    store,
-    providers,
-    defaultProvider: provider.name,
-    pollIntervalMs: settings.POLL_INTERVAL_SECONDS * 1000,
-    timeoutMs:
-      settings.TASK_TIMEOUT_MINUTES === undefined ? undefined : settings.TASK_TIMEOUT_MINUTES * 60_000,
-    maxRunning: settings.MAX_RUNNING_JOBS,
-    maxRunningPerUser: settings.MAX_RUNNING_PER_USER,
-    maxQueuedPerUser: settings.MAX_QUEUED_PER_USER,
-    fetchSourceImage: (url, signal) => downloadSourceImage(url, downloadPolicy, signal),
-    logger,
-  });
-  const team = createTeamServices({ store, logger });
   let stopping = false;
   const renderer = createWorkerRenderer({
     onExit: (code, signal) => {
       if (!stopping) logger.warn("image worker stopped; it restarts with the next image", { code, signal });
     },
   });
-  const bot = await startBot({
-    token: settings.DISCORD_TOKEN as string,
-    apiUrl: settings.DISCORD_API_URL,
-    guildId: settings.DISCORD_GUILD_ID,
-    commands,
-    jobs,
+  const atelier = await startAtelier({
+    store,
+    providers,
+    defaultProvider: providers.default.name,
     logger,
-    maxJobs: settings.PROMPT_MAX_JOBS,
-    defaultSpeed: settings.DEFAULT_SPEED,
-    defaultQuality: settings.DEFAULT_QUALITY,
     downloadPolicy,
     renderer,
-    team,
-    preferences: new PreferenceStore(store),
+    jobs: {
+      pollIntervalMs: settings.POLL_INTERVAL_SECONDS * 1000,
+      timeoutMs:
+        settings.TASK_TIMEOUT_MINUTES === undefined ? undefined : settings.TASK_TIMEOUT_MINUTES * 60_000,
+      maxRunning: settings.MAX_RUNNING_JOBS,
+      maxRunningPerUser: settings.MAX_RUNNING_PER_USER,
+      maxQueuedPerUser: settings.MAX_QUEUED_PER_USER,
+    },
+    discord: {
+      token: settings.DISCORD_TOKEN as string,
+      apiUrl: settings.DISCORD_API_URL,
+      guildId: settings.DISCORD_GUILD_ID,
+      maxJobs: settings.PROMPT_MAX_JOBS,
+      defaultSpeed: settings.DEFAULT_SPEED,
+      defaultQuality: settings.DEFAULT_QUALITY,
+    },
+    callbacks:
+      settings.PUBLIC_URL && providers.all().some((provider) => provider.capabilities.callback)
+        ? { port: settings.HTTP_PORT, secret: settings.CALLBACK_SECRET }
+        : undefined,
   });
-  let callbacks: Server | undefined;
-  if (settings.PUBLIC_URL && provider.capabilities.callback) {
-    callbacks = await startCallbackServer({
-      port: settings.HTTP_PORT,
-      jobs,
-      providers,
-      secret: settings.CALLBACK_SECRET,
-      logger,
-    });
-    logger.info("callbacks listening", { port: settings.HTTP_PORT });
-  }
-  // Resume only once the presenter listens, so recovered results reach their messages.
-  await jobs.start();
-  logger.info("atelier running", { provider: provider.name });
+  logger.info("atelier running", { providers: providers.names().join(",") });
 
   const signal = await shutdownSignal();
   logger.info("shutting down", { signal });
   stopping = true;
-  await bot.stop();
-  await jobs.stop();
-  await team.idle(); // usage of the last finished jobs, before the store closes
-  await new Promise<void>((resolve) => (callbacks ? callbacks.close(() => resolve()) : resolve()));
-  await provider.close?.();
+  await atelier.stop();
+  await providers.closeAll();
   await renderer.close();
   await store.close();
   logger.info("stopped");

@@ -4,11 +4,11 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   GuildMember,
-  MessageFlags,
   type ModalSubmitInteraction,
 } from "discord.js";
-import type { Refusal } from "../jobs/admission.ts";
+import type { Refusal } from "../team/admission.ts";
 import type { BotContext } from "./context.ts";
+import { replyPrivately } from "./replies.ts";
 
 type AskingInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -80,6 +80,6 @@ export async function admitOrExplain(
       ? await context.team.admission.admit(request)
       : await context.team.admission.precheck(request);
   if (verdict.ok) return true;
-  await interaction.reply({ content: refusalReply(verdict.refusal), flags: MessageFlags.Ephemeral });
+  await replyPrivately(interaction, refusalReply(verdict.refusal));
   return false;
 }

@@ -1,5 +1,7 @@
 // What /blend and /describe accept as images: files Atelier can fetch and check (PNG, JPEG, WebP,
-// GIF). Checked before anything is queued, so a wrong file costs a private message, not a job.
+// GIF) from a public https link. Checked before anything is queued, so a wrong file costs a private
+// message, not a job.
+import { linkProblem } from "../prompt/index.ts";
 
 /** What Discord tells about an attached file (discord.js `Attachment` has both). */
 export interface AttachedFile {
@@ -30,6 +32,24 @@ export function attachedImagesProblem(
   if (wrong) {
     const name = wrong.name.replaceAll("`", "ˋ");
     return `**Not an image Atelier can use** — \`${name}\` is not a PNG, JPEG, WebP or GIF image.`;
+  }
+  return undefined;
+}
+
+/**
+ * Why an attachment's link must not be handed to the image service (it fetches it), or undefined.
+ * Discord's CDN is public https; anything else is refused unless its origin is trusted (the fake
+ * Discord in tests serves attachments from 127.0.0.1).
+ */
+export function attachedLinksProblem(
+  files: readonly { name: string; url: string }[],
+  trustedOrigins: readonly string[],
+): string | undefined {
+  for (const file of files) {
+    const problem = linkProblem(file.url, { trustedOrigins, requireHttps: true });
+    if (problem === undefined) continue;
+    const name = file.name.replaceAll("`", "ˋ");
+    return `**Image link refused** — attached images must come from public https links; \`${name}\` ${problem}.`;
   }
   return undefined;
 }

@@ -3,11 +3,11 @@
 import { Client, Events, GatewayIntentBits, REST } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createInProcessRenderer, type ImageRenderer } from "../images/renderer.ts";
-import type { PreferenceStore } from "../jobs/preferences.ts";
 import type { JobService } from "../jobs/service.ts";
-import type { TeamServices } from "../jobs/team.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
+import type { PreferenceStore } from "../team/preferences.ts";
+import type { TeamServices } from "../team/team.ts";
 import { isOffered, type SlashCommand } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
@@ -67,7 +67,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
   });
   client.rest.setToken(options.token);
-  client.on(Events.Error, (error) => logger.error("discord client error", { error: error.message }));
+  client.on(Events.Error, (error) => logger.error("discord client error", { error }));
   client.on(Events.Warn, (message) => logger.warn("discord client warning", { message }));
   client.rest.on("rateLimited", (info) =>
     logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter }),
@@ -101,6 +101,8 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     maxJobs: options.maxJobs,
     defaultSpeed: options.defaultSpeed,
     defaultQuality: options.defaultQuality,
+    // Links the bot itself may download from are the ones a prompt may point at too.
+    trustedImageOrigins: options.downloadPolicy.allowedHttpOrigins,
     team: options.team,
     preferences: options.preferences,
     accepting: () => accepting,
@@ -129,6 +131,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     presenter,
     stop: async () => {
       accepting = false;
+      presenter.stop();
       await client.destroy();
     },
   };

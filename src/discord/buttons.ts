@@ -1,18 +1,17 @@
 // Button clicks: U/V/🔄 on grids, Vary/Upscale/HD on single images, 1–4 on /describe results.
 // The custom_id names a job and an action; the job record says everything else, so old messages
 // keep working.
-import { type ButtonInteraction, MessageFlags } from "discord.js";
-import { type Preferences, variationStrength } from "../jobs/preferences.ts";
-import type { JobRecord } from "../jobs/record.ts";
-import type { FollowUpAction } from "../jobs/service.ts";
+import type { ButtonInteraction, ModalMessageModalSubmitInteraction } from "discord.js";
+import { type FollowUp, followUpIndex, type JobRecord } from "../jobs/record.ts";
+import { type Preferences, variationStrength } from "../team/preferences.ts";
 import { admitOrExplain } from "./admission.ts";
-import { announceJob } from "./announce.ts";
 import { cancelFromButton } from "./cancel.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonRef, decodeButton } from "./custom-id.ts";
-import { admitPrompts, startImagines } from "./imagine-flow.ts";
+import { imaginePrompts } from "./imagine-flow.ts";
 import { offerRemix } from "./remix-modal.ts";
-import { restartingReply, unknownJobReply } from "./replies.ts";
+import { replyPrivately, restartingReply, unknownJobReply } from "./replies.ts";
+import { admitAndStart } from "./start-jobs.ts";
 import { imageCount, jobView } from "./views.ts";
 
 /** One click per button per message within this window: Discord users double-click. */
@@ -29,19 +28,15 @@ function isDoubleClick(interaction: ButtonInteraction): boolean {
   return false;
 }
 
-async function ephemeral(interaction: ButtonInteraction, content: string): Promise<void> {
-  await interaction.reply({ content, flags: MessageFlags.Ephemeral });
-}
-
 /** A follow-up of a single image that was only separated (no task of its own) continues the grid it came from. */
 function sourceOf(job: JobRecord): { parentId: string; index: number } {
   if (job.kind === "upscale" && !job.taskId && job.parentId)
-    return { parentId: job.parentId, index: job.index ?? 1 };
+    return { parentId: job.parentId, index: followUpIndex(job) ?? 1 };
   return { parentId: job.id, index: 1 };
 }
 
 export type Plan =
-  | { kind: "followUp"; parentId: string; action: FollowUpAction; press?: string }
+  | { kind: "followUp"; parentId: string; followUp: FollowUp; press?: string }
   | { kind: "retry" }
   | { kind: "imagine"; prompt: string; press: string }
   | { kind: "cancel" }
@@ -59,20 +54,20 @@ export function plan(
   if (ref.action === "reroll") {
     // 🔄 on a /describe result describes the same image again.
     if (job.state === "failed" || job.kind === "describe") return { kind: "retry" };
-    return { kind: "followUp", parentId: job.id, action: { kind: "reroll" } };
+    return { kind: "followUp", parentId: job.id, followUp: { kind: "reroll" } };
   }
   if (job.state !== "completed") return { kind: "refuse", message: "This job has not finished yet." };
   const outOfRange = index < 1 || index > imageCount(job);
   switch (ref.action) {
     case "upscale":
       if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
-      return { kind: "followUp", parentId: job.id, action: { kind: "upscale", index }, press: `u${index}` };
+      return { kind: "followUp", parentId: job.id, followUp: { kind: "upscale", index }, press: `u${index}` };
     case "variation":
       if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
       return {
         kind: "followUp",
         parentId: job.id,
-        action: {
+        followUp: {
           kind: "variation",
           index,
           strength: variationStrength(preferences, context.presenter.capabilities(job).variation) ?? "strong",
@@ -86,16 +81,16 @@ export function plan(
       return {
         kind: "followUp",
         parentId: source.parentId,
-        action: { kind: "variation", index: source.index, strength },
+        followUp: { kind: "variation", index: source.index, strength },
       };
     }
     case "upscaleSubtle":
     case "upscaleCreative": {
       const style = ref.action === "upscaleSubtle" ? "subtle" : "creative";
-      return { kind: "followUp", parentId: job.id, action: { kind: "upscale", index: 1, style } };
+      return { kind: "followUp", parentId: job.id, followUp: { kind: "upscale", index: 1, style } };
     }
     case "hd":
-      return { kind: "followUp", parentId: job.id, action: { kind: "hd" } };
+      return { kind: "followUp", parentId: job.id, followUp: { kind: "hd" } };
     case "imagineDescription": {
       const prompt = job.descriptions?.[index - 1];
       if (!prompt) return { kind: "refuse", message: `This description has no prompt #${index}.` };
@@ -104,7 +99,11 @@ export function plan(
     case "providerAction": {
       const button = job.buttons?.[index];
       if (!button) return { kind: "refuse", message: "The image service no longer offers this button." };
-      return { kind: "followUp", parentId: job.id, action: { kind: "action", customId: button.customId } };
+      return {
+        kind: "followUp",
+        parentId: job.id,
+        followUp: { kind: "action", customId: button.customId },
+      };
     }
   }
 }
@@ -112,47 +111,42 @@ export function plan(
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const ref = decodeButton(interaction.customId);
   if (!ref) return;
-  if (!context.accepting()) return ephemeral(interaction, restartingReply);
+  if (!context.accepting()) return replyPrivately(interaction, restartingReply);
   if (isDoubleClick(interaction)) {
     await interaction.deferUpdate();
     return;
   }
   const job = await context.jobs.get(ref.jobId);
-  if (!job) return ephemeral(interaction, unknownJobReply);
+  if (!job) return replyPrivately(interaction, unknownJobReply);
   const preferences = await context.preferences.get(interaction.user.id);
   const next = plan(job, ref, context, preferences);
-  if (next.kind === "refuse") return ephemeral(interaction, next.message);
+  if (next.kind === "refuse") return replyPrivately(interaction, next.message);
   if (next.kind === "cancel") return cancelFromButton(interaction, job, context);
   if (next.kind === "imagine") return imagineDescription(interaction, job, next, context);
   // Remix mode: the follow-up starts when the edited prompt is submitted (remix-submit.ts), but a
   // click the server's rules refuse anyway is refused now, before anyone types into a form.
-  const ask = { promptText: job.prompt, jobCount: 1, jobOwnerId: job.requesterId };
   if (next.kind === "followUp" && preferences.remix) {
+    const ask = { promptText: job.prompt, jobCount: 1, jobOwnerId: job.requesterId };
     if (!(await admitOrExplain(interaction, context, ask, "precheck"))) return;
-    if (await offerRemix(interaction, job, ref, next.action, preferences, context)) return;
+    if (await offerRemix(interaction, job, ref, next.followUp, preferences, context)) return;
   }
-  const admission = context.jobs.canQueue(interaction.user.id, 1);
-  if (!admission.ok) return ephemeral(interaction, admission.message);
-  // Last, because admission counts the job towards the guild's limits.
-  const admitted = await admitOrExplain(interaction, context, ask);
-  if (!admitted) return;
-
-  const created =
-    next.kind === "retry"
-      ? await context.jobs.prepareRetry(job.id, interaction.user.id)
-      : await context.jobs.prepareFollowUp({
-          parentId: next.parentId,
-          action: next.action,
-          requesterId: interaction.user.id,
-        });
-
-  await acknowledge(interaction, job, next.kind === "followUp" ? next.press : undefined, context);
-  await announceJob(interaction, created, context, "followUp");
+  await admitAndStart(interaction, context, {
+    requests: [
+      next.kind === "retry"
+        ? { kind: "retry", jobId: job.id }
+        : { kind: "followUp", parentId: next.parentId, followUp: next.followUp },
+    ],
+    promptText: job.prompt,
+    jobOwnerId: job.requesterId,
+    first: "followUp",
+    acknowledge: () =>
+      acknowledge(interaction, job, next.kind === "followUp" ? next.press : undefined, context),
+  });
 }
 
 /** Answers a click on its own message, highlighting the used button (`u2`, `d1`) as Midjourney does. */
-async function acknowledge(
-  interaction: ButtonInteraction,
+export async function acknowledge(
+  interaction: ButtonInteraction | ModalMessageModalSubmitInteraction,
   job: JobRecord,
   press: string | undefined,
   context: BotContext,
@@ -172,12 +166,11 @@ async function imagineDescription(
   pick: { prompt: string; press: string },
   context: BotContext,
 ): Promise<void> {
-  const prepared = await admitPrompts(interaction, context, {
+  await imaginePrompts(interaction, context, {
     input: pick.prompt,
     typed: pick.prompt,
     jobOwnerId: job.requesterId,
+    first: "followUp",
+    acknowledge: () => acknowledge(interaction, job, pick.press, context),
   });
-  if (!prepared) return;
-  await acknowledge(interaction, job, pick.press, context);
-  await startImagines(interaction, context, prepared, "followUp");
 }

@@ -1,9 +1,10 @@
 // ❌ Cancel on a waiting (or, where the provider allows it, running) job's message. Only the
 // requester may cancel; the job's final "cancelled" view is delivered by the presenter like any
 // other finished job, with 🔄 to run it again.
-import { type ButtonInteraction, MessageFlags } from "discord.js";
+import type { ButtonInteraction } from "discord.js";
 import type { JobRecord } from "../jobs/record.ts";
 import type { BotContext } from "./context.ts";
+import { replyPrivately } from "./replies.ts";
 
 export async function cancelFromButton(
   interaction: ButtonInteraction,
@@ -11,10 +12,7 @@ export async function cancelFromButton(
   context: BotContext,
 ): Promise<void> {
   const outcome = await context.jobs.cancel(job.id, interaction.user.id);
-  if (outcome.kind === "refused") {
-    await interaction.reply({ content: outcome.message, flags: MessageFlags.Ephemeral });
-    return;
-  }
+  if (outcome.kind === "refused") return replyPrivately(interaction, outcome.message);
   // The presenter edits the message into its final view as soon as the job ends.
   await interaction.deferUpdate();
 }

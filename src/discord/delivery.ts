@@ -38,6 +38,14 @@ export interface DeliveryOptions {
   logger: Logger;
 }
 
+/** The job's channel cannot take a message (deleted, or the bot lost access): retrying will not help. */
+export class MessageUnreachableError extends Error {
+  override readonly name = "MessageUnreachableError";
+}
+
+/** Unknown Channel, Missing Access, Missing Permissions. */
+const unreachableChannelCodes = new Set([10003, 50001, 50013]);
+
 const expiredTokenCodes = new Set([50027, 10015]);
 const cannotEditCodes = new Set([10008, 50001, 50013, 50005]);
 
@@ -137,10 +145,20 @@ export class MessageDelivery {
     const reference = delivery.messageId
       ? { message_reference: { message_id: delivery.messageId, fail_if_not_exists: false } }
       : {};
-    const posted = (await this.rest.post(Routes.channelMessages(delivery.channelId), {
-      body: { ...body, ...reference },
-      files,
-    })) as { id: string };
+    let posted: { id: string };
+    try {
+      posted = (await this.rest.post(Routes.channelMessages(delivery.channelId), {
+        body: { ...body, ...reference },
+        files,
+      })) as { id: string };
+    } catch (error) {
+      const code = apiCode(error);
+      if (code !== undefined && unreachableChannelCodes.has(code))
+        throw new MessageUnreachableError(`Channel ${delivery.channelId} cannot take messages.`, {
+          cause: error,
+        });
+      throw error;
+    }
     return { ...delivery, messageId: posted.id, token: undefined, tokenIssuedAt: undefined };
   }
 }

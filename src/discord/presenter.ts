@@ -4,31 +4,43 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DownloadPolicy } from "../images/download.ts";
 import type { EncodedImage } from "../images/encode.ts";
 import type { ImageRenderer } from "../images/renderer.ts";
-import type { JobRecord } from "../jobs/record.ts";
+import type { JobError, JobRecord } from "../jobs/record.ts";
 import type { JobListener, JobService } from "../jobs/service.ts";
+import { formatDuration } from "../jobs/track.ts";
 import type { Logger } from "../log.ts";
 import type { ProviderCapabilities } from "../providers/types.ts";
 import {
   type Delivery,
   deliverySchema,
   type MessageDelivery,
+  MessageUnreachableError,
   type OutgoingFile,
   type OutgoingMessage,
 } from "./delivery.ts";
 import type { EditPacer } from "./pacing.ts";
 import { jobView } from "./views.ts";
 
+/** What the presenter needs of the job service. */
+export type PresenterJobs = Pick<JobService, "provider" | "markDelivered" | "setDelivery">;
+
 export interface PresenterOptions {
-  jobs: JobService;
+  jobs: PresenterJobs;
   delivery: MessageDelivery;
   pacer: EditPacer;
   downloadPolicy: DownloadPolicy;
   /** Fetches, composes and encodes images (in a worker process in production). */
   renderer: ImageRenderer;
   logger: Logger;
-  /** Waits between attempts to deliver a final view (Discord or the image host may hiccup). */
+  /**
+   * Waits between attempts to deliver a final view; the last one repeats for as long as the message
+   * can be reached (an outage of minutes delays a result, never loses it).
+   */
   retryDelaysMs?: number[];
 }
+
+const defaultRetryDelaysMs = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000];
+/** Shortest time a result fetch gets, even when the task used up its own time limit. */
+const minimumFetchMs = 10_000;
 
 const fallbackCapabilities: ProviderCapabilities = {
   upscale: "separate",
@@ -54,7 +66,20 @@ function asFile(image: EncodedImage): OutgoingFile {
   return { name: image.fileName, data: image.bytes, contentType: image.contentType };
 }
 
+/** The result exists at the provider, but its images could not be fetched: say which way, offer 🔄. */
+function unfetchedResultError(error: unknown, budgetMs: number): JobError {
+  const timedOut = (error as { reason?: string }).reason === "timeout";
+  return {
+    kind: "transient",
+    advice: "retry",
+    message: timedOut
+      ? `The images were made, but the image host did not answer within ${formatDuration(budgetMs)}.`
+      : `The images were made, but Atelier could not fetch them from the image service: ${(error as Error).message}`,
+  };
+}
+
 export class JobPresenter implements JobListener {
+  private readonly stopping = new AbortController();
   /** Newest delivery per job: it changes when the token expires or a reply replaces the message. */
   private readonly deliveries = new Map<string, Delivery>();
   private readonly previews = new Map<string, { url: string; file?: OutgoingFile }>();
@@ -75,46 +100,48 @@ export class JobPresenter implements JobListener {
         const file = await this.previewFile(job);
         await this.send(job.id, delivery, { ...view, file });
       })
-      .catch((error: unknown) =>
-        this.options.logger.warn("progress edit failed", { job: job.id, error: (error as Error).message }),
-      );
+      .catch((error: unknown) => this.options.logger.warn("progress edit failed", { job: job.id, error }));
   }
 
   onFinished(job: JobRecord): void {
     void this.deliverFinal(job);
   }
 
-  /** Shows the finished job, retrying a few times; undelivered jobs are retried again at the next start. */
+  /** Stops retrying deliveries (shutdown); undelivered jobs are delivered again at the next start. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** Shows the finished job, retrying through outages while the message can be reached. */
   async deliverFinal(job: JobRecord): Promise<void> {
     const delivery = this.deliveryOf(job);
     if (!delivery) {
       await this.options.jobs.markDelivered(job.id);
       return;
     }
-    const delays = this.options.retryDelaysMs ?? [1_000, 4_000, 15_000];
-    for (let attempt = 0; ; attempt += 1) {
+    const message = await this.finalMessage(job);
+    const delays = this.options.retryDelaysMs ?? defaultRetryDelaysMs;
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt += 1) {
       try {
-        const message = await this.finalMessage(job);
         await this.options.pacer.edit(job.id, "final", () => this.send(job.id, delivery, message), {
           final: true,
         });
         await this.options.jobs.markDelivered(job.id);
-        this.forget(job.id);
-        return;
+        break;
       } catch (error) {
-        const delay = delays[attempt];
-        this.options.logger.warn("delivering a finished job failed", {
+        const unreachable = error instanceof MessageUnreachableError;
+        this.options.logger[unreachable ? "error" : "warn"]("delivering a finished job failed", {
           job: job.id,
           attempt: attempt + 1,
-          error: (error as Error).message,
+          error,
         });
-        if (delay === undefined) {
-          this.forget(job.id);
-          return;
-        }
-        await sleep(delay);
+        if (unreachable) break;
+        await sleep(delays[Math.min(attempt, delays.length - 1)] ?? 1_000, undefined, {
+          signal: this.stopping.signal,
+        }).catch(() => undefined);
       }
     }
+    this.forget(job.id);
   }
 
   private async finalMessage(job: JobRecord): Promise<OutgoingMessage> {
@@ -122,25 +149,27 @@ export class JobPresenter implements JobListener {
     if (job.state !== "completed") return jobView(job, capabilities);
     if (job.kind === "describe")
       return { ...jobView(job, capabilities), file: await this.describedFile(job) };
+    const policy = { ...this.options.downloadPolicy, timeoutMs: this.fetchBudgetMs(job) };
     try {
-      const shown = await this.options.renderer.renderResult(job, this.options.downloadPolicy);
+      const shown = await this.options.renderer.renderResult(job, policy);
       return { ...jobView(job, capabilities), file: asFile(shown) };
     } catch (error) {
-      this.options.logger.warn("could not fetch the finished images", {
-        job: job.id,
-        error: (error as Error).message,
-      });
-      const failed: JobRecord = {
-        ...job,
-        state: "failed",
-        error: {
-          kind: "transient",
-          advice: "retry",
-          message: `The images were made, but Atelier could not fetch them from the image service: ${(error as Error).message}`,
-        },
-      };
-      return jobView(failed, capabilities);
+      this.options.logger.warn("could not fetch the finished images", { job: job.id, error });
+      return jobView(
+        { ...job, state: "failed", error: unfetchedResultError(error, policy.timeoutMs) },
+        capabilities,
+      );
     }
+  }
+
+  /**
+   * How long the finished images may take to arrive: what is left of the job's time limit, at least
+   * a little, at most the download policy's own limit. One stalled host thus delays only its job.
+   */
+  private fetchBudgetMs(job: JobRecord): number {
+    const ceiling = this.options.downloadPolicy.timeoutMs;
+    const left = (job.deadlineAt ?? Number.POSITIVE_INFINITY) - Date.now();
+    return Math.min(ceiling, Math.max(Math.min(minimumFetchMs, ceiling), left));
   }
 
   /** The image a /describe read, shown with its prompts when it can still be fetched (a courtesy only). */
@@ -152,7 +181,7 @@ export class JobPresenter implements JobListener {
     } catch (error) {
       this.options.logger.debug("described image unavailable", {
         job: job.id,
-        error: (error as Error).message,
+        error,
       });
       return undefined;
     }
@@ -169,7 +198,7 @@ export class JobPresenter implements JobListener {
       this.previews.set(job.id, { url: job.previewUrl, file });
       return file;
     } catch (error) {
-      this.options.logger.debug("preview unavailable", { job: job.id, error: (error as Error).message });
+      this.options.logger.debug("preview unavailable", { job: job.id, error });
       this.previews.set(job.id, { url: job.previewUrl });
       return undefined;
     }

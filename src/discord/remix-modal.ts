@@ -5,14 +5,13 @@ import {
   type APIModalInteractionResponseCallbackData,
   type ButtonInteraction,
   ComponentType,
-  MessageFlags,
   TextInputStyle,
 } from "discord.js";
-import type { Preferences } from "../jobs/preferences.ts";
-import type { JobRecord } from "../jobs/record.ts";
-import type { FollowUpAction } from "../jobs/service.ts";
+import type { FollowUp, JobRecord } from "../jobs/record.ts";
+import type { Preferences } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonAction, type ButtonRef, jobRefCodec } from "./custom-id.ts";
+import { replyPrivately } from "./replies.ts";
 
 /** The buttons whose follow-up takes a prompt. */
 const remixable: readonly ButtonAction[] = ["variation", "varySubtle", "varyStrong", "reroll"];
@@ -70,19 +69,19 @@ export async function offerRemix(
   interaction: ButtonInteraction,
   job: JobRecord,
   ref: ButtonRef,
-  action: FollowUpAction,
+  followUp: FollowUp,
   preferences: Preferences,
   context: BotContext,
 ): Promise<boolean> {
-  if (!remixable.includes(ref.action) || (action.kind !== "variation" && action.kind !== "reroll"))
+  if (!remixable.includes(ref.action) || (followUp.kind !== "variation" && followUp.kind !== "reroll"))
     return false;
   if (!context.presenter.capabilities(job).remix) return false;
   if (!preferences.remix) return false;
   if (job.prompt.length > remixPromptLimit) {
-    await interaction.reply({
-      content: `This prompt is longer than the ${remixPromptLimit} characters a Discord form holds, so it cannot be remixed. Turn Remix mode off in /settings to use this button as is.`,
-      flags: MessageFlags.Ephemeral,
-    });
+    await replyPrivately(
+      interaction,
+      `This prompt is longer than the ${remixPromptLimit} characters a Discord form holds, so it cannot be remixed. Turn Remix mode off in /settings to use this button as is.`,
+    );
     return true;
   }
   await interaction.showModal(remixModal(ref, job.prompt));

@@ -1,22 +1,16 @@
 // A submitted remix form: the edited prompt goes through the same checks as /imagine, then the
 // variation or re-roll the button asked for starts with it. A mistake is answered privately and
 // nothing is sent.
-import { MessageFlags, type ModalSubmitInteraction } from "discord.js";
+import type { ModalSubmitInteraction } from "discord.js";
 import { preparePrompts } from "../jobs/pipeline.ts";
-import type { Preferences } from "../jobs/preferences.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { ParsedPrompt } from "../prompt/types.ts";
-import { admitOrExplain } from "./admission.ts";
-import { announceJob } from "./announce.ts";
-import { plan } from "./buttons.ts";
+import type { Preferences } from "../team/preferences.ts";
+import { acknowledge, plan } from "./buttons.ts";
 import type { BotContext } from "./context.ts";
 import { decodeRemix, remixPromptField } from "./remix-modal.ts";
-import { promptErrorReply, restartingReply, unknownJobReply } from "./replies.ts";
-import { jobView } from "./views.ts";
-
-async function ephemeral(interaction: ModalSubmitInteraction, content: string): Promise<void> {
-  await interaction.reply({ content, flags: MessageFlags.Ephemeral });
-}
+import { promptErrorReply, replyPrivately, restartingReply, unknownJobReply } from "./replies.ts";
+import { admitAndStart } from "./start-jobs.ts";
 
 /**
  * The edited prompt, checked like /imagine with the user's options and /settings defaults, at the
@@ -36,6 +30,7 @@ function checkRemix(
     speed: job.speed,
     quality: job.quality,
     preferences: remixPreferences,
+    trustedImageOrigins: context.trustedImageOrigins,
   });
   if (!prepared.ok) return { ok: false, reply: promptErrorReply(prepared.error, edited) };
   const [prompt, ...more] = prepared.prompts;
@@ -52,40 +47,27 @@ export async function handleRemixSubmit(
 ): Promise<void> {
   const ref = decodeRemix(interaction.customId);
   if (!ref) return;
-  if (!context.accepting()) return ephemeral(interaction, restartingReply);
+  if (!context.accepting()) return replyPrivately(interaction, restartingReply);
   const job = await context.jobs.get(ref.jobId);
-  if (!job) return ephemeral(interaction, unknownJobReply);
+  if (!job) return replyPrivately(interaction, unknownJobReply);
   const preferences = await context.preferences.get(interaction.user.id);
   const next = plan(job, ref, context, preferences);
-  if (next.kind === "refuse") return ephemeral(interaction, next.message);
-  if (next.kind !== "followUp" || (next.action.kind !== "variation" && next.action.kind !== "reroll"))
-    return ephemeral(interaction, "This button cannot be remixed any more. Click it again.");
+  if (next.kind === "refuse") return replyPrivately(interaction, next.message);
+  if (next.kind !== "followUp" || (next.followUp.kind !== "variation" && next.followUp.kind !== "reroll"))
+    return replyPrivately(interaction, "This button cannot be remixed any more. Click it again.");
   const edited = interaction.fields.getTextInputValue(remixPromptField);
   const checked = checkRemix(edited, job, preferences, context);
-  if (!checked.ok) return ephemeral(interaction, checked.reply);
+  if (!checked.ok) return replyPrivately(interaction, checked.reply);
 
-  const room = context.jobs.canQueue(interaction.user.id, 1);
-  if (!room.ok) return ephemeral(interaction, room.message);
-  // Last, because admission counts the job towards the guild's limits.
-  const admitted = await admitOrExplain(interaction, context, {
-    promptText: [edited, checked.prompt.text].join("\n"),
-    jobCount: 1,
-    jobOwnerId: job.requesterId,
-  });
-  if (!admitted) return;
-
-  const created = await context.jobs.prepareFollowUp({
-    parentId: next.parentId,
-    action: { ...next.action, prompt: checked.prompt },
-    requesterId: interaction.user.id,
-  });
   // As for a click: highlight the used V on the message the form was opened from, then post the new job.
-  const pressed = next.press ? await context.jobs.markPressed(job.id, next.press) : undefined;
-  if (!interaction.isFromMessage()) return announceJob(interaction, created, context, "reply");
-  if (pressed)
-    await interaction.update({
-      components: jobView(pressed, context.presenter.capabilities(pressed)).components,
-    });
-  else await interaction.deferUpdate();
-  await announceJob(interaction, created, context, "followUp");
+  const fromMessage = interaction.isFromMessage() ? interaction : undefined;
+  await admitAndStart(interaction, context, {
+    requests: [
+      { kind: "followUp", parentId: next.parentId, followUp: next.followUp, prompt: checked.prompt },
+    ],
+    promptText: [edited, checked.prompt.text].join("\n"),
+    jobOwnerId: job.requesterId,
+    first: fromMessage ? "followUp" : "reply",
+    acknowledge: fromMessage ? () => acknowledge(fromMessage, job, next.press, context) : undefined,
+  });
 }

@@ -1,4 +1,5 @@
 // Short ephemeral texts shared by commands and buttons.
+import { MessageFlags, type RepliableInteraction } from "discord.js";
 import type { PromptError } from "../prompt/types.ts";
 
 const codeBlockRoom = 1500;
@@ -20,4 +21,14 @@ export const unknownJobReply =
 /** A command this bot still knows but its image service cannot serve (Discord may list it for a while). */
 export function unsupportedCommandReply(commandName: string, providerName: string): string {
   return `**/${commandName} is not available** — the image service this bot uses (${providerName}) cannot do it, so Atelier no longer offers the command.`;
+}
+
+/** An interaction that can be answered: a command, a button, a submitted form. */
+type Answerable = Pick<RepliableInteraction, "reply" | "followUp" | "replied" | "deferred">;
+
+/** The one way to answer someone privately: a reply, or a follow-up once the interaction was answered. */
+export async function replyPrivately(interaction: Answerable, content: string): Promise<void> {
+  const message = { content, flags: MessageFlags.Ephemeral } as const;
+  if (interaction.replied || interaction.deferred) await interaction.followUp(message);
+  else await interaction.reply(message);
 }

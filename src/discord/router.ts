@@ -1,22 +1,16 @@
 // Routes each interaction to its handler. A handler that fails still leaves the user an answer.
-import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
+import type { Interaction } from "discord.js";
 import { handleButton } from "./buttons.ts";
 import { isOffered, type SlashCommand } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { isRemixForm } from "./remix-modal.ts";
 import { handleRemixSubmit } from "./remix-submit.ts";
-import { restartingReply, unsupportedCommandReply } from "./replies.ts";
+import { replyPrivately, restartingReply, unsupportedCommandReply } from "./replies.ts";
 import { handleSettingsButton } from "./settings-panel.ts";
 import { isSettingsButton } from "./settings-view.ts";
 
 const failureReply =
   "Something went wrong inside Atelier while handling this. Tell an admin; the log has details.";
-
-async function tellUser(interaction: RepliableInteraction, content: string): Promise<void> {
-  const message = { content, flags: MessageFlags.Ephemeral } as const;
-  if (interaction.replied || interaction.deferred) await interaction.followUp(message);
-  else await interaction.reply(message);
-}
 
 export function createRouter(commands: readonly SlashCommand[], context: BotContext) {
   const byName = new Map(commands.map((command) => [command.definition.name, command]));
@@ -25,11 +19,11 @@ export function createRouter(commands: readonly SlashCommand[], context: BotCont
       if (interaction.isChatInputCommand()) {
         const command = byName.get(interaction.commandName);
         if (!command) return;
-        if (!context.accepting()) return tellUser(interaction, restartingReply);
+        if (!context.accepting()) return replyPrivately(interaction, restartingReply);
         // An interaction from before a provider change, while Discord still lists the old command.
         const provider = context.jobs.defaultProvider();
         if (!isOffered(command, provider.capabilities))
-          return tellUser(interaction, unsupportedCommandReply(command.definition.name, provider.name));
+          return replyPrivately(interaction, unsupportedCommandReply(command.definition.name, provider.name));
         await command.run(interaction, context);
       } else if (interaction.isButton() && isSettingsButton(interaction.customId)) {
         await handleSettingsButton(interaction, context);
@@ -39,11 +33,8 @@ export function createRouter(commands: readonly SlashCommand[], context: BotCont
         await handleRemixSubmit(interaction, context);
       }
     } catch (error) {
-      context.logger.error("interaction failed", {
-        kind: interaction.type,
-        error: (error as Error).message,
-      });
-      if (interaction.isRepliable()) await tellUser(interaction, failureReply).catch(() => undefined);
+      context.logger.error("interaction failed", { kind: interaction.type, error });
+      if (interaction.isRepliable()) await replyPrivately(interaction, failureReply).catch(() => undefined);
     }
   };
 }

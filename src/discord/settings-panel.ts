@@ -1,7 +1,8 @@
 // /settings: shows the user's panel privately; a click stores the choice and redraws the panel in place.
 import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
-import { chooseSetting, settingsOffer } from "../jobs/preferences.ts";
+import { chooseSetting, settingsOffer } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
+import { replyPrivately } from "./replies.ts";
 import { decodeSettingsButton, type SettingsView, settingsView } from "./settings-view.ts";
 
 async function panelFor(userId: string, context: BotContext): Promise<SettingsView> {
@@ -24,10 +25,7 @@ export async function handleSettingsButton(
 ): Promise<void> {
   const choice = decodeSettingsButton(interaction.customId);
   if (!choice) {
-    await interaction.reply({
-      content: "This settings button is from an older Atelier. Run /settings again.",
-      flags: MessageFlags.Ephemeral,
-    });
+    await replyPrivately(interaction, "This settings button is from an older Atelier. Run /settings again.");
     return;
   }
   // The clicker's own preferences: the panel is private, and a stray click can only change the clicker's.

@@ -2,6 +2,7 @@
 // value in effect highlighted. Pure: preferences and what the provider offers in, message data out.
 // Button ids are `st:<setting>[:<value>]`, apart from the job buttons' `at:` ids.
 import { type APIActionRowComponent, type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
+import type { Speed } from "../providers/types.ts";
 import {
   type EffectiveSettings,
   effectiveSettings,
@@ -13,8 +14,7 @@ import {
   STYLIZE_VALUES,
   type StylizePreset,
   stylizePresets,
-} from "../jobs/preferences.ts";
-import type { Speed } from "../providers/types.ts";
+} from "../team/preferences.ts";
 
 export interface SettingsView {
   content: string;

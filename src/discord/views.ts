@@ -9,9 +9,10 @@ import {
   ComponentType,
   escapeMarkdown,
 } from "discord.js";
-import type { JobError, JobRecord } from "../jobs/record.ts";
+import { followUpIndex, type JobError, type JobRecord } from "../jobs/record.ts";
 import type { ProviderCapabilities } from "../providers/types.ts";
 import { type ButtonAction, encodeButton } from "./custom-id.ts";
+import { warningText } from "./warning-text.ts";
 
 export interface MessageView {
   content: string;
@@ -41,10 +42,12 @@ export function displayPrompt(prompt: string, room: number): string {
 function byline(job: JobRecord): string {
   const user = `<@${job.requesterId}>`;
   switch (job.kind) {
-    case "upscale":
-      return job.upscaleStyle
-        ? `Upscaled (${job.upscaleStyle === "subtle" ? "Subtle" : "Creative"}) by ${user}`
-        : `Image #${job.index ?? 1} ${user}`;
+    case "upscale": {
+      const style = job.followUp?.kind === "upscale" ? job.followUp.style : undefined;
+      return style
+        ? `Upscaled (${style === "subtle" ? "Subtle" : "Creative"}) by ${user}`
+        : `Image #${followUpIndex(job) ?? 1} ${user}`;
+    }
     case "variation":
       return `Variations by ${user}`;
     case "blend":
@@ -78,9 +81,11 @@ function status(job: JobRecord): string {
   }
 }
 
+/** The prompt's notes and what the provider could not honour, in words. */
 function warningLine(job: JobRecord): string {
-  if (job.warnings.length === 0 || job.state === "failed") return "";
-  const text = job.warnings.map((warning) => escapeMarkdown(warning)).join(" · ");
+  const notes = [...job.warnings, ...job.providerWarnings.map(warningText)];
+  if (notes.length === 0 || job.state === "failed") return "";
+  const text = [...new Set(notes)].map((note) => escapeMarkdown(note)).join(" · ");
   return `\n-# ⚠️ ${text.length > 300 ? `${text.slice(0, 299)}…` : text}`;
 }
 

@@ -3,16 +3,24 @@
 import { handleRenderRequest, type RenderRequest } from "./renderer.ts";
 import { WorkSlots } from "./work-slots.ts";
 
-// Requests can arrive by the hundred (a burst of finished jobs): fetch the images of only a few at
-// once, so memory holds a few sets, not all of them. CPU work inside is bounded separately.
-const requestsInProgress = new WorkSlots(3);
+// Requests can arrive by the hundred (a burst of finished jobs): work on a bounded number at once,
+// so memory holds some sets, not all of them. The bound is generous because a request may be
+// waiting on a slow image host (every fetch has its own deadline): a few stalled hosts must not
+// hold back everyone else's images. CPU work inside is bounded separately (imageSlots).
+const requestsInProgress = new WorkSlots(16);
 
 process.on("message", (message: { id: number; request: RenderRequest }) => {
   requestsInProgress
     .run(() => handleRenderRequest(message.request))
     .then(
       (value) => process.send?.({ id: message.id, ok: true, value }),
-      (error: unknown) => process.send?.({ id: message.id, ok: false, error: (error as Error).message }),
+      (error: unknown) =>
+        process.send?.({
+          id: message.id,
+          ok: false,
+          error: (error as Error).message,
+          reason: (error as { reason?: string }).reason,
+        }),
     );
 });
 

@@ -53,6 +53,14 @@ export function createInProcessRenderer(): ImageRenderer {
   };
 }
 
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+  reason?: string;
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -97,12 +105,16 @@ export function createWorkerRenderer(options: WorkerRendererOptions = {}): Image
     } catch {
       // Not allowed to lower priority here (some containers): it still works, just less politely.
     }
-    started.on("message", (message: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+    started.on("message", (message: WorkerReply) => {
       const waiter = pending.get(message.id);
       if (!waiter) return;
       pending.delete(message.id);
       if (message.ok) waiter.resolve(message.value);
-      else waiter.reject(new Error(message.error ?? "image work failed"));
+      // The reason (e.g. a download's "timeout") crosses the process boundary with the message.
+      else
+        waiter.reject(
+          Object.assign(new Error(message.error ?? "image work failed"), { reason: message.reason }),
+        );
     });
     started.on("exit", (code, signal) => {
       if (child === started) child = undefined;

@@ -3,14 +3,14 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Logger } from "../log.ts";
-import type { ImageProvider } from "../providers/types.ts";
+import type { ProviderLookup } from "../providers/types.ts";
 import type { JobService } from "./service.ts";
 
 export interface CallbackServerOptions {
   port: number;
   host?: string;
   jobs: JobService;
-  providers: ReadonlyMap<string, ImageProvider>;
+  providers: ProviderLookup;
   /** When set, the URL must end in /<secret>; callbacks without it are refused. */
   secret?: string;
   logger: Logger;
@@ -57,7 +57,7 @@ export function startCallbackServer(options: CallbackServerOptions): Promise<Ser
     } catch (error) {
       options.logger.warn("unreadable provider callback", {
         provider: providerName,
-        error: (error as Error).message,
+        error,
       });
       response.writeHead(400).end();
     }

@@ -1,18 +1,22 @@
 // From what a person typed to the prompts a provider will accept: the prompt language first,
 // then the provider's own limits. Errors name the parameter; warnings travel with each job.
-import { checkPrompt, parsePrompt, renderPrompt } from "../prompt/index.ts";
-import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "../prompt/types.ts";
-import type { ImageProvider, Quality, Speed } from "../providers/types.ts";
 import {
   appendSuffix,
-  applyPromptDefaults,
   blamePreferences,
+  checkPrompt,
   expandOptions,
+  parsePrompt,
+  renderPrompt,
+} from "../prompt/index.ts";
+import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "../prompt/types.ts";
+import type { ImageProvider, ProviderWarning, Quality, Speed } from "../providers/types.ts";
+import {
+  applyPromptDefaults,
   type Preferences,
   resolveJobSettings,
   type SettingsOffer,
   settingsOffer,
-} from "./preferences.ts";
+} from "../team/preferences.ts";
 
 export interface PipelineOptions {
   maxJobs: number;
@@ -23,13 +27,17 @@ export interface PipelineOptions {
    * as typed, at `speed` and `quality`.
    */
   preferences?: Preferences;
+  /** Origins whose image links pass even over http or on a private address (PromptOptions). */
+  trustedImageOrigins?: readonly string[];
 }
 
-/** One job to start: its prompt, and the speed and quality it runs at. */
+/** One job to start: its prompt, the speed and quality it runs at, and what the provider cannot honour. */
 export interface PreparedJob {
   prompt: ParsedPrompt;
   speed?: Speed;
   quality?: Quality;
+  /** From the provider's check, as data (the prompt language's own notes stay in `prompt.warnings`). */
+  providerWarnings: ProviderWarning[];
 }
 
 export type PipelineResult =
@@ -41,7 +49,11 @@ export function preparePrompts(
   provider: ImageProvider,
   options: PipelineOptions,
 ): PipelineResult {
-  const limits = { maxJobs: options.maxJobs, maxLength: provider.capabilities.maxPromptLength };
+  const limits: PromptOptions = {
+    maxJobs: options.maxJobs,
+    maxLength: provider.capabilities.maxPromptLength,
+    trustedImageOrigins: options.trustedImageOrigins,
+  };
   const checked = checkWithPreferences(input, limits, options.preferences);
   if (!checked.ok) return { ok: false, error: checked.error };
   const offer = options.preferences ? settingsOffer(provider) : undefined;
@@ -55,10 +67,7 @@ export function preparePrompts(
     const { prompt, speed, quality } = job.job;
     const verdict = provider.check({ prompt, speed, quality });
     if (verdict.error) return { ok: false, error: { message: verdict.error.message } };
-    jobs.push({
-      ...job.job,
-      prompt: { ...prompt, warnings: unique([...prompt.warnings, ...verdict.warnings]) },
-    });
+    jobs.push({ ...job.job, providerWarnings: verdict.warnings });
   }
   return { ok: true, prompts: jobs.map((job) => job.prompt), jobs };
 }
@@ -83,7 +92,7 @@ function withSettings(
   offer: SettingsOffer,
   options: PipelineOptions,
   limits: PromptOptions,
-): { ok: true; job: PreparedJob } | { ok: false; error: PromptError } {
+): { ok: true; job: Omit<PreparedJob, "providerWarnings"> } | { ok: false; error: PromptError } {
   const defaulted = applyPromptDefaults(prompt, preferences, offer);
   const settings = resolveJobSettings(defaulted.params, preferences, offer, options);
   if (JSON.stringify(defaulted.params) === JSON.stringify(prompt.params))

@@ -2,21 +2,45 @@
 // transition, so a restart can always tell what happened and what is left to do.
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { providerWarningSchema } from "../providers/types.ts";
 
 export const jobStates = ["queued", "submitting", "running", "completed", "failed"] as const;
 export type JobState = (typeof jobStates)[number];
 
-export const jobKinds = [
-  "imagine",
-  "variation",
-  "reroll",
-  "upscale",
-  "hd",
-  "action",
-  "blend",
-  "describe",
-] as const;
-export type JobKind = (typeof jobKinds)[number];
+/**
+ * The legal transitions, as data: a job moves only along these edges, so a late or repeated event
+ * (a cancel racing a completion, a second finish) cannot change a finished job.
+ */
+export const transitions: Readonly<Record<JobState, readonly JobState[]>> = {
+  queued: ["submitting", "failed"],
+  submitting: ["running", "completed", "failed"],
+  running: ["completed", "failed"],
+  completed: [],
+  failed: [],
+};
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return transitions[from].includes(to);
+}
+
+/** What a follow-up does to the job it continues: one value, stored as one field, copied by a retry. */
+export const followUpSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("upscale"),
+    index: z.number().int().min(1),
+    style: z.enum(["subtle", "creative"]).optional(),
+  }),
+  z.object({
+    kind: z.literal("variation"),
+    index: z.number().int().min(1),
+    strength: z.enum(["subtle", "strong"]),
+  }),
+  z.object({ kind: z.literal("reroll") }),
+  z.object({ kind: z.literal("hd") }),
+  z.object({ kind: z.literal("action"), customId: z.string() }),
+]);
+export type FollowUp = z.infer<typeof followUpSchema>;
+export type FollowUpKind = FollowUp["kind"];
 
 const providerButtonSchema = z.object({
   customId: z.string(),
@@ -32,16 +56,20 @@ export const jobErrorSchema = z.object({
 });
 export type JobError = z.infer<typeof jobErrorSchema>;
 
-export const jobRecordSchema = z.object({
+const jobRecordShape = z.object({
   id: z.string(),
-  kind: z.enum(jobKinds),
+  /** A follow-up's kind is its `followUp.kind`. */
+  kind: z.enum(["imagine", "blend", "describe", "upscale", "variation", "reroll", "hd", "action"]),
   state: z.enum(jobStates),
   /** Set once the result or the error has reached the user. */
   delivered: z.boolean(),
   provider: z.string(),
   /** Canonical prompt text (renderPrompt); parsePrompt gives the structure back. */
   prompt: z.string(),
+  /** Notes of the prompt language (a dash read as `--`, …), in words. */
   warnings: z.array(z.string()),
+  /** What the provider could not honour, as data (src/providers/types.ts); views put it in words. */
+  providerWarnings: z.array(providerWarningSchema).default([]),
   speed: z.enum(["draft", "fast", "turbo", "relax"]).optional(),
   quality: z.enum(["standard", "hd"]).optional(),
   requesterId: z.string(),
@@ -49,11 +77,8 @@ export const jobRecordSchema = z.object({
   guildId: z.string().optional(),
   channelId: z.string().optional(),
   parentId: z.string().optional(),
-  /** Image number (1-based) of the parent this job continues, for U/V. */
-  index: z.number().int().min(1).optional(),
-  strength: z.enum(["subtle", "strong"]).optional(),
-  upscaleStyle: z.enum(["subtle", "creative"]).optional(),
-  customId: z.string().optional(),
+  /** For a follow-up (U, V, 🔄, HD, a provider button): what it does to `parentId`. */
+  followUp: followUpSchema.optional(),
   /**
    * /blend and /describe: the images to send, as links (Discord attachment URLs). The bytes are
    * fetched when the job starts, so the record stays small.
@@ -78,16 +103,53 @@ export const jobRecordSchema = z.object({
   delivery: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
-  /** Set by `launch`; a queued job without it was prepared but never shown. */
+  /** Set once the job's message is shown; until then its requester's queue room is held for it. */
   launchedAt: z.number().optional(),
-  /** The fair queue's ticket (src/jobs/queue.ts), set at launch: jobs start in (round, seq) order, also after a restart. */
+  /** The fair queue's ticket (src/jobs/queue.ts), set at creation: jobs start in (round, seq) order, also after a restart. */
   queueRound: z.number().int().optional(),
   queueSeq: z.number().int().optional(),
   submittedAt: z.number().optional(),
+  /** When the provider's task must have finished (submittedAt + the time limit); result fetches count against it too. */
+  deadlineAt: z.number().optional(),
   finishedAt: z.number().optional(),
 });
 
-export type JobRecord = z.infer<typeof jobRecordSchema>;
+/** The fields that say what was asked (not what happened): what a retry copies. */
+export const askedFieldsSchema = jobRecordShape.pick({
+  kind: true,
+  prompt: true,
+  warnings: true,
+  providerWarnings: true,
+  speed: true,
+  quality: true,
+  parentId: true,
+  followUp: true,
+  sourceUrls: true,
+  dimensions: true,
+});
+
+/** Records written before `followUp` existed kept its parts in loose fields; read them as one value. */
+function liftLegacyFollowUp(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || "followUp" in value) return value;
+  const { index, strength, upscaleStyle, customId, ...rest } = value as Record<string, unknown>;
+  const kind = rest.kind;
+  const followUp =
+    kind === "upscale"
+      ? { kind, index: index ?? 1, style: upscaleStyle }
+      : kind === "variation"
+        ? { kind, index: index ?? 1, strength: strength ?? "strong" }
+        : kind === "reroll" || kind === "hd"
+          ? { kind }
+          : kind === "action"
+            ? { kind, customId: customId ?? "" }
+            : undefined;
+  return followUp ? { ...rest, followUp } : rest;
+}
+
+export const jobRecordSchema = z.preprocess(liftLegacyFollowUp, jobRecordShape);
+
+export type JobRecord = z.infer<typeof jobRecordShape>;
+export type JobKind = JobRecord["kind"];
 
 const idAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -99,6 +161,12 @@ export function newJobId(): string {
   return id;
 }
 
-export function isFinished(job: JobRecord): boolean {
+export function isFinished(job: Pick<JobRecord, "state">): boolean {
   return job.state === "completed" || job.state === "failed";
+}
+
+/** Image number (1-based) of the parent a U or V continues. */
+export function followUpIndex(job: JobRecord): number | undefined {
+  const followUp = job.followUp;
+  return followUp && "index" in followUp ? followUp.index : undefined;
 }

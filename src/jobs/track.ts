@@ -20,12 +20,19 @@ function isPassingReadError(error: unknown): boolean {
   return error instanceof ProviderError && (error.kind === "transient" || error.kind === "timeout");
 }
 
+/** "45 seconds", "1 minute", "20 minutes": a limit as people say it. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.round(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
 function timeoutError(timeoutMs: number, last: TaskSnapshot | undefined): ProviderError {
-  const minutes = Math.round(timeoutMs / 60_000);
   const where = last?.progress !== undefined ? ` (last seen at ${last.progress}%)` : "";
   return new ProviderError(
     "timeout",
-    `The image service did not finish within ${minutes} minute${minutes === 1 ? "" : "s"}${where}. Try again; if it keeps happening, tell an admin.`,
+    `The image service did not finish within ${formatDuration(timeoutMs)}${where}. Try again; if it keeps happening, tell an admin.`,
   );
 }
 

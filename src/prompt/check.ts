@@ -1,6 +1,6 @@
 // The full pipeline for one user prompt: permutations, parse and validate each, `--repeat`,
 // and the job cap. Every job comes back as its own ParsedPrompt.
-import { checkLength, internalError, parsePrompt } from "./parse.ts";
+import { checkLength, checkLinks, internalError, parsePrompt } from "./parse.ts";
 import { expandPermutations } from "./permutations.ts";
 import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "./types.ts";
 import { quote } from "./values.ts";
@@ -10,9 +10,9 @@ export const DEFAULT_MAX_JOBS = 10;
 const HIGHEST_MAX_JOBS = 1000;
 
 /**
- * Expands, parses and validates a prompt. `expanded` holds one entry per job: permutations in
- * order, each repeated `--repeat` times, with `repeat` removed (it is spent on the expansion).
- * `prompt` is the first job.
+ * Expands, parses and validates a prompt, and refuses links the image service must not fetch.
+ * `expanded` holds one entry per job: permutations in order, each repeated `--repeat` times, with
+ * `repeat` removed (it is spent on the expansion). `prompt` is the first job.
  */
 export function checkPrompt(input: string, options: PromptOptions = {}): PromptCheck {
   try {
@@ -30,7 +30,9 @@ function checkOrFail(input: string, options: PromptOptions): PromptCheck {
   if (!permutations.ok) return permutations;
   const parsed: ParsedPrompt[] = [];
   for (const [index, text] of permutations.prompts.entries()) {
-    const result = parsePrompt(text, options);
+    // Links first: a link the provider must not fetch is the problem to name, whatever else is wrong.
+    const unsafeLink = checkLinks(text, options);
+    const result = unsafeLink ? { ok: false as const, error: unsafeLink } : parsePrompt(text, options);
     if (!result.ok) return { ok: false, error: inPermutation(result.error, index, permutations.prompts) };
     parsed.push(result.prompt);
   }

@@ -1,5 +1,7 @@
 // Public API of the Midjourney prompt language. Pure: no I/O, never throws on user input.
+export { type AddressVerdict, classifyIpAddress } from "./addresses.ts";
 export { checkPrompt, DEFAULT_MAX_JOBS } from "./check.ts";
+export { type LinkRules, linkProblem } from "./image-links.ts";
 export {
   CONFLICTS,
   findParameter,
@@ -14,6 +16,16 @@ export {
 } from "./parameters.ts";
 export { DEFAULT_MAX_LENGTH, type ParseResult, parsePrompt } from "./parse.ts";
 export { expandPermutations } from "./permutations.ts";
+export {
+  appendSuffix,
+  blamePreferences,
+  type Expansion,
+  expandOptions,
+  type PromptPreferences,
+  quoteValue,
+  type UsedOption,
+  valueProblem,
+} from "./preferences.ts";
 export { renderParams, renderPrompt } from "./render.ts";
 export type {
   ParsedPrompt,

@@ -1,5 +1,6 @@
 // Parses one prompt (no permutation expansion): leading image URLs, text, then parameters.
 // Never throws: every problem, even an unexpected one, comes back as a PromptError value.
+import { findUnsafeLink } from "./image-links.ts";
 import { checkWeights, splitSegments } from "./multiprompt.ts";
 import {
   findParameter,
@@ -65,6 +66,17 @@ function parseOrFail(input: string, options: PromptOptions): ParseResult {
   const prompt: ParsedPrompt = { images, text, params, warnings };
   if (segments) prompt.segments = segments;
   return { ok: true, prompt };
+}
+
+/**
+ * The first link in one prompt that the image service must not be asked to fetch (private or local
+ * hosts, schemes other than http(s)). `checkPrompt` applies it to what users type; `parsePrompt`
+ * does not, because it also re-reads prompts that were checked when their job was admitted.
+ */
+export function checkLinks(input: string, options: PromptOptions): PromptError | undefined {
+  const tokens = tokenize(input);
+  const { images } = splitPrompt(tokens);
+  return findUnsafeLink(tokens, images.length, { trustedOrigins: options.trustedImageOrigins });
 }
 
 /** Leading image URLs, then text tokens up to the first parameter marker, then the rest. */

@@ -65,6 +65,12 @@ export interface PromptOptions {
   maxLength?: number;
   /** Cap on jobs produced by `{a,b}` permutations times `--repeat`. Default 10. */
   maxJobs?: number;
+  /**
+   * Origins (any URL on them will do) whose links `checkPrompt` accepts even over http or on a
+   * private address, e.g. the server that hands out Discord attachments in tests. Every other link
+   * must be http(s) to a public host.
+   */
+  trustedImageOrigins?: readonly string[];
 }
 
 export type PromptCheck =

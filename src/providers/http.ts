@@ -1,34 +1,32 @@
 // The resilient JSON-over-HTTP client every provider adapter uses. One pooled keep-alive undici
-// Agent per provider; bounded timeouts; zod-validated responses; retries that never cost money twice:
-// reads retry on any transient failure, creates only when the server says it did not process them.
-import { setTimeout as sleepFor } from "node:timers/promises";
+// Agent per provider (opened on the first request); bounded timeouts; zod-validated responses;
+// retries that never cost money twice (the rules are in http-failures.ts, the waits in http-retry.ts).
 import { Agent, type Dispatcher } from "undici";
 import type { z } from "zod";
-import { type Logger, silentLogger } from "../log.ts";
-import { ProviderError, type ProviderErrorKind } from "./types.ts";
+import { silentLogger } from "../log.ts";
+import {
+  bodyReadFailure,
+  type Failure,
+  type FailureContext,
+  type HttpErrorResponse,
+  invalidBody,
+  networkFailure,
+  type ProviderLogger,
+  statusFailure,
+  unreadableBody,
+} from "./http-failures.ts";
+import { type Clock, defaultRetryPolicy, nextDelay, type RetryPolicy, systemClock } from "./http-retry.ts";
+import type { ProviderError } from "./types.ts";
 
-/** The part of the app's logger the providers use: any object with `warn` and `debug` will do. */
-export type ProviderLogger = Pick<Logger, "warn" | "debug">;
-
-export interface RetryPolicy {
-  /** Attempts in total, the first one included. */
-  maxAttempts: number;
-  /** First backoff ceiling; doubles per attempt ("full jitter": the wait is random below it). */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** No retry starts once this much time has passed since the first attempt. */
-  maxTotalMs: number;
-  /** Longest `Retry-After` we honour; longer values are shortened to this. */
-  maxRetryAfterMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 8_000,
-  maxTotalMs: 30_000,
-  maxRetryAfterMs: 20_000,
-};
+export { type HttpErrorResponse, type ProviderLogger, redactExcerpt } from "./http-failures.ts";
+export {
+  backoffDelay,
+  type Clock,
+  defaultRetryPolicy,
+  parseRetryAfter,
+  type RetryPolicy,
+  systemClock,
+} from "./http-retry.ts";
 
 export interface HttpTimeouts {
   connectMs: number;
@@ -39,33 +37,6 @@ export interface HttpTimeouts {
 }
 
 export const defaultTimeouts: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
-
-/** Time, waiting and randomness, injectable so backoff is tested without the wall clock. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  random(): number;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: async (ms, signal) => {
-    await sleepFor(ms, undefined, signal ? { signal } : undefined);
-  },
-  random: () => Math.random(),
-};
-
-/** A non-2xx response, handed to the adapter so it can name the problem in its provider's terms. */
-export interface HttpErrorResponse {
-  status: number;
-  method: string;
-  path: string;
-  /** The parsed JSON body, or undefined when it was not JSON. */
-  body: unknown;
-  /** A short, secret-free excerpt of the raw body. */
-  excerpt: string;
-  idempotent: boolean;
-}
 
 export interface HttpClientOptions {
   /** Base URL; a path prefix (e.g. `https://host/mj`) is kept in front of every request path. */
@@ -82,7 +53,7 @@ export interface HttpClientOptions {
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
   clock?: Partial<Clock>;
-  /** Defaults to a new keep-alive Agent owned (and closed) by this client. */
+  /** Defaults to a keep-alive Agent owned (and closed) by this client. */
   dispatcher?: Dispatcher;
   /** Bodies above this size are refused (a JSON API has no business sending megabytes). */
   maxResponseBytes?: number;
@@ -95,6 +66,7 @@ export interface JsonRequest<T> {
   /** Serialised as JSON when present. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Validates the answer; an empty body is read as `null`. */
   schema: z.ZodType<T>;
   /** True when sending it twice is harmless. False for anything that starts (and bills) work. */
   idempotent: boolean;
@@ -103,108 +75,16 @@ export interface JsonRequest<T> {
 
 export interface HttpClient {
   requestJson<T>(request: JsonRequest<T>): Promise<T>;
+  /** GET `path`: a read, retried on anything passing. */
+  read<T>(path: string, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T>;
+  /** POST `body` to `path`: it starts (and bills) work, so it is re-sent only when surely not processed. */
+  create<T>(path: string, body: unknown, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T>;
   /** Closes the pooled connections (only when the client created its own Agent). */
   close(): Promise<void>;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Pure helpers (exported for tests)
-
-/** `Retry-After` as milliseconds from `nowMs`: delay-seconds or an HTTP date; undefined if unusable. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  const date = Date.parse(raw);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
-}
-
-/** Exponential backoff with full jitter: uniformly random below min(max, base·2^(attempt-1)). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}
-
-const bearerPattern = /(bearer\s+)[^\s"',;]+/gi;
-const authFieldPattern =
-  /((?:authorization|api[-_]?key|mj-api-secret|token|secret)"?\s*[:=]\s*"?)[^\s"',;}]+/gi;
-const keyLikePattern = /\b(sk|key|tok)[-_][A-Za-z0-9_-]{12,}\b/g;
-
-/** A one-line, ≤ `max` characters excerpt with secrets and anything key-like removed. */
-export function redactExcerpt(text: string, secrets: readonly string[] = [], max = 200): string {
-  let cleaned = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) cleaned = cleaned.replaceAll(secret, "[redacted]");
-  }
-  cleaned = cleaned
-    .replace(bearerPattern, "$1[redacted]")
-    .replace(authFieldPattern, "$1[redacted]")
-    .replace(keyLikePattern, "[redacted]")
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: log lines must stay on one line
-    .replace(/[\u0000-\u001f\u007f]+/g, " ");
-  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
-}
-
-/** Statuses after which a read is worth another try. */
-const retriableReadStatuses = new Set([408, 425, 429, 500, 502, 503, 504]);
-/** Statuses that promise the request was NOT processed, so even a create may be sent again. */
-const notProcessedStatuses = new Set([429, 503]);
-
-/** Errors raised before any byte of the request left this machine. */
-const connectPhaseCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-const timeoutCodes = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") return code;
-  // Connection errors to several addresses (happy eyeballs) arrive as an AggregateError.
-  const inner = (error as { errors?: unknown[] }).errors?.[0];
-  return inner === undefined ? undefined : errorCode(inner);
-}
-
-function defaultStatusError(label: string, response: HttpErrorResponse): ProviderError {
-  const { status } = response;
-  const kind: ProviderErrorKind =
-    status === 401 || status === 403
-      ? "auth"
-      : status === 402
-        ? "quota"
-        : status === 429 || status >= 500 || status === 408
-          ? "transient"
-          : status >= 400 && status < 500
-            ? "invalid"
-            : "internal";
-  return new ProviderError(kind, `${label} answered HTTP ${status} to ${response.method} ${response.path}.`, {
-    code: String(status),
-  });
-}
-
-/** Re-issues an error for a create that may have been processed, with advice not to re-run it. */
-function asMaybeSubmitted(label: string, error: ProviderError, what: string): ProviderError {
-  return new ProviderError(
-    error.kind,
-    `${what} after the request reached ${label}, so the image may have started anyway (and may be billed). ` +
-      "Don't re-run it blindly: wait a few minutes for the result or tell an admin.",
-    { code: error.code, reason: error.reason, maybeSubmitted: true, cause: error },
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** One attempt's outcome: a value, or an error plus whether (and after how long) to try again. */
-type Attempt<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: ProviderError; retriable: boolean; retryAfterMs?: number };
+/** One attempt's outcome: a value, or a failure that says whether to try again. */
+type Attempt<T> = { ok: true; value: T } | Failure;
 
 class ResponseTooLargeError extends Error {}
 
@@ -223,7 +103,9 @@ async function readBody(body: Dispatcher.ResponseData["body"], maxBytes: number)
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** A body as JSON; an empty body is a complete answer meaning "nothing" (null). */
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text.trim() === "") return { ok: true, value: null };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -231,198 +113,129 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Everything one attempt needs, fixed when the client is made. */
+interface Transport {
+  origin: string;
+  pathPrefix: string;
+  headers: Record<string, string>;
+  timeouts: HttpTimeouts;
+  maxResponseBytes: number;
+  dispatcher(): Dispatcher;
+  failures: FailureContext;
+}
+
+/** A 2xx body checked against the request's schema. */
+function validated<T>(transport: Transport, request: JsonRequest<T>, text: string): Attempt<T> {
+  const parsed = parseJson(text);
+  if (!parsed.ok) return unreadableBody(transport.failures, request, text);
+  const result = request.schema.safeParse(parsed.value);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0];
+  const where = issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "schema mismatch";
+  return invalidBody(transport.failures, request, `unexpected response shape (${where})`, text);
+}
+
+async function attemptOnce<T>(transport: Transport, request: JsonRequest<T>): Promise<Attempt<T>> {
+  const headers: Record<string, string> = { ...transport.headers, ...request.headers };
+  const payload = request.body === undefined ? null : JSON.stringify(request.body);
+  if (payload !== null) headers["content-type"] = "application/json";
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await transport.dispatcher().request({
+      origin: transport.origin,
+      path: transport.pathPrefix + request.path,
+      method: request.method,
+      headers,
+      body: payload,
+      signal: request.signal ?? null,
+      idempotent: request.idempotent,
+      headersTimeout: transport.timeouts.headersMs,
+      bodyTimeout: transport.timeouts.bodyMs,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) throw request.signal.reason;
+    return networkFailure(transport.failures, request, error);
+  }
+  let text: string;
+  try {
+    text = await readBody(response.body, transport.maxResponseBytes);
+  } catch (error) {
+    if (request.signal?.aborted) throw request.signal.reason;
+    if (error instanceof ResponseTooLargeError)
+      return invalidBody(transport.failures, request, error.message, "");
+    return bodyReadFailure(transport.failures, request, response.statusCode, error);
+  }
+  const { statusCode } = response;
+  if (statusCode >= 200 && statusCode < 300) return validated(transport, request, text);
+  const body = parseJson(text);
+  return statusFailure(
+    transport.failures,
+    request,
+    statusCode,
+    response.headers["retry-after"],
+    text,
+    body.ok && body.value !== null ? body.value : undefined,
+  );
+}
+
+/** The options' dispatcher, or a keep-alive Agent of our own, opened on first use. */
+function pooledDispatcher(given: Dispatcher | undefined, timeouts: HttpTimeouts) {
+  let owned: Agent | undefined;
+  return {
+    get: (): Dispatcher => {
+      if (given) return given;
+      owned ??= new Agent({
+        connectTimeout: timeouts.connectMs,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.bodyMs,
+        keepAliveTimeout: 30_000,
+        connections: 16,
+      });
+      return owned;
+    },
+    /** Closes only an Agent this client opened. */
+    close: async (): Promise<void> => {
+      await owned?.close();
+      owned = undefined;
+    },
+  };
+}
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const label = options.providerLabel;
   const logger = options.logger ?? silentLogger;
-  const secrets = options.secrets ?? [];
   const timeouts: HttpTimeouts = { ...defaultTimeouts, ...options.timeouts };
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const clock: Clock = { ...systemClock, ...options.clock };
-  const maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
   const base = new URL(options.baseUrl);
-  const origin = base.origin;
-  const pathPrefix = base.pathname.replace(/\/+$/, "");
-  const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    new Agent({
-      connectTimeout: timeouts.connectMs,
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.bodyMs,
-      keepAliveTimeout: 30_000,
-      connections: 16,
-    });
-
-  const excerptOf = (text: string) => redactExcerpt(text, secrets);
-
-  function networkFailure<T>(request: JsonRequest<T>, error: unknown): Attempt<T> {
-    const code = errorCode(error) ?? "unknown";
-    const where = `${request.method} ${request.path}`;
-    if (connectPhaseCodes.has(code)) {
-      // Nothing was sent: safe to try again for creates too.
-      const failure = new ProviderError("transient", `Could not connect to ${label} (${code}).`, {
-        code,
-        cause: error,
-      });
-      return { ok: false, error: failure, retriable: true };
-    }
-    const isTimeout = timeoutCodes.has(code);
-    const failure = new ProviderError(
-      isTimeout ? "timeout" : "transient",
-      isTimeout
-        ? `${label} did not answer ${where} in time (${code}).`
-        : `The connection to ${label} failed during ${where} (${code}).`,
-      { code, cause: error },
-    );
-    if (request.idempotent) return { ok: false, error: failure, retriable: true };
-    const what = isTimeout ? `${label} did not answer in time` : `The connection to ${label} broke`;
-    return { ok: false, error: asMaybeSubmitted(label, failure, what), retriable: false };
-  }
-
-  function invalidBody<T>(request: JsonRequest<T>, problem: string, text: string): Attempt<T> {
-    // One line, short and secret-free: enough to recognise the body, never the request headers.
-    logger.warn(`${label}: ${problem} from ${request.method} ${request.path}`, { excerpt: excerptOf(text) });
-    const failure = new ProviderError("internal", `${label} sent a response Atelier could not understand.`, {
-      code: "bad_response",
-    });
-    // A create that got a 2xx was processed even though we cannot read its task id.
-    if (request.idempotent) return { ok: false, error: failure, retriable: false };
-    return {
-      ok: false,
-      error: asMaybeSubmitted(label, failure, `${label}'s answer was unreadable`),
-      retriable: false,
-    };
-  }
-
-  function statusFailure<T>(
-    request: JsonRequest<T>,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-    text: string,
-  ): Attempt<T> {
-    const parsed = parseJson(text);
-    const response: HttpErrorResponse = {
-      status,
-      method: request.method,
-      path: request.path,
-      body: parsed.ok ? parsed.value : undefined,
-      excerpt: excerptOf(text),
-      idempotent: request.idempotent,
-    };
-    const mapped = options.mapHttpError?.(response) ?? defaultStatusError(label, response);
-    const retryAfterHeader = parseRetryAfter(headers["retry-after"], clock.now());
-    const retryAfterMs =
-      retryAfterHeader === undefined ? undefined : Math.min(retryAfterHeader, policy.maxRetryAfterMs);
-    if (request.idempotent) {
-      return { ok: false, error: mapped, retriable: retriableReadStatuses.has(status), retryAfterMs };
-    }
-    if (notProcessedStatuses.has(status)) return { ok: false, error: mapped, retriable: true, retryAfterMs };
-    if (status >= 500) {
-      return {
-        ok: false,
-        error: asMaybeSubmitted(label, mapped, `${label} failed (HTTP ${status})`),
-        retriable: false,
-      };
-    }
-    return { ok: false, error: mapped, retriable: false };
-  }
-
-  async function attemptOnce<T>(request: JsonRequest<T>): Promise<Attempt<T>> {
-    const headers: Record<string, string> = {
-      accept: "application/json",
-      ...options.headers,
-      ...request.headers,
-    };
-    let payload: string | undefined;
-    if (request.body !== undefined) {
-      payload = JSON.stringify(request.body);
-      headers["content-type"] = "application/json";
-    }
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await dispatcher.request({
-        origin,
-        path: pathPrefix + request.path,
-        method: request.method,
-        headers,
-        body: payload ?? null,
-        signal: request.signal ?? null,
-        idempotent: request.idempotent,
-        headersTimeout: timeouts.headersMs,
-        bodyTimeout: timeouts.bodyMs,
-      });
-    } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
-      return networkFailure(request, error);
-    }
-
-    let text: string;
-    try {
-      text = await readBody(response.body, maxResponseBytes);
-    } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
-      if (error instanceof ResponseTooLargeError) return invalidBody(request, error.message, "");
-      return bodyReadFailure(request, response.statusCode, error);
-    }
-
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      return statusFailure(request, response.statusCode, response.headers, text);
-    }
-    const parsed = parseJson(text);
-    if (!parsed.ok) return invalidBody(request, "malformed JSON", text);
-    const validated = request.schema.safeParse(parsed.value);
-    if (!validated.success) {
-      const issue = validated.error.issues[0];
-      const where = issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "schema mismatch";
-      return invalidBody(request, `unexpected response shape (${where})`, text);
-    }
-    return { ok: true, value: validated.data };
-  }
-
-  /** The headers arrived but the body broke off (a cut connection, a truncated reply). */
-  function bodyReadFailure<T>(request: JsonRequest<T>, status: number, error: unknown): Attempt<T> {
-    const code = errorCode(error) ?? "unknown";
-    logger.warn(`${label}: response body broke off from ${request.method} ${request.path}`, { status, code });
-    if (request.idempotent) {
-      const failure = new ProviderError("transient", `The answer from ${label} was cut off (${code}).`, {
-        code,
-        cause: error,
-      });
-      return { ok: false, error: failure, retriable: true };
-    }
-    const failure = new ProviderError("internal", `${label} sent an incomplete response (${code}).`, {
-      code,
-      cause: error,
-    });
-    if (status < 200 || status >= 300) return { ok: false, error: failure, retriable: false };
-    return {
-      ok: false,
-      error: asMaybeSubmitted(label, failure, `${label}'s answer was cut off`),
-      retriable: false,
-    };
-  }
-
-  /** How long to wait before the next attempt, or undefined to give up now. */
-  function nextDelay(
-    attempt: number,
-    startedAt: number,
-    retryAfterMs: number | undefined,
-  ): number | undefined {
-    if (attempt >= policy.maxAttempts) return undefined;
-    const delay = retryAfterMs ?? backoffDelay(attempt, policy, clock.random);
-    if (clock.now() - startedAt + delay > policy.maxTotalMs) return undefined;
-    return delay;
-  }
+  const pool = pooledDispatcher(options.dispatcher, timeouts);
+  const transport: Transport = {
+    origin: base.origin,
+    pathPrefix: base.pathname.replace(/\/+$/, ""),
+    headers: { accept: "application/json", ...options.headers },
+    timeouts,
+    maxResponseBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
+    dispatcher: pool.get,
+    failures: {
+      label: options.providerLabel,
+      logger,
+      secrets: options.secrets ?? [],
+      maxRetryAfterMs: policy.maxRetryAfterMs,
+      now: () => clock.now(),
+      mapHttpError: options.mapHttpError,
+    },
+  };
 
   async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
     const startedAt = clock.now();
     for (let attempt = 1; ; attempt += 1) {
       request.signal?.throwIfAborted();
-      const outcome = await attemptOnce(request);
+      const outcome = await attemptOnce(transport, request);
       if (outcome.ok) return outcome.value;
-      const delay = outcome.retriable ? nextDelay(attempt, startedAt, outcome.retryAfterMs) : undefined;
+      const delay = outcome.retriable
+        ? nextDelay(attempt, startedAt, outcome.retryAfterMs, policy, clock)
+        : undefined;
       if (delay === undefined) throw outcome.error;
-      logger.debug(`${label}: retrying ${request.method} ${request.path}`, {
+      logger.debug(`${options.providerLabel}: retrying ${request.method} ${request.path}`, {
         attempt,
         delayMs: delay,
         reason: outcome.error.code ?? outcome.error.kind,
@@ -433,8 +246,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     requestJson,
-    close: async () => {
-      if (ownsDispatcher) await dispatcher.close();
-    },
+    read: (path, schema, signal) => requestJson({ method: "GET", path, schema, idempotent: true, signal }),
+    create: (path, body, schema, signal) =>
+      requestJson({ method: "POST", path, body, schema, idempotent: false, signal }),
+    close: pool.close,
   };
 }

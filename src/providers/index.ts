@@ -1,6 +1,7 @@
-// Chooses the provider adapter from the settings. Adapters take plain options; only this factory
-// reads settings, so each adapter stays testable against its emulator without any environment.
-import { ConfigError, type ProviderName, type Settings } from "../config.ts";
+// The configured providers, by name. Adapters take plain options; only this file reads settings, so
+// each adapter stays testable against its emulator without any environment. Adding an adapter is
+// one entry in `factories` (and its settings in src/config.ts).
+import { ConfigError, configuredProviders, type ProviderName, type Settings } from "../config.ts";
 import { createEvolinkProvider } from "./evolink.ts";
 import type { ProviderLogger } from "./http.ts";
 import { createMidjourneyProxyProvider } from "./midjourney-proxy.ts";
@@ -8,9 +9,24 @@ import { createMjapiProvider } from "./mjapi.ts";
 import type { ImageProvider } from "./types.ts";
 
 export { type Logger, silentLogger } from "../log.ts";
+export { capabilitiesOf, defineProvider } from "./define.ts";
 export { createEvolinkProvider, evolinkCapabilities } from "./evolink.ts";
 export { createHttpClient, type ProviderLogger } from "./http.ts";
 export * from "./types.ts";
+
+/** Every configured provider, by the name stored with each job (follow-ups go back to it). */
+export interface ProviderRegistry {
+  /** The provider configured as `name`; undefined when it is not configured (any more). */
+  get(name: string): ImageProvider | undefined;
+  /** The first one in PROVIDER: new jobs run here unless someone picks another. */
+  readonly default: ImageProvider;
+  /** The configured names, the default first. */
+  names(): string[];
+  /** The providers themselves, the default first. */
+  all(): ImageProvider[];
+  /** Releases every provider's pooled connections. */
+  closeAll(): Promise<void>;
+}
 
 /** Where a provider should POST task updates, when the bot is reachable from the internet. */
 export function callbackUrlFor(settings: Settings, provider: ProviderName): string | undefined {
@@ -26,35 +42,70 @@ function required(value: string | undefined, name: string, provider: ProviderNam
   return value;
 }
 
-export function createProvider(settings: Settings, logger?: ProviderLogger): ImageProvider {
-  const provider = settings.PROVIDER;
-  switch (provider) {
-    case "evolink":
-      return createEvolinkProvider({
-        apiKey: required(settings.EVOLINK_API_KEY, "EVOLINK_API_KEY", provider),
-        baseUrl: settings.EVOLINK_BASE_URL,
-        model: settings.EVOLINK_MODEL,
-        variationModel: settings.EVOLINK_VARIATION_MODEL,
-        callbackUrl: callbackUrlFor(settings, provider),
-        logger,
-      });
-    case "mjapi":
-      return createMjapiProvider({
-        apiKey: required(settings.MJAPI_API_KEY, "MJAPI_API_KEY", provider),
-        baseUrl: required(settings.MJAPI_BASE_URL, "MJAPI_BASE_URL", provider),
-        webhookUrl: callbackUrlFor(settings, provider),
-        logger,
-      });
-    case "midjourney-proxy":
-      return createMidjourneyProxyProvider({
-        apiSecret: settings.MIDJOURNEY_PROXY_API_KEY,
-        baseUrl: required(settings.MIDJOURNEY_PROXY_BASE_URL, "MIDJOURNEY_PROXY_BASE_URL", provider),
-        notifyHookUrl: callbackUrlFor(settings, provider),
-        logger,
-      });
-    default: {
-      const unknown: never = provider;
-      throw new ConfigError([`PROVIDER ${String(unknown)} is not known.`]);
-    }
+type Factory = (settings: Settings, logger: ProviderLogger | undefined) => ImageProvider;
+
+const factories: Record<ProviderName, Factory> = {
+  evolink: (settings, logger) =>
+    createEvolinkProvider({
+      apiKey: required(settings.EVOLINK_API_KEY, "EVOLINK_API_KEY", "evolink"),
+      baseUrl: settings.EVOLINK_BASE_URL,
+      model: settings.EVOLINK_MODEL,
+      variationModel: settings.EVOLINK_VARIATION_MODEL,
+      callbackUrl: callbackUrlFor(settings, "evolink"),
+      logger,
+    }),
+  mjapi: (settings, logger) =>
+    createMjapiProvider({
+      apiKey: required(settings.MJAPI_API_KEY, "MJAPI_API_KEY", "mjapi"),
+      baseUrl: required(settings.MJAPI_BASE_URL, "MJAPI_BASE_URL", "mjapi"),
+      webhookUrl: callbackUrlFor(settings, "mjapi"),
+      logger,
+    }),
+  "midjourney-proxy": (settings, logger) =>
+    createMidjourneyProxyProvider({
+      apiSecret: settings.MIDJOURNEY_PROXY_API_KEY,
+      baseUrl: required(settings.MIDJOURNEY_PROXY_BASE_URL, "MIDJOURNEY_PROXY_BASE_URL", "midjourney-proxy"),
+      notifyHookUrl: callbackUrlFor(settings, "midjourney-proxy"),
+      logger,
+    }),
+};
+
+/** A registry over providers already made (the first is the default); names must be distinct. */
+export function registryOf(providers: readonly ImageProvider[]): ProviderRegistry {
+  const [first] = providers;
+  if (first === undefined) throw new Error("A provider registry needs at least one provider.");
+  const byName = new Map(providers.map((provider) => [provider.name, provider]));
+  if (byName.size !== providers.length) throw new Error("Two providers have the same name.");
+  return {
+    get: (name) => byName.get(name),
+    default: first,
+    names: () => [...byName.keys()],
+    all: () => [...providers],
+    closeAll: async () => {
+      await Promise.all(providers.map((provider) => provider.close?.()));
+    },
+  };
+}
+
+/** Every provider PROVIDER lists, made from the settings; the first is the default. */
+export function createProviders(settings: Settings, logger?: ProviderLogger): ProviderRegistry {
+  const made: ImageProvider[] = [];
+  try {
+    for (const name of configuredProviders(settings)) made.push(factories[name](settings, logger));
+  } catch (error) {
+    // A later provider's missing setting must not leave the earlier ones' pools open.
+    void Promise.all(made.map((provider) => provider.close?.()));
+    throw error;
   }
+  return registryOf(made);
+}
+
+/** One configured provider: `name`, or the default (the first in PROVIDER). */
+export function createProvider(
+  settings: Settings,
+  logger?: ProviderLogger,
+  name?: ProviderName,
+): ImageProvider {
+  const chosen = name ?? configuredProviders(settings)[0] ?? "evolink";
+  return factories[chosen](settings, logger);
 }

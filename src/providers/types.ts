@@ -1,5 +1,6 @@
 // One small interface every image service sits behind. The Discord side reads `capabilities`
 // to decide which buttons to show; jobs call the methods and never see a provider's JSON.
+import { z } from "zod";
 import type { ParsedPrompt } from "../prompt/types.ts";
 
 export type Speed = "draft" | "fast" | "turbo" | "relax";
@@ -9,7 +10,23 @@ export type VariationStrength = "subtle" | "strong";
 /** What `U<n>` does on this provider. */
 export type UpscaleMode = "upscale" | "separate";
 
-export interface ProviderCapabilities {
+/**
+ * What a provider offers, as the Discord side reads it. `blend`, `describe`, `cancel` and `callback`
+ * are never declared: `defineProvider` reads them off the methods an adapter implements.
+ */
+export interface ProviderCapabilities extends DeclaredCapabilities {
+  /** /blend: the adapter implements `blend`. */
+  blend: boolean;
+  /** /describe: the adapter implements `describe`. */
+  describe: boolean;
+  /** ❌ on a running job: the adapter implements `cancel`. */
+  cancel: boolean;
+  /** The provider can POST task updates to a URL we give it: the adapter implements `parseCallback`. */
+  callback: boolean;
+}
+
+/** The capabilities that are data (modes, strengths, speeds, limits), declared by each adapter. */
+export interface DeclaredCapabilities {
   /** U buttons: real upscaling (a provider call) or just picking image n out of the set (no call). */
   upscale: UpscaleMode;
   /** Extra upscalers offered on a single image, e.g. Upscale (Subtle) / Upscale (Creative). */
@@ -19,13 +36,8 @@ export interface ProviderCapabilities {
   /** "Run as HD": re-run a standard set in HD with the same prompt and seed. */
   hd: boolean;
   remix: boolean;
-  blend: boolean;
-  describe: boolean;
-  cancel: boolean;
   /** The task snapshot carries a preview image while running. */
   progressPreview: boolean;
-  /** The provider can POST task updates to a URL we give it. */
-  callback: boolean;
   speeds: Speed[];
   draft: boolean;
   maxPromptLength: number;
@@ -126,30 +138,68 @@ export interface TaskSnapshot {
   error?: ProviderError;
 }
 
+/**
+ * A setting the provider could not honour as asked, as data (after the Vercel AI SDK's image-model
+ * call warnings); `warningText` in src/discord/warning-text.ts puts it in words.
+ * - `unsupported`: left out; `details` says why or what to use instead.
+ * - `moved`: taken out of the prompt text into a request setting; `details` names where it went.
+ * - `changed`: honoured differently than asked; `details` says how.
+ */
+export const providerWarningSchema = z.object({
+  type: z.enum(["unsupported", "moved", "changed"]),
+  /** What the user asked for, as they wrote or chose it: "--chaos", "relax speed", "Vary (Subtle)". */
+  feature: z.string().min(1),
+  details: z.string().optional(),
+});
+
+export type ProviderWarning = z.infer<typeof providerWarningSchema>;
+
+/** The warnings of several lists, each once: a check and the submit after it report the same ones. */
+export function mergeWarnings(...lists: readonly (readonly ProviderWarning[])[]): ProviderWarning[] {
+  const seen = new Map<string, ProviderWarning>();
+  for (const warning of lists.flat()) {
+    seen.set(JSON.stringify([warning.type, warning.feature, warning.details ?? null]), warning);
+  }
+  return [...seen.values()];
+}
+
 /** A submit either started a remote task or, for `separate`, finished at once without a call. */
 export type SubmitResult =
-  | { kind: "task"; taskId: string; warnings: string[]; usage?: Usage; queuePosition?: number }
-  | { kind: "done"; snapshot: TaskSnapshot; warnings: string[] };
+  | { kind: "task"; taskId: string; warnings: ProviderWarning[]; usage?: Usage; queuePosition?: number }
+  | { kind: "done"; snapshot: TaskSnapshot; warnings: ProviderWarning[] };
+
+/** Configured providers by name (the registry, or a plain Map in tests). */
+export interface ProviderLookup {
+  get(name: string): ImageProvider | undefined;
+}
 
 export interface ImageProvider {
   /** Stable name stored with each job so follow-ups go back to the same provider. */
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
   /** Settings this provider cannot honour for the prompt, without submitting anything. */
-  check(request: ImagineRequest): { warnings: string[]; error?: ProviderError };
+  check(request: ImagineRequest): { warnings: ProviderWarning[]; error?: ProviderError };
   imagine(request: ImagineRequest, signal?: AbortSignal): Promise<SubmitResult>;
   followUp(request: FollowUpRequest, signal?: AbortSignal): Promise<SubmitResult>;
-  /** /blend, when `capabilities.blend`: a new set made from 2–5 images. */
+  /** /blend (`capabilities.blend`): a new set made from 2–5 images. */
   blend?(request: BlendRequest, signal?: AbortSignal): Promise<SubmitResult>;
-  /** /describe, when `capabilities.describe`: the finished snapshot carries `descriptions`. */
+  /** /describe (`capabilities.describe`): the finished snapshot carries `descriptions`. */
   describe?(request: DescribeRequest, signal?: AbortSignal): Promise<SubmitResult>;
   fetchTask(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
   cancel?(taskId: string, signal?: AbortSignal): Promise<void>;
-  /** Turns a callback/webhook body into a snapshot; absent when callbacks are unsupported. */
+  /** Turns a callback/webhook body into a snapshot (`capabilities.callback`). */
   parseCallback?(body: unknown): TaskSnapshot;
   /** Releases pooled connections. */
   close?(): Promise<void>;
 }
+
+/** The capabilities read off the methods an adapter implements. */
+export type DerivedCapability = Exclude<keyof ProviderCapabilities, keyof DeclaredCapabilities>;
+
+/** What an adapter writes: the methods it implements and only the capabilities that are data. */
+export type ProviderAdapter = Omit<ImageProvider, "capabilities"> & {
+  readonly capabilities: DeclaredCapabilities;
+};
 
 export type ProviderErrorKind =
   | "refused"

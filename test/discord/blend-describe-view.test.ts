@@ -15,6 +15,7 @@ const describeJob: JobRecord = {
   provider: "midjourney-proxy",
   prompt: "https://cdn.example/photo.png",
   warnings: [],
+  providerWarnings: [],
   requesterId: "42",
   sourceUrls: ["https://cdn.example/photo.png"],
   imageUrls: [],

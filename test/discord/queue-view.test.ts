@@ -12,6 +12,7 @@ const base: JobRecord = {
   provider: "evolink",
   prompt: "a fox",
   warnings: [],
+  providerWarnings: [],
   requesterId: "42",
   imageUrls: [],
   pressed: [],

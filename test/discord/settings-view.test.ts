@@ -11,7 +11,7 @@ import {
   isSettingsButton,
   settingsView,
 } from "../../src/discord/settings-view.ts";
-import { MODEL_CHOICES, type SettingChoice, type SettingsOffer } from "../../src/jobs/preferences.ts";
+import { MODEL_CHOICES, type SettingChoice, type SettingsOffer } from "../../src/team/preferences.ts";
 
 const evolinkLike: SettingsOffer = {
   models: MODEL_CHOICES.filter((model) => model.id === "v8.1"),

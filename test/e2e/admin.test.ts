@@ -2,8 +2,8 @@
 // as private explanations (nothing reaches the image service), and /info shows what was used.
 import { type APIUser, InteractionResponseType, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defaultGuildConfig } from "../../src/jobs/guild-config.ts";
-import { nextUtcMidnight } from "../../src/jobs/usage.ts";
+import { defaultGuildConfig } from "../../src/team/guild-config.ts";
+import { nextUtcMidnight } from "../../src/team/usage.ts";
 import type { FakeMessage, InteractionHandle } from "../fake-discord/index.ts";
 import { DEFAULT_PERMISSIONS } from "../fake-discord/payloads.ts";
 import { customIdOf, finishedReply, isFinished, startWorld, type World } from "./world.ts";

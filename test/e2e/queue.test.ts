@@ -258,10 +258,12 @@ describe("the fair queue under load", () => {
     const submitted = await Promise.all(
       users.flatMap((user) =>
         Array.from({ length: perUser }, (_, n) =>
-          jobs.submitImagine({ prompt: prompt(`${user} job ${n + 1}`), requesterId: user }).then((job) => {
-            if (!startsAtLaunch.has(user)) startsAtLaunch.set(user, starts.length);
-            return job;
-          }),
+          jobs
+            .submit({ kind: "imagine", prompt: prompt(`${user} job ${n + 1}`) }, { requesterId: user })
+            .then((job) => {
+              if (!startsAtLaunch.has(user)) startsAtLaunch.set(user, starts.length);
+              return job;
+            }),
         ),
       ),
     );
@@ -323,7 +325,10 @@ describe("the fair queue under load", () => {
     const owners = new Map<string, string>();
     for (const user of users) {
       for (let n = 1; n <= 3; n += 1) {
-        const job = await first.jobs.submitImagine({ prompt: prompt(`${user} ${n}`), requesterId: user });
+        const job = await first.jobs.submit(
+          { kind: "imagine", prompt: prompt(`${user} ${n}`) },
+          { requesterId: user },
+        );
         owners.set(job.id, user);
       }
     }
@@ -384,7 +389,7 @@ describe("the fair queue under load", () => {
       () => undefined,
       (job) => finished.push(job),
     );
-    const job = await jobs.submitImagine({ prompt: prompt("a long one"), requesterId: "ann" });
+    const job = await jobs.submit({ kind: "imagine", prompt: prompt("a long one") }, { requesterId: "ann" });
     while ((await jobs.get(job.id))?.state !== "running")
       await new Promise((resolve) => setTimeout(resolve, 10));
 

@@ -78,6 +78,25 @@ afterAll(async () => {
 });
 
 describe("restart in the middle of a job", () => {
+  it("runs a job whose message was shown when the process died before starting it", async () => {
+    const first = await startAtelier();
+    // Discord shows the reply, but the bot dies before it hears back (and so before it starts the job).
+    fake.holdNextAnswer({ method: "POST", route: /^\/interactions\/[^/]+\/[^/]+\/callback$/ });
+    const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a lantern in the fog" } });
+    const original = await run.waitForOriginalMessage(() => true);
+    expect(original.content).toContain("Waiting to start");
+    await kill(first);
+
+    const second = await startAtelier();
+    const done = await fake.waitForMessage((m) => m.id === original.id && isFinished(m), 30_000);
+    expect(done.content).toMatch(/^\*\*a lantern in the fog\*\* - <@\d+> \(fast\)$/);
+    const sent = emulator
+      .apiRequests("POST")
+      .filter((r) => (r.body as { prompt?: string }).prompt === "a lantern in the fog");
+    expect(sent).toHaveLength(1);
+    await kill(second);
+  }, 90_000);
+
   it("finishes the job on its message, sends it once, and old buttons keep working", async () => {
     const first = await startAtelier();
 
@@ -117,6 +136,11 @@ describe("restart in the middle of a job", () => {
     const exitCode = new Promise((resolve) => second.once("exit", (code) => resolve(code)));
     second.kill("SIGTERM");
     expect(await exitCode).toBe(0);
-    expect(output.join("")).toContain("INFO stopped");
+    const records = output
+      .join("")
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line));
+    expect(records).toContainEqual(expect.objectContaining({ level: "info", msg: "stopped" }));
   }, 120_000);
 });

@@ -9,25 +9,25 @@ import type {
   APIMessageTopLevelComponent,
   APIUser,
 } from "discord.js";
-import sharp from "sharp";
-import { commands } from "../../commands/index.ts";
 import {
   type EvolinkEmulator,
   type MidjourneyProxyEmulator,
-  nearestColourIndex,
   startEvolinkEmulator,
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
-import { type RunningBot, startBot } from "../../src/discord/bot.ts";
-import { type DownloadPolicy, downloadSourceImage } from "../../src/images/download.ts";
-import { PreferenceStore } from "../../src/jobs/preferences.ts";
-import { JobService } from "../../src/jobs/service.ts";
-import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
+import { startAtelier } from "../../src/app.ts";
+import type { RunningBot } from "../../src/discord/bot.ts";
+import type { DownloadPolicy } from "../../src/images/download.ts";
+import { createWorkerRenderer } from "../../src/images/renderer.ts";
+import type { JobService } from "../../src/jobs/service.ts";
 import { createLogger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import type { PreferenceStore } from "../../src/team/preferences.ts";
+import type { TeamServices } from "../../src/team/team.ts";
 import { FakeDiscord, type FakeMessage, type InteractionHandle } from "../fake-discord/index.ts";
+import { decodePixels } from "../support/pixels.ts";
 
 export const evolinkKey = "evk-e2e-secret-key-42";
 
@@ -45,6 +45,12 @@ export interface WorldOptions {
   maxRunning?: number;
   maxRunningPerUser?: number;
   maxQueuedPerUser?: number;
+  /** Compose images in the worker process, as `atelier start` does (default: in this process). */
+  renderer?: "worker";
+  /** The download policy's limit per fetch (default 10 s). */
+  downloadTimeoutMs?: number;
+  /** Waits between attempts to deliver a final message (default [50, 200]). */
+  deliveryRetryDelaysMs?: number[];
 }
 
 export interface World {
@@ -93,40 +99,36 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const downloadPolicy: DownloadPolicy = {
     allowedHttpOrigins: [proxy?.baseUrl ?? emulator.baseUrl, fake.restBaseUrl],
     maxBytes: 10 * 1024 * 1024,
-    timeoutMs: 10_000,
+    timeoutMs: options.downloadTimeoutMs ?? 10_000,
   };
-  const jobs = new JobService({
+  const renderer = options.renderer === "worker" ? createWorkerRenderer() : undefined;
+  const atelier = await startAtelier({
     store,
     providers: new Map([[provider.name, provider]]),
     defaultProvider: provider.name,
-    pollIntervalMs: 40,
-    timeoutMs: options.timeoutMs,
-    maxRunning: options.maxRunning,
-    maxRunningPerUser: options.maxRunningPerUser,
-    maxQueuedPerUser: options.maxQueuedPerUser,
-    fetchSourceImage: (url, signal) => downloadSourceImage(url, downloadPolicy, signal),
     logger,
-  });
-  const team = createTeamServices({ store, logger });
-  const preferences = new PreferenceStore(store);
-  const bot = await startBot({
-    token: fake.botToken,
-    apiUrl: fake.restBaseUrl,
-    guildId: fake.guildId,
-    commands,
-    jobs,
-    logger,
-    maxJobs: 10,
-    defaultSpeed: "fast",
-    defaultQuality: "standard",
     downloadPolicy,
-    progressIntervalMs: 100,
-    tokenLifetimeMs: options.tokenLifetimeMs,
-    deliveryRetryDelaysMs: [50, 200],
-    team,
-    preferences,
+    renderer,
+    jobs: {
+      pollIntervalMs: 40,
+      timeoutMs: options.timeoutMs,
+      maxRunning: options.maxRunning,
+      maxRunningPerUser: options.maxRunningPerUser,
+      maxQueuedPerUser: options.maxQueuedPerUser,
+    },
+    discord: {
+      token: fake.botToken,
+      apiUrl: fake.restBaseUrl,
+      guildId: fake.guildId,
+      maxJobs: 10,
+      defaultSpeed: "fast",
+      defaultQuality: "standard",
+      progressIntervalMs: 100,
+      tokenLifetimeMs: options.tokenLifetimeMs,
+      deliveryRetryDelaysMs: options.deliveryRetryDelaysMs ?? [50, 200],
+    },
   });
-  await jobs.start();
+  const { jobs, bot, team, preferences } = atelier;
   return {
     fake,
     emulator,
@@ -138,9 +140,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     preferences,
     logLines,
     stop: async () => {
-      await bot.stop();
-      await jobs.stop();
-      await team.idle();
+      await atelier.stop();
+      await renderer?.close();
       await provider.close();
       await store.close();
       await emulator.stop();
@@ -205,24 +206,10 @@ export async function imagineGrid(world: World, prompt: string, user?: APIUser):
 export async function quadrantColours(
   bytes: Buffer,
 ): Promise<{ width: number; height: number; tiles: number[] }> {
-  const image = sharp(bytes);
-  const { width = 0, height = 0 } = await image.metadata();
-  const centres = [
-    [width / 4, height / 4],
-    [(3 * width) / 4, height / 4],
-    [width / 4, (3 * height) / 4],
-    [(3 * width) / 4, (3 * height) / 4],
-  ];
-  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const tiles = centres.map(([x, y]) => {
-    const offset = (Math.floor(y ?? 0) * info.width + Math.floor(x ?? 0)) * info.channels;
-    return nearestColourIndex([data[offset] ?? 0, data[offset + 1] ?? 0, data[offset + 2] ?? 0]);
-  });
-  return { width, height, tiles };
+  const image = await decodePixels(bytes);
+  return { width: image.width, height: image.height, tiles: image.quadrants() };
 }
 
 export async function centreColour(bytes: Buffer): Promise<number> {
-  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const offset = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-  return nearestColourIndex([data[offset] ?? 0, data[offset + 1] ?? 0, data[offset + 2] ?? 0]);
+  return (await decodePixels(bytes)).centre();
 }

@@ -12,7 +12,7 @@ import { ChangeFeed, type Probe } from "./change-feed.ts";
 import { channelRoutes } from "./channel-routes.ts";
 import { CommandRegistry } from "./commands.ts";
 import type { FakeContext } from "./context.ts";
-import { type FailureOptions, FaultInjector, type RateLimitOptions } from "./faults.ts";
+import { type FailureOptions, FaultInjector, type RateLimitOptions, type RequestMatcher } from "./faults.ts";
 import { GatewayServer, type IdentifyRecord } from "./gateway.ts";
 import { ATTACHMENTS_PREFIX, HttpHandler, type RecordedRequest } from "./http-handler.ts";
 import {
@@ -257,6 +257,16 @@ export class FakeDiscord {
   /** The next `count` matching REST requests answer `status` with `body`. */
   failNext(count: number, options: FailureOptions): void {
     this.#faults.failNext(count, options);
+  }
+
+  /** Every matching REST request answers `status` for `ms` milliseconds: a Discord outage. */
+  failFor(ms: number, options: FailureOptions): void {
+    this.#faults.failFor(ms, options);
+  }
+
+  /** The next matching request takes effect but its answer never arrives (the client dies waiting). */
+  holdNextAnswer(options: RequestMatcher): void {
+    this.#faults.holdNextAnswer(options);
   }
 
   clearFaults(): void {

@@ -30,9 +30,39 @@ interface FaultRule {
 
 const DEFAULT_RETRY_AFTER_MS = 100;
 
+interface Outage {
+  matcher: RequestMatcher;
+  until: number;
+  status: number;
+}
+
 /** Injected failures for the next N matching REST requests (rate limits, server errors, anything). */
 export class FaultInjector {
   #rules: FaultRule[] = [];
+  #outages: Outage[] = [];
+  #holds: RequestMatcher[] = [];
+
+  /** Every matching request answers `status` for the next `ms` milliseconds (an outage). */
+  failFor(ms: number, options: FailureOptions): void {
+    const { status, body: _body, ...matcher } = options;
+    this.#outages.push({ matcher, until: Date.now() + ms, status });
+  }
+
+  /**
+   * The next matching request is carried out (a message is created, say) but its answer never
+   * leaves: what the client sees when the process dies right after Discord acted.
+   */
+  holdNextAnswer(options: RequestMatcher): void {
+    this.#holds.push(options);
+  }
+
+  /** Whether this request's answer is to be held back (consumes the rule). */
+  takeHold(method: string, path: string): boolean {
+    const index = this.#holds.findIndex((matcher) => matches(matcher, method, path));
+    if (index < 0) return false;
+    this.#holds.splice(index, 1);
+    return true;
+  }
 
   rateLimitNext(count: number, options: RateLimitOptions = {}): void {
     const { retryAfterMs = DEFAULT_RETRY_AFTER_MS, global = false, ...matcher } = options;
@@ -50,6 +80,15 @@ export class FaultInjector {
 
   /** The fault to answer with, consuming one use of the first matching rule. */
   take(method: string, path: string): FaultResponse | undefined {
+    const now = Date.now();
+    this.#outages = this.#outages.filter((outage) => outage.until > now);
+    const outage = this.#outages.find((candidate) => matches(candidate.matcher, method, path));
+    if (outage)
+      return {
+        status: outage.status,
+        headers: {},
+        body: { code: 0, message: `${outage.status}: injected outage` },
+      };
     const rule = this.#rules.find(
       (candidate) => candidate.remaining > 0 && matches(candidate.matcher, method, path),
     );
@@ -65,6 +104,8 @@ export class FaultInjector {
 
   clear(): void {
     this.#rules = [];
+    this.#outages = [];
+    this.#holds = [];
   }
 
   #add(count: number, matcher: RequestMatcher, respond: () => FaultResponse): void {

@@ -80,6 +80,8 @@ export class HttpHandler {
     const reply = await this.#answer(record, url, raw, request.headers["content-type"]);
     record.status = reply.status;
     record.response = reply.body;
+    // Done, but the answer is held back (the connection stays open until the fake stops).
+    if (this.#deps.faults.takeHold(record.method, record.path)) return this.#deps.feed.notify();
     writeReply(response, reply);
     this.#deps.feed.notify();
   }

@@ -2,15 +2,15 @@
 // errors, and a crashed worker replaced on the next request.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeResultImage, nearestColourIndex } from "../../emulators/images.ts";
+import { makeResultImage } from "../../emulators/images.ts";
 import type { DownloadPolicy } from "../../src/images/download.ts";
 import {
   createInProcessRenderer,
   createWorkerRenderer,
   type ImageRenderer,
 } from "../../src/images/renderer.ts";
+import { decodePixels } from "../support/pixels.ts";
 
 let server: Server;
 let origin: string;
@@ -37,19 +37,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function quadrants(bytes: Buffer): Promise<number[]> {
-  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return [
-    [0.25, 0.25],
-    [0.75, 0.25],
-    [0.25, 0.75],
-    [0.75, 0.75],
-  ].map(([x = 0, y = 0]) => {
-    const offset = (Math.floor(y * info.height) * info.width + Math.floor(x * info.width)) * info.channels;
-    return nearestColourIndex([data[offset] ?? 0, data[offset + 1] ?? 0, data[offset + 2] ?? 0]);
-  });
-}
-
 describe("image worker", () => {
   const urls = () => [0, 1, 2, 3].map((index) => `${origin}/${index}.png`);
 
@@ -58,7 +45,7 @@ describe("image worker", () => {
     const inProcess = await createInProcessRenderer().renderResult({ imageUrls: urls() }, policy);
     expect(Buffer.isBuffer(fromWorker.bytes)).toBe(true);
     expect([fromWorker.width, fromWorker.height]).toEqual([120, 80]);
-    expect(await quadrants(fromWorker.bytes)).toEqual([0, 1, 2, 3]);
+    expect((await decodePixels(fromWorker.bytes)).quadrants()).toEqual([0, 1, 2, 3]);
     expect(fromWorker.bytes.equals(inProcess.bytes)).toBe(true);
   });
 
@@ -85,7 +72,7 @@ describe("image worker", () => {
       process.kill(usage?.pid ?? 0, "SIGKILL");
       await failed;
       const again = await crashing.renderResult({ imageUrls: urls() }, policy);
-      expect(await quadrants(again.bytes)).toEqual([0, 1, 2, 3]);
+      expect((await decodePixels(again.bytes)).quadrants()).toEqual([0, 1, 2, 3]);
     } finally {
       await crashing.close();
     }

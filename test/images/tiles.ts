@@ -43,25 +43,7 @@ export function noiseTile(width: number, height: number, seed: number): Promise<
     .toBuffer();
 }
 
-export interface Decoded {
-  width: number;
-  height: number;
-  channels: number;
-  pixel(x: number, y: number): number[];
-}
-
-export async function decode(bytes: Buffer): Promise<Decoded> {
-  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    channels: info.channels,
-    pixel: (x, y) => {
-      const offset = (y * info.width + x) * info.channels;
-      return Array.from(data.subarray(offset, offset + info.channels));
-    },
-  };
-}
+export { decodePixels as decode, type Pixels as Decoded } from "../support/pixels.ts";
 
 /** Largest per-channel difference between a decoded pixel and a colour (lossy encoders drift a little). */
 export function colourDistance(pixel: number[], colour: Rgb): number {

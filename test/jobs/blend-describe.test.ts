@@ -1,46 +1,26 @@
 // /blend and /describe jobs against the midjourney-proxy emulator: the images are fetched when the
 // job starts (never stored), sent once, and the jobs survive restarts like /imagine jobs.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type MidjourneyProxyEmulator,
   makeResultImage,
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
+import { blendPromptText } from "../../src/jobs/kinds.ts";
 import type { JobRecord } from "../../src/jobs/record.ts";
-import { blendPromptText, type JobListener, JobService } from "../../src/jobs/service.ts";
-import { silentLogger } from "../../src/log.ts";
 import {
   createMidjourneyProxyProvider,
   type MidjourneyProxyProvider,
 } from "../../src/providers/midjourney-proxy.ts";
 import type { ImageInput } from "../../src/providers/types.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { openStore } from "../../src/store/index.ts";
+import { JobsHarness, type OpenService } from "./harness.ts";
 
 type Fetch = (url: string, signal?: AbortSignal) => Promise<ImageInput>;
 
 let emulator: MidjourneyProxyEmulator;
-let dataDir: string;
-const opened: Array<{ store: Store; jobs: JobService; provider: MidjourneyProxyProvider }> = [];
+let harness: JobsHarness<MidjourneyProxyProvider>;
 const images = new Map<string, ImageInput>();
-
-class Recorder implements JobListener {
-  finished: JobRecord[] = [];
-  onProgress() {}
-  onFinished(job: JobRecord) {
-    this.finished.push(job);
-  }
-  async finishedCount(count: number, timeoutMs = 10_000): Promise<JobRecord[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.finished.length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${this.finished.length} of ${count} jobs finished`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return this.finished;
-  }
-}
 
 /** Serves the images put in `images`, as the bot's safe download would. */
 const fetchFromMap: Fetch = async (url) => {
@@ -50,29 +30,10 @@ const fetchFromMap: Fetch = async (url) => {
 };
 
 async function openService(fetchSourceImage: Fetch | undefined = fetchFromMap) {
-  const store = await openStore({ dataDir });
-  const provider = createMidjourneyProxyProvider({ baseUrl: emulator.baseUrl });
-  const jobs = new JobService({
-    store,
-    providers: new Map([[provider.name, provider]]),
-    defaultProvider: provider.name,
-    pollIntervalMs: 20,
-    fetchSourceImage,
-    logger: silentLogger,
-  });
-  const recorder = new Recorder();
-  jobs.listen(recorder);
-  const entry = { store, jobs, provider };
-  opened.push(entry);
-  return { ...entry, recorder };
+  return harness.open({ pollIntervalMs: 20, fetchSourceImage });
 }
 
-async function close(entry: (typeof opened)[number]) {
-  await entry.jobs.stop();
-  await entry.provider.close();
-  await entry.store.close();
-  opened.splice(opened.indexOf(entry), 1);
-}
+const close = (entry: OpenService<MidjourneyProxyProvider>) => harness.close(entry);
 
 async function addImage(url: string, index: number): Promise<ImageInput> {
   const image = { bytes: await makeResultImage({ width: 8, height: 8, index }), contentType: "image/png" };
@@ -80,20 +41,21 @@ async function addImage(url: string, index: number): Promise<ImageInput> {
   return image;
 }
 
+const asker = { requesterId: "u1" };
+
 const submits = () =>
   emulator.apiRequests("POST").filter((request) => request.path.startsWith("/mj/submit/"));
 const dataUrl = (image: ImageInput) => `data:image/png;base64,${image.bytes.toString("base64")}`;
 
 beforeEach(async () => {
   emulator = await startMidjourneyProxyEmulator({ durationMs: 200, imageLongSide: 16 });
-  dataDir = mkdtempSync(join(tmpdir(), "atelier-blend-"));
+  harness = new JobsHarness(() => createMidjourneyProxyProvider({ baseUrl: emulator.baseUrl }));
   images.clear();
 });
 
 afterEach(async () => {
-  for (const entry of [...opened]) await close(entry);
+  await harness.dispose();
   await emulator.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("blend jobs", () => {
@@ -101,13 +63,16 @@ describe("blend jobs", () => {
     const a = await addImage("https://cdn.example/a.png", 0);
     const b = await addImage("https://cdn.example/b.png", 1);
     const { jobs, recorder } = await openService();
-    const job = await jobs.prepareBlend({
-      imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
-      dimensions: "landscape",
-      requesterId: "u1",
-    });
+    const job = await jobs.create(
+      {
+        kind: "blend",
+        imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
+        dimensions: "landscape",
+      },
+      asker,
+    );
     expect(job.prompt).toBe("https://cdn.example/a.png https://cdn.example/b.png --ar 3:2");
-    await jobs.launch(job.id);
+    await jobs.shown(job.id);
     const [finished] = await recorder.finishedCount(1);
     expect(finished?.state).toBe("completed");
     expect(finished?.gridUrl).toBeDefined();
@@ -119,12 +84,15 @@ describe("blend jobs", () => {
   it("fail clearly, sending nothing, when an image cannot be fetched", async () => {
     await addImage("https://cdn.example/a.png", 0);
     const { jobs, recorder } = await openService();
-    const job = await jobs.prepareBlend({
-      imageUrls: ["https://cdn.example/a.png", "https://cdn.example/gone.png"],
-      dimensions: "square",
-      requesterId: "u1",
-    });
-    await jobs.launch(job.id);
+    const job = await jobs.create(
+      {
+        kind: "blend",
+        imageUrls: ["https://cdn.example/a.png", "https://cdn.example/gone.png"],
+        dimensions: "square",
+      },
+      asker,
+    );
+    await jobs.shown(job.id);
     const [finished] = await recorder.finishedCount(1);
     expect(finished?.state).toBe("failed");
     expect(finished?.error).toMatchObject({
@@ -147,12 +115,15 @@ describe("blend jobs", () => {
         signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
     const first = await openService(stalled);
-    const job = await first.jobs.prepareBlend({
-      imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
-      dimensions: "portrait",
-      requesterId: "u1",
-    });
-    await first.jobs.launch(job.id);
+    const job = await first.jobs.create(
+      {
+        kind: "blend",
+        imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
+        dimensions: "portrait",
+      },
+      asker,
+    );
+    await first.jobs.shown(job.id);
     while (!fetching) await new Promise((resolve) => setTimeout(resolve, 10));
     await close(first);
     expect((await openStoreRecord(job.id))?.state).toBe("queued");
@@ -169,11 +140,14 @@ describe("blend jobs", () => {
     await addImage("https://cdn.example/a.png", 0);
     await addImage("https://cdn.example/b.png", 1);
     const first = await openService();
-    const job = await first.jobs.prepareBlend({
-      imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
-      dimensions: "portrait",
-      requesterId: "u1",
-    });
+    const job = await first.jobs.create(
+      {
+        kind: "blend",
+        imageUrls: ["https://cdn.example/a.png", "https://cdn.example/b.png"],
+        dimensions: "portrait",
+      },
+      asker,
+    );
     await first.store.keyv.set(`job:${job.id}`, { ...job, state: "submitting", launchedAt: Date.now() });
     await close(first);
 
@@ -183,9 +157,9 @@ describe("blend jobs", () => {
     expect(failed?.error?.message).toMatch(/may or may not have started.*🔄/);
     expect(submits()).toHaveLength(0);
 
-    const retry = await second.jobs.prepareRetry(job.id, "u2");
+    const retry = await second.jobs.create({ kind: "retry", jobId: job.id }, { requesterId: "u2" });
     expect(retry).toMatchObject({ kind: "blend", sourceUrls: job.sourceUrls, dimensions: "portrait" });
-    await second.jobs.launch(retry.id);
+    await second.jobs.shown(retry.id);
     const [, finished] = await second.recorder.finishedCount(2);
     expect(finished?.state).toBe("completed");
     expect(submits().map((request) => (request.body as { dimensions?: string }).dimensions)).toEqual([
@@ -198,12 +172,12 @@ describe("describe jobs", () => {
   it("keep the suggested prompts, also when resumed after a restart", async () => {
     const image = await addImage("https://cdn.example/photo.png", 2);
     const first = await openService();
-    const job = await first.jobs.prepareDescribe({
-      imageUrl: "https://cdn.example/photo.png",
-      requesterId: "u1",
-    });
+    const job = await first.jobs.create(
+      { kind: "describe", imageUrl: "https://cdn.example/photo.png" },
+      asker,
+    );
     expect(job.prompt).toBe("https://cdn.example/photo.png");
-    await first.jobs.launch(job.id);
+    await first.jobs.shown(job.id);
     while ((await first.jobs.get(job.id))?.state !== "running") await new Promise((r) => setTimeout(r, 10));
     await close(first);
 
@@ -234,7 +208,7 @@ describe("blendPromptText", () => {
 
 /** The stored record, read from a fresh store (the service that wrote it is closed). */
 async function openStoreRecord(id: string): Promise<JobRecord | undefined> {
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir: harness.dataDir });
   try {
     return (await store.keyv.get(`job:${id}`)) as JobRecord | undefined;
   } finally {

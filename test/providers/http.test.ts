@@ -288,14 +288,41 @@ describe("responses", () => {
     expect(excerpt.length).toBeLessThanOrEqual(200);
   });
 
-  it("map malformed JSON to internal; on a create, as maybe submitted", async () => {
-    scripted.queue.push(reply(200, "{not json"), reply(200, "{not json"));
-    const { http, lines } = client();
-    expect((await failure(http.requestJson(get))).kind).toBe("internal");
+  it("retry a malformed or cut-off read like a 5xx, then succeed", async () => {
+    scripted.queue.push(reply(200, "{not json"), reply(200, '{"ok": tr'));
+    const { http, lines, sleeps } = client();
+    await expect(http.requestJson(get)).resolves.toEqual({ ok: true });
+    expect(scripted.seen).toHaveLength(3);
+    expect(sleeps).toEqual([50, 100]);
+    expect(lines.filter((line) => line.startsWith("WARN"))).toHaveLength(2);
+    expect(lines.join("\n")).not.toContain(secret);
+  });
+
+  it("give up on a read that stays unreadable as transient, so a tracker waits it out", async () => {
+    for (let i = 0; i < 10; i += 1) scripted.queue.push(reply(200, '{"ok": tr'));
+    const { http } = client({ retry: { maxAttempts: 3 } });
+    const error = await failure(http.requestJson(get));
+    expect(error).toMatchObject({ kind: "transient", code: "unreadable_response", maybeSubmitted: false });
+    expect(scripted.seen).toHaveLength(3);
+  });
+
+  it("never re-send a create whose answer is malformed: internal, maybe submitted", async () => {
+    scripted.queue.push(reply(200, "{not json"));
+    const { http, lines, sleeps } = client();
     const createError = await failure(http.requestJson(create));
     expect(createError.kind).toBe("internal");
     expect(createError.maybeSubmitted).toBe(true);
+    expect(scripted.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
     expect(lines.join("\n")).not.toContain(secret);
+  });
+
+  it("read an empty body as null and let the schema decide", async () => {
+    scripted.queue.push(reply(200, ""), reply(200, ""));
+    const { http, sleeps } = client();
+    await expect(http.requestJson({ ...get, schema: okSchema.nullable() })).resolves.toBeNull();
+    expect((await failure(http.requestJson(get))).kind).toBe("internal");
+    expect(sleeps).toEqual([]);
   });
 
   it("let the adapter name the error", async () => {

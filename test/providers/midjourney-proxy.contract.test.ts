@@ -1,20 +1,21 @@
-// The midjourney-proxy adapter against its in-repo emulator: the 2×2 grid and split images down to
-// the pixels, the exact submits (notifyHook, mj-api-secret), follow-ups by button customId (trueai)
-// and by /submit/change (original server), the submit codes, task failures and injected faults.
+// The midjourney-proxy adapter against its in-repo emulator: the shared provider contract, then what
+// is particular to this protocol: Midjourney's own 2×2 grid and preview, the exact submits
+// (notifyHook, mj-api-secret), follow-ups by button customId (trueai) and by /submit/change (original
+// server), blend and describe bodies, the submit codes and task failures.
 // Waits are bounded by polling counts; retry sleeps are injected (instant) and recorded.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type MidjourneyProxyEmulator,
-  makeResultImage,
+  type MidjourneyProxyKnobs,
   startMidjourneyProxyEmulator,
 } from "../../emulators/index.ts";
-import type { ParsedPrompt } from "../../src/prompt/types.ts";
 import {
   createMidjourneyProxyProvider,
   type MidjourneyProxyProvider,
   type MidjourneyProxyProviderOptions,
 } from "../../src/providers/midjourney-proxy.ts";
-import { type ParentTask, ProviderError } from "../../src/providers/types.ts";
+import type { ParentTask } from "../../src/providers/types.ts";
+import { finishedSet, runProviderContract, sampleImage } from "./contract.ts";
 import {
   failure,
   imageOf,
@@ -26,6 +27,34 @@ import {
   startReceiver,
   taskIdOf,
 } from "./support.ts";
+
+const defaultKnobs: Omit<MidjourneyProxyKnobs, "bannedWords"> = {
+  neverFinish: false,
+  failTasksWith: undefined,
+  buttons: true,
+  splitImages: true,
+};
+
+runProviderContract<MidjourneyProxyEmulator>("midjourney-proxy", {
+  start: (apiKey) => startMidjourneyProxyEmulator({ apiSecret: apiKey, durationMs: 60, imageLongSide: 32 }),
+  adapter: (_emulator, { baseUrl, apiKey, logger, sleep }) =>
+    createMidjourneyProxyProvider({ apiSecret: apiKey, baseUrl, logger, http: { clock: { sleep } } }),
+  keySetting: "MIDJOURNEY_PROXY_API_KEY",
+  baseUrlSetting: "MIDJOURNEY_PROXY_BASE_URL",
+  callbackField: "notifyHook",
+  unknownTaskId: "123",
+  size: { set: [32, 18], upscale: [64, 36] },
+  refuse: (emulator, word) => {
+    emulator.knobs.bannedWords = [word];
+  },
+  refusalReasonIsWord: true,
+  stall: (emulator) => {
+    emulator.knobs.neverFinish = "in-progress";
+  },
+  reset: (emulator) => {
+    Object.assign(emulator.knobs, defaultKnobs, { bannedWords: [] });
+  },
+});
 
 const apiSecret = "mjp-secret-0123456789-SECRET";
 let emulator: MidjourneyProxyEmulator;
@@ -60,19 +89,6 @@ const submits = (target = emulator) => target.apiRequests("POST");
 const lastSubmit = (target = emulator) => submits(target).at(-1);
 const lastCustomId = () => String((lastSubmit()?.body as { customId?: string } | undefined)?.customId);
 
-/** A finished set, as the job layer would store it for follow-ups. */
-async function finishedSet(adapter: MidjourneyProxyProvider, parsed: ParsedPrompt): Promise<ParentTask> {
-  const { final } = await finish(adapter, taskIdOf(await adapter.imagine({ prompt: parsed })));
-  expect(final.status).toBe("completed");
-  return {
-    taskId: final.taskId,
-    prompt: parsed,
-    imageUrls: final.imageUrls,
-    ...(final.gridUrl ? { gridUrl: final.gridUrl } : {}),
-    ...(final.buttons ? { buttons: final.buttons } : {}),
-  };
-}
-
 beforeAll(async () => {
   emulator = await startMidjourneyProxyEmulator({ apiSecret, durationMs: 60, imageLongSide: 32 });
 });
@@ -86,19 +102,13 @@ afterEach(() => {
   // No log line may carry the secret, whatever the test did.
   for (const line of logLines) expect(line).not.toContain(apiSecret);
   emulator.requests.length = 0;
-  Object.assign(emulator.knobs, {
-    bannedWords: [],
-    neverFinish: false,
-    failTasksWith: undefined,
-    buttons: true,
-    splitImages: true,
-  });
+  Object.assign(emulator.knobs, defaultKnobs, { bannedWords: [] });
   sleeps.length = 0;
   logLines.length = 0;
 });
 
 describe("imagine", () => {
-  it("runs to Midjourney's 2×2 grid plus the 4 split images", async () => {
+  it("runs to Midjourney's 2×2 grid (with a preview while running) and lists its buttons", async () => {
     const adapter = provider();
     const result = await adapter.imagine({ prompt: prompt("a red fox", { ar: "16:9" }) });
     const { final, seen } = await finish(adapter, taskIdOf(result));
@@ -115,9 +125,6 @@ describe("imagine", () => {
       grid.colourAt(grid.width * 0.75, grid.height * 0.75),
     ];
     expect(quadrants).toEqual([0, 1, 2, 3]);
-    const tiles = await Promise.all(final.imageUrls.map(imageOf));
-    expect(tiles.map((tile) => tile.colourAt(tile.width / 2, tile.height / 2))).toEqual([0, 1, 2, 3]);
-    for (const tile of tiles) expect([tile.width, tile.height]).toEqual([32, 18]);
     expect(final.buttons?.map((button) => button.label || button.emoji)).toEqual([
       "U1",
       "U2",
@@ -150,6 +157,26 @@ describe("imagine", () => {
     expect(lastSubmit()?.body).toMatchObject({ prompt: "a fox --turbo" });
   });
 
+  it("warns about a draft speed or HD it cannot choose, and sends the prompt as typed", async () => {
+    const adapter = provider();
+    const request = { prompt: prompt("a fox"), speed: "draft", quality: "hd" } as const;
+    const warnings = [
+      {
+        type: "unsupported",
+        feature: "draft speed",
+        details: "midjourney-proxy has no draft speed setting here, so the account's usual mode was used",
+      },
+      {
+        type: "unsupported",
+        feature: "HD",
+        details: 'midjourney-proxy has no "Run as HD", so a standard set was made',
+      },
+    ];
+    expect(adapter.check(request)).toEqual({ warnings });
+    expect((await adapter.imagine(request)).warnings).toEqual(warnings);
+    expect(lastSubmit()?.body).toEqual({ prompt: "a fox" });
+  });
+
   it("sends no secret header when none is configured, and the open server accepts it", async () => {
     const open = await extraEmulator({ durationMs: 40, imageLongSide: 16 });
     const adapter = provider({ apiSecret: undefined }, open);
@@ -158,7 +185,7 @@ describe("imagine", () => {
     expect(open.requests.every((request) => !request.hasAuthHeader)).toBe(true);
   });
 
-  it("notifyHook bodies on every change are understood by parseCallback", async () => {
+  it("notifies on every change: queued, running, and the completed task as a poll shows it", async () => {
     const receiver = await startReceiver();
     const { received } = receiver;
     try {
@@ -173,7 +200,6 @@ describe("imagine", () => {
       expect(snapshots.some((snapshot) => snapshot?.status === "queued")).toBe(true);
       expect(snapshots.some((snapshot) => snapshot?.status === "running")).toBe(true);
       expect(snapshots.find((snapshot) => snapshot?.status === "completed")).toEqual(final);
-      expect(() => adapter.parseCallback?.({ status: 1 })).toThrow(ProviderError);
     } finally {
       await receiver.close();
     }
@@ -208,7 +234,13 @@ describe("follow-ups with trueai buttons", () => {
     const { final: set } = await finish(adapter, taskIdOf(strong));
     expect(set.gridUrl).toBeDefined();
     const subtleOnGrid = await adapter.followUp({ kind: "variation", parent, index: 1, strength: "subtle" });
-    expect(subtleOnGrid.warnings.join(" ")).toMatch(/Vary \(Subtle\)/);
+    expect(subtleOnGrid.warnings).toEqual([
+      {
+        type: "unsupported",
+        feature: "Vary (Subtle)",
+        details: "midjourney-proxy cannot choose it here, so Midjourney used the account's variation mode",
+      },
+    ]);
 
     const upscaled = await finish(
       adapter,
@@ -269,10 +301,7 @@ describe("follow-ups on the original server (no buttons, grid only)", () => {
 });
 
 describe("blend and describe", () => {
-  const image = async (index: number) => ({
-    bytes: await makeResultImage({ width: 8, height: 8, index }),
-    contentType: "image/png",
-  });
+  const image = sampleImage;
 
   it("blend makes a new set in the chosen dimensions", async () => {
     const adapter = provider();
@@ -307,15 +336,11 @@ describe("blend and describe", () => {
 });
 
 describe("submit codes and errors", () => {
-  it("a wrong secret is auth, naming MIDJOURNEY_PROXY_API_KEY; a missing one says to set it", async () => {
-    const wrong = await failure(
-      provider({ apiSecret: "nope-nope-nope" }).imagine({ prompt: prompt("a fox") }),
-    );
-    expect(wrong.kind).toBe("auth");
-    expect(wrong.message).toContain("MIDJOURNEY_PROXY_API_KEY");
+  it("a missing secret is auth, saying to set MIDJOURNEY_PROXY_API_KEY", async () => {
     const missing = await failure(provider({ apiSecret: undefined }).imagine({ prompt: prompt("a fox") }));
+    expect(missing.kind).toBe("auth");
     expect(missing.message).toMatch(/set MIDJOURNEY_PROXY_API_KEY/);
-    expect(submits()).toHaveLength(2);
+    expect(submits()).toHaveLength(1);
   });
 
   it("code 22 is accepted with the queue position; code 23 is transient", async () => {
@@ -361,46 +386,15 @@ describe("submit codes and errors", () => {
     expect(broken.error?.message).toContain("Unknown error in job");
   });
 
-  it("an unknown task id (the proxy answers an empty body) is internal", async () => {
-    expect((await failure(provider().fetchTask("123"))).kind).toBe("internal");
+  it("an unknown task id (the proxy answers an empty body) names the task", async () => {
+    const error = await failure(provider().fetchTask("123"));
+    expect(error).toMatchObject({ kind: "internal", code: "task_not_found" });
+    expect(error.message).toContain("task 123");
   });
 });
 
-describe("faults", () => {
-  it("a 429 burst on fetch is retried and succeeds", async () => {
-    const adapter = provider();
-    const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a fox") }));
-    emulator.failNext(2, 429, { method: "GET" });
-    expect((await adapter.fetchTask(taskId)).taskId).toBe(taskId);
-    expect(emulator.apiRequests("GET")).toHaveLength(3);
-    expect(sleeps).toHaveLength(2);
-  });
-
-  it("a 500 after processing a create is NOT retried and says it may have started", async () => {
-    const before = emulator.taskIds().length;
-    emulator.failNext(1, 500, { method: "POST", afterProcessing: true });
-    const error = await failure(provider().imagine({ prompt: prompt("a fox") }));
-    expect(error.maybeSubmitted).toBe(true);
-    expect(submits()).toHaveLength(1);
-    expect(emulator.taskIds()).toHaveLength(before + 1);
-    expect(sleeps).toEqual([]);
-  });
-
-  it("malformed or truncated JSON is internal", async () => {
-    const adapter = provider();
-    const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a fox") }));
-    emulator.malformedNext({ method: "GET" });
-    expect((await failure(adapter.fetchTask(taskId))).kind).toBe("internal");
-    emulator.truncateNext({ method: "GET" });
-    expect((await failure(adapter.fetchTask(taskId))).kind).toBe("internal");
-    emulator.truncateNext({ method: "POST" });
-    expect(await failure(adapter.imagine({ prompt: prompt("a fox") }))).toMatchObject({
-      kind: "internal",
-      maybeSubmitted: true,
-    });
-  });
-
-  it("a stuck task stays at 93% or in SUBMITTED (the job layer times it out)", async () => {
+describe("stuck tasks", () => {
+  it("a stuck task shows Midjourney's preview at 93%, or stays in SUBMITTED (the job layer times it out)", async () => {
     const adapter = provider();
     emulator.knobs.neverFinish = "in-progress";
     const atNinetyThree = taskIdOf(await adapter.imagine({ prompt: prompt("a fox") }));

@@ -2,12 +2,11 @@
 // end, catching a ProviderError, reading result pixels and a local receiver for callbacks.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import sharp from "sharp";
 import { expect } from "vitest";
-import { nearestColourIndex } from "../../emulators/index.ts";
 import type { ParsedPrompt, PromptParams } from "../../src/prompt/types.ts";
 import type { ProviderLogger } from "../../src/providers/http.ts";
 import { ProviderError, type SubmitResult, type TaskSnapshot } from "../../src/providers/types.ts";
+import { decodePixels } from "../support/pixels.ts";
 
 export function prompt(text: string, params: PromptParams = {}, images: string[] = []): ParsedPrompt {
   return { images, text, params, warnings: [] };
@@ -76,14 +75,8 @@ export async function failure(promise: Promise<unknown>): Promise<ProviderError>
 export async function imageOf(url: string) {
   const response = await fetch(url);
   expect(response.status).toBe(200);
-  const { data, info } = await sharp(Buffer.from(await response.arrayBuffer()))
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const colourAt = (x: number, y: number) => {
-    const offset = (Math.floor(y) * info.width + Math.floor(x)) * info.channels;
-    return nearestColourIndex([data[offset] ?? 0, data[offset + 1] ?? 0, data[offset + 2] ?? 0]);
-  };
-  return { width: info.width, height: info.height, colourAt };
+  const image = await decodePixels(Buffer.from(await response.arrayBuffer()));
+  return { width: image.width, height: image.height, colourAt: image.paletteIndexAt };
 }
 
 /** An image's size and the result-colour index of its centre pixel. */

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type JobRecord, jobRecordSchema } from "../../src/jobs/record.ts";
-import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
+import { silentLogger } from "../../src/log.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { createTeamServices, type TeamServices } from "../../src/team/team.ts";
 import {
   finishedDelta,
   nextUtcMidnight,
@@ -13,9 +15,7 @@ import {
   type UsageLedger,
   utcDay,
   utcMonth,
-} from "../../src/jobs/usage.ts";
-import { silentLogger } from "../../src/log.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+} from "../../src/team/usage.ts";
 
 const lateEvening = Date.UTC(2025, 0, 31, 23, 59, 0);
 const nextMorning = Date.UTC(2025, 1, 1, 0, 1, 0);

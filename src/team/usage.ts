@@ -2,8 +2,8 @@
 // jobs finished, provider refusals, and credits — the provider's own figure when it reports one,
 // otherwise an estimate from the job's speed. Records live under `usage:<guild>:…`.
 import { z } from "zod";
+import type { JobRecord } from "../jobs/record.ts";
 import { CachedRepository, Repository, type Store } from "../store/index.ts";
-import type { JobRecord } from "./record.ts";
 
 const count = z.number().int().nonnegative().default(0);
 

@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { jobRecordSchema } from "../../src/jobs/record.ts";
+import { silentLogger } from "../../src/log.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import {
   type AdmissionRequest,
   bannedRefusal,
@@ -11,14 +14,11 @@ import {
   channelRefusal,
   cooldownRefusal,
   dailyRefusal,
-} from "../../src/jobs/admission.ts";
-import { hasNestedQuantifier, parseBannedTerm } from "../../src/jobs/banned-terms.ts";
-import { defaultGuildConfig, type GuildConfig } from "../../src/jobs/guild-config.ts";
-import { jobRecordSchema } from "../../src/jobs/record.ts";
-import { createTeamServices, type TeamServices } from "../../src/jobs/team.ts";
-import { emptyTotals } from "../../src/jobs/usage.ts";
-import { silentLogger } from "../../src/log.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+} from "../../src/team/admission.ts";
+import { hasNestedQuantifier, parseBannedTerm } from "../../src/team/banned-terms.ts";
+import { defaultGuildConfig, type GuildConfig } from "../../src/team/guild-config.ts";
+import { createTeamServices, type TeamServices } from "../../src/team/team.ts";
+import { emptyTotals } from "../../src/team/usage.ts";
 
 const config = (fields: Partial<GuildConfig>): GuildConfig => ({ ...defaultGuildConfig(), ...fields });
 const noon = Date.UTC(2025, 4, 17, 12, 0, 0);

@@ -5,12 +5,18 @@ import { describe, expect, it } from "vitest";
 import { preparePrompts } from "../../src/jobs/pipeline.ts";
 import {
   appendSuffix,
-  applyPromptDefaults,
   blamePreferences,
+  checkPrompt,
+  expandOptions,
+  parsePrompt,
+  renderPrompt,
+} from "../../src/prompt/index.ts";
+import { createEvolinkProvider } from "../../src/providers/evolink.ts";
+import {
+  applyPromptDefaults,
   chooseSetting,
   deleteOption,
   effectiveSettings,
-  expandOptions,
   PreferenceStore,
   type Preferences,
   resolveJobSettings,
@@ -18,9 +24,7 @@ import {
   setOption,
   setSuffix,
   settingsOffer,
-} from "../../src/jobs/preferences.ts";
-import { checkPrompt, parsePrompt, renderPrompt } from "../../src/prompt/index.ts";
-import { createEvolinkProvider } from "../../src/providers/evolink.ts";
+} from "../../src/team/preferences.ts";
 
 const evolink = createEvolinkProvider({ apiKey: "unused", baseUrl: "http://127.0.0.1:9" });
 

@@ -1,12 +1,13 @@
 // The team rules assembled over one store: guild settings, usage, offenders and admission, plus
 // the job listener that accounts every finished job. Built once at start, shared by all handlers.
+
+import type { JobRecord } from "../jobs/record.ts";
+import type { JobListener } from "../jobs/service.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { Admission } from "./admission.ts";
 import { GuildConfigStore, offenderRule } from "./guild-config.ts";
 import { OffenderWatch } from "./offenders.ts";
-import type { JobRecord } from "./record.ts";
-import type { JobListener } from "./service.ts";
 import { UsageLedger } from "./usage.ts";
 
 export interface TeamServices {
@@ -42,9 +43,7 @@ async function recordFinished(team: TeamServices, job: JobRecord): Promise<void>
 export function createTeamServices(options: TeamOptions): TeamServices {
   const now = options.now ?? Date.now;
   const configs = new GuildConfigStore(options.store);
-  const usage = new UsageLedger(options.store, (error) =>
-    options.logger.error("usage not saved", { error: String(error) }),
-  );
+  const usage = new UsageLedger(options.store, (error) => options.logger.error("usage not saved", { error }));
   const offenders = new OffenderWatch(options.store);
   const recording = new Set<Promise<void>>();
   const team: TeamServices = {
@@ -61,9 +60,7 @@ export function createTeamServices(options: TeamOptions): TeamServices {
       onProgress: () => undefined,
       onFinished: (job) => {
         const done = recordFinished(team, job)
-          .catch((error: unknown) =>
-            options.logger.error("usage not recorded", { job: job.id, error: String(error) }),
-          )
+          .catch((error: unknown) => options.logger.error("usage not recorded", { job: job.id, error }))
           .finally(() => recording.delete(done));
         recording.add(done);
       },

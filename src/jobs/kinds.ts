@@ -1,0 +1,190 @@
+// The table of job kinds: what a new job of each kind records, and how it is sent to its provider.
+// The only place that switches on a job's kind; everything else treats jobs alike.
+import { parsePrompt, renderPrompt } from "../prompt/index.ts";
+import type { ParsedPrompt } from "../prompt/types.ts";
+import {
+  type BlendDimensions,
+  type FollowUpRequest,
+  type ImageInput,
+  type ImageProvider,
+  type ParentTask,
+  ProviderError,
+  type ProviderWarning,
+  type Quality,
+  type Speed,
+  type SubmitResult,
+  type TaskSnapshot,
+} from "../providers/types.ts";
+import { askedFieldsSchema, type FollowUp, type JobError, type JobRecord } from "./record.ts";
+import type { NewJobFields } from "./records.ts";
+
+/** What someone asks for; `JobService.create` turns it into a record. */
+export type JobRequest =
+  | {
+      kind: "imagine";
+      prompt: ParsedPrompt;
+      speed?: Speed;
+      quality?: Quality;
+      providerWarnings?: ProviderWarning[];
+    }
+  /** 2–5 image links (Discord attachment URLs), fetched when the job starts. */
+  | { kind: "blend"; imageUrls: string[]; dimensions: BlendDimensions }
+  /** The image link (a Discord attachment URL), fetched when the job starts. */
+  | { kind: "describe"; imageUrl: string }
+  /** U, V, 🔄, HD or a provider's own button on `parentId`; `prompt` is a remix's edited prompt. */
+  | { kind: "followUp"; parentId: string; followUp: FollowUp; prompt?: ParsedPrompt }
+  /** The same job again (a failed one's 🔄, a /describe's 🔄). */
+  | { kind: "retry"; jobId: string };
+
+/** Who asked, and where; `delivery` is src/discord's opaque note of where the message will be. */
+export interface JobOrigin {
+  requesterId: string;
+  guildId?: string;
+  channelId?: string;
+  delivery?: Record<string, unknown>;
+}
+
+/** Midjourney writes a blend's shape as --ar in the prompt it shows; so do we. */
+const blendAspects: Record<BlendDimensions, string | undefined> = {
+  portrait: "2:3",
+  square: undefined,
+  landscape: "3:2",
+};
+
+/** What a /blend's message shows in place of a prompt: its images (links), and its shape. */
+export function blendPromptText(imageUrls: string[], dimensions: BlendDimensions): string {
+  const ar = blendAspects[dimensions];
+  return renderPrompt({ images: imageUrls, text: "", params: ar ? { ar } : {}, warnings: [] });
+}
+
+type OwnFields = Omit<NewJobFields, "provider" | "requesterId" | "guildId" | "channelId" | "delivery">;
+
+/** The fields of a new job that depend on what was asked; `parent` is the job a follow-up or retry continues. */
+export function fieldsFor(request: JobRequest, parent: JobRecord | undefined): OwnFields {
+  switch (request.kind) {
+    case "imagine":
+      return {
+        kind: "imagine",
+        prompt: renderPrompt(request.prompt),
+        warnings: request.prompt.warnings,
+        providerWarnings: request.providerWarnings ?? [],
+        speed: request.speed,
+        quality: request.quality,
+      };
+    case "blend":
+      return {
+        kind: "blend",
+        prompt: blendPromptText(request.imageUrls, request.dimensions),
+        warnings: [],
+        sourceUrls: request.imageUrls,
+        dimensions: request.dimensions,
+      };
+    case "describe":
+      return {
+        kind: "describe",
+        prompt: renderPrompt({ images: [request.imageUrl], text: "", params: {}, warnings: [] }),
+        warnings: [],
+        sourceUrls: [request.imageUrl],
+      };
+    case "followUp":
+      return followUpFields(request, parent as JobRecord);
+    case "retry":
+      return retryFields(parent as JobRecord);
+  }
+}
+
+function followUpFields(request: Extract<JobRequest, { kind: "followUp" }>, parent: JobRecord): OwnFields {
+  return {
+    kind: request.followUp.kind,
+    followUp: request.followUp,
+    parentId: parent.id,
+    prompt: request.prompt ? renderPrompt(request.prompt) : parent.prompt,
+    warnings: request.prompt?.warnings ?? [],
+    speed: parent.speed,
+    quality: request.followUp.kind === "hd" ? "hd" : parent.quality,
+  };
+}
+
+/** What a retry keeps of the job it runs again: what was asked, not what happened. */
+function retryFields(failed: JobRecord): OwnFields {
+  return askedFieldsSchema.parse(failed);
+}
+
+/** Sends `job` to its provider. `sources` are the fetched images of a /blend or /describe. */
+export function submitJob(
+  provider: ImageProvider,
+  job: JobRecord,
+  sources: ImageInput[],
+  parent: JobRecord | undefined,
+): Promise<SubmitResult> {
+  switch (job.kind) {
+    case "imagine":
+      return provider.imagine({ prompt: storedPrompt(job), speed: job.speed, quality: job.quality });
+    case "blend":
+      if (!provider.blend) throw unsupported(provider, "blend images");
+      return provider.blend({ images: sources, dimensions: job.dimensions ?? "square" });
+    case "describe": {
+      const [image] = sources;
+      if (!provider.describe) throw unsupported(provider, "describe images");
+      if (!image) throw new ProviderError("invalid", "There is no image to describe.");
+      return provider.describe({ image });
+    }
+    default:
+      return provider.followUp(followUpRequest(job, parent));
+  }
+}
+
+function unsupported(provider: ImageProvider, what: string): ProviderError {
+  return new ProviderError("invalid", `The image service ${provider.name} cannot ${what}.`);
+}
+
+function followUpRequest(job: JobRecord, parent: JobRecord | undefined): FollowUpRequest {
+  if (!parent || !job.followUp)
+    throw new ProviderError("invalid", "The image this button belongs to is no longer known to Atelier.");
+  const parentTask: ParentTask = {
+    taskId: parent.taskId ?? "",
+    prompt: storedPrompt(parent),
+    imageUrls: parent.imageUrls,
+    gridUrl: parent.gridUrl,
+    speed: parent.speed,
+    quality: parent.quality,
+    buttons: parent.buttons,
+  };
+  // A remix changed the prompt; otherwise the provider continues the parent's own.
+  const edited = job.prompt === parent.prompt ? undefined : storedPrompt(job);
+  const followUp = job.followUp;
+  switch (followUp.kind) {
+    case "variation":
+    case "reroll":
+      return { ...followUp, parent: parentTask, prompt: edited };
+    default:
+      return { ...followUp, parent: parentTask };
+  }
+}
+
+/** Whether a job of this kind needs its parent's record to be sent. */
+export function needsParent(job: JobRecord): boolean {
+  return job.followUp !== undefined;
+}
+
+const noDescriptionsError: JobError = {
+  kind: "transient",
+  advice: "retry",
+  message: "The image service finished describing the image but suggested no prompts.",
+};
+
+/** Why a finished task is no result for this job, if it is not one (a /describe needs its prompts). */
+export function completionProblem(job: JobRecord, snapshot: TaskSnapshot): JobError | undefined {
+  if (job.kind === "describe" && !snapshot.descriptions?.length) return noDescriptionsError;
+  return undefined;
+}
+
+function storedPrompt(job: JobRecord): ParsedPrompt {
+  const parsed = parsePrompt(job.prompt, {
+    maxLength: Number.MAX_SAFE_INTEGER,
+    maxJobs: Number.MAX_SAFE_INTEGER,
+  });
+  if (!parsed.ok)
+    throw new ProviderError("invalid", `The stored prompt no longer parses: ${parsed.error.message}`);
+  return { ...parsed.prompt, warnings: [] };
+}

@@ -1,0 +1,122 @@
+// Where job records live: created once, read, and changed only through `update` (fields that are
+// not the state) or `transition` (the state machine in record.ts). Changes of one record are
+// serialized, so concurrent updates never lose each other.
+import { KeyList, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
+import {
+  canTransition,
+  isFinished,
+  type JobRecord,
+  type JobState,
+  jobRecordSchema,
+  newJobId,
+} from "./record.ts";
+
+/** What a creator decides about a new job; identity, state and timestamps are filled in here. */
+export type NewJobFields = Omit<
+  JobRecord,
+  "id" | "state" | "delivered" | "imageUrls" | "pressed" | "providerWarnings" | "createdAt" | "updatedAt"
+> &
+  Partial<Pick<JobRecord, "providerWarnings">>;
+
+/** Fields other than the state and the delivered flag, which have their own verbs. */
+export type JobChange = Partial<Omit<JobRecord, "id" | "state" | "delivered">>;
+
+export class JobRecords {
+  private readonly jobs: Repository<typeof jobRecordSchema>;
+  /** Ids of jobs not yet delivered, in creation order: what a restart must pick up. */
+  private readonly open: KeyList;
+  private readonly serial = new KeyedSerializer();
+
+  constructor(
+    store: Store,
+    private readonly now: () => number,
+  ) {
+    this.jobs = new Repository(store.keyv, "job", jobRecordSchema);
+    this.open = new KeyList(store.keyv, "jobs:open");
+  }
+
+  async create(fields: NewJobFields): Promise<JobRecord> {
+    const now = this.now();
+    const job = jobRecordSchema.parse({
+      providerWarnings: [],
+      ...fields,
+      id: newJobId(),
+      state: "queued",
+      delivered: false,
+      imageUrls: [],
+      pressed: [],
+      createdAt: now,
+      updatedAt: now,
+    }) as JobRecord;
+    await this.jobs.set(job.id, job);
+    await this.open.add(job.id);
+    return job;
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return this.jobs.get(id);
+  }
+
+  /** Every job not yet delivered, in creation order; ids whose record is gone are dropped from the list. */
+  async openJobs(): Promise<JobRecord[]> {
+    const ids = await this.open.all();
+    const records = await this.jobs.getMany(ids);
+    const found: JobRecord[] = [];
+    for (const id of ids) {
+      const job = records.get(id);
+      if (job) found.push(job);
+      else await this.open.remove(id);
+    }
+    return found;
+  }
+
+  /** One user's shown jobs that have not finished (waiting or running), oldest first: for /info. */
+  async openJobsOf(requesterId: string): Promise<JobRecord[]> {
+    return (await this.openJobs()).filter(
+      (job) => job.requesterId === requesterId && job.launchedAt !== undefined && !isFinished(job),
+    );
+  }
+
+  /** Changes fields other than the state; undefined when the record is gone. */
+  update(id: string, change: JobChange | ((job: JobRecord) => JobChange)): Promise<JobRecord | undefined> {
+    return this.write(id, (job) => (typeof change === "function" ? change(job) : change));
+  }
+
+  /**
+   * Moves the job to `to` with `fields`, if the state machine allows it from where the job is now;
+   * otherwise leaves it alone and returns undefined (someone else moved it first).
+   */
+  transition(
+    id: string,
+    to: JobState,
+    fields: JobChange | ((job: JobRecord) => JobChange) = {},
+  ): Promise<JobRecord | undefined> {
+    return this.write(id, (job) => {
+      if (!canTransition(job.state, to)) return undefined;
+      return { ...(typeof fields === "function" ? fields(job) : fields), state: to };
+    });
+  }
+
+  /** The user has the result (or the error), or there is nobody to show it to: the job leaves the open list. */
+  async markDelivered(id: string): Promise<JobRecord | undefined> {
+    const job = await this.write(id, () => ({ delivered: true }));
+    await this.open.remove(id);
+    return job;
+  }
+
+  private write(
+    id: string,
+    change: (job: JobRecord) => Partial<JobRecord> | undefined,
+  ): Promise<JobRecord | undefined> {
+    return this.serial.run(id, async () => {
+      const job = await this.jobs.get(id);
+      if (!job) return undefined;
+      const fields = change(job);
+      if (fields === undefined) return undefined;
+      const updated = { ...job, ...fields, updatedAt: this.now() };
+      await this.jobs.set(id, updated);
+      return updated;
+    });
+  }
+}
