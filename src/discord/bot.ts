@@ -60,20 +60,9 @@ function waitForReady(client: Client, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startBot(options: BotOptions): Promise<RunningBot> {
+function createPresenter(client: Client, options: BotOptions): JobPresenter {
   const { logger } = options;
-  const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
-    ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
-  });
-  client.rest.setToken(options.token);
-  client.on(Events.Error, (error) => logger.error("discord client error", { error }));
-  client.on(Events.Warn, (message) => logger.warn("discord client warning", { message }));
-  client.rest.on("rateLimited", (info) =>
-    logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter }),
-  );
-
-  const presenter = new JobPresenter({
+  return new JobPresenter({
     jobs: options.jobs,
     delivery: new MessageDelivery(client.rest, {
       logger,
@@ -90,6 +79,37 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     logger,
     retryDelaysMs: options.deliveryRetryDelaysMs,
   });
+}
+
+/** Registers the commands the default provider can serve (no /blend on EvoLink), so nobody sees the others. */
+async function registerCommands(client: Client, options: BotOptions): Promise<void> {
+  const capabilities = options.jobs.defaultProvider().capabilities;
+  const definitions = options.commands
+    .filter((command) => isOffered(command, capabilities))
+    .map((command) => command.definition);
+  if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
+  else await client.application?.commands.set(definitions);
+  options.logger.info("discord ready", {
+    user: client.user?.tag,
+    commands: definitions.map((definition) => definition.name).join(","),
+    scope: options.guildId ? `guild ${options.guildId}` : "global",
+  });
+}
+
+export async function startBot(options: BotOptions): Promise<RunningBot> {
+  const { logger } = options;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
+  });
+  client.rest.setToken(options.token);
+  client.on(Events.Error, (error) => logger.error("discord client error", { error }));
+  client.on(Events.Warn, (message) => logger.warn("discord client warning", { message }));
+  client.rest.on("rateLimited", (info) =>
+    logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter }),
+  );
+
+  const presenter = createPresenter(client, options);
   options.jobs.listen(presenter);
   options.jobs.listen(options.team.usageRecorder);
 
@@ -113,18 +133,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const ready = waitForReady(client, options.readyTimeoutMs ?? 60_000);
   await client.login(options.token);
   await ready;
-  // Commands the provider cannot serve (/blend on EvoLink) are not registered, so nobody sees them.
-  const capabilities = options.jobs.defaultProvider().capabilities;
-  const definitions = options.commands
-    .filter((command) => isOffered(command, capabilities))
-    .map((command) => command.definition);
-  if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
-  else await client.application?.commands.set(definitions);
-  logger.info("discord ready", {
-    user: client.user?.tag,
-    commands: definitions.map((definition) => definition.name).join(","),
-    scope: options.guildId ? `guild ${options.guildId}` : "global",
-  });
+  await registerCommands(client, options);
 
   return {
     client,

@@ -89,33 +89,40 @@ function portablePolicy(policy: DownloadPolicy): DownloadPolicy {
  * Renders in a child process, started on first use and again after a crash (its requests in flight
  * fail with a clear error; the presenter retries delivery).
  */
+/** Starts the worker process at a lower CPU priority. */
+function forkWorker(niceness: number): ChildProcess {
+  const started = fork(workerPath, [], {
+    execArgv: ["--import", tsxLoaderUrl()],
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  try {
+    if (started.pid !== undefined) setPriority(started.pid, Math.min(19, niceness));
+  } catch {
+    // Not allowed to lower priority here (some containers): it still works, just less politely.
+  }
+  return started;
+}
+
+/** Hands a worker's reply to the request waiting for it. */
+function settle(pending: Map<number, Pending>, message: WorkerReply): void {
+  const waiter = pending.get(message.id);
+  if (!waiter) return;
+  pending.delete(message.id);
+  if (message.ok) waiter.resolve(message.value);
+  // The reason (e.g. a download's "timeout") crosses the process boundary with the message.
+  else
+    waiter.reject(Object.assign(new Error(message.error ?? "image work failed"), { reason: message.reason }));
+}
+
 export function createWorkerRenderer(options: WorkerRendererOptions = {}): ImageRenderer {
   let child: ChildProcess | undefined;
   let nextId = 1;
   const pending = new Map<number, Pending>();
 
   function start(): ChildProcess {
-    const started = fork(workerPath, [], {
-      execArgv: ["--import", tsxLoaderUrl()],
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    try {
-      if (started.pid !== undefined) setPriority(started.pid, Math.min(19, options.niceness ?? 10));
-    } catch {
-      // Not allowed to lower priority here (some containers): it still works, just less politely.
-    }
-    started.on("message", (message: WorkerReply) => {
-      const waiter = pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.value);
-      // The reason (e.g. a download's "timeout") crosses the process boundary with the message.
-      else
-        waiter.reject(
-          Object.assign(new Error(message.error ?? "image work failed"), { reason: message.reason }),
-        );
-    });
+    const started = forkWorker(options.niceness ?? 10);
+    started.on("message", (message: WorkerReply) => settle(pending, message));
     started.on("exit", (code, signal) => {
       if (child === started) child = undefined;
       for (const waiter of pending.values())
