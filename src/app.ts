@@ -5,11 +5,12 @@ import type { Server } from "node:http";
 import { commands } from "../commands/index.ts";
 import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
-import type { ImageRenderer } from "./images/renderer.ts";
+import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
 import { startCallbackServer } from "./jobs/callbacks.ts";
 import { JobService, type JobServiceOptions } from "./jobs/service.ts";
 import type { Logger } from "./log.ts";
 import type { ProviderLookup } from "./providers/types.ts";
+import { BlobStore, type ResultBlobs } from "./store/blobs.ts";
 import type { Store } from "./store/index.ts";
 import { PreferenceStore } from "./team/preferences.ts";
 import { createTeamServices, type TeamServices } from "./team/team.ts";
@@ -22,6 +23,8 @@ export interface AtelierParts {
   /** Result images and the images people attach (/blend, /describe) are fetched under this one policy. */
   downloadPolicy: DownloadPolicy;
   renderer?: ImageRenderer;
+  /** Results providers gave as bytes (default: kept in the store). */
+  blobs?: ResultBlobs;
   jobs: Pick<
     JobServiceOptions,
     "pollIntervalMs" | "timeoutMs" | "maxRunning" | "maxRunningPerUser" | "maxQueuedPerUser"
@@ -61,7 +64,10 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     jobs,
     logger,
     downloadPolicy,
-    renderer: parts.renderer,
+    renderer: withBlobLinks(
+      parts.renderer ?? createInProcessRenderer(),
+      parts.blobs ?? new BlobStore(store.keyv),
+    ),
     team,
     preferences,
   });

@@ -11,7 +11,7 @@ import { type PreparedJob, preparePrompts } from "../jobs/pipeline.ts";
 import { trackTask } from "../jobs/track.ts";
 import { createLogger } from "../log.ts";
 import { renderPrompt } from "../prompt/index.ts";
-import { createProviders, type ProviderRegistry } from "../providers/index.ts";
+import { createProviders, memoryBlobs, type ProviderRegistry } from "../providers/index.ts";
 import {
   type ImageProvider,
   mergeWarnings,
@@ -20,6 +20,7 @@ import {
   type Speed,
   type TaskSnapshot,
 } from "../providers/types.ts";
+import { inlineBlobLinks, type ResultBlobs } from "../store/blobs.ts";
 
 const usage =
   'usage: atelier imagine "<prompt>" --out DIR [--speed draft|fast|turbo|relax] [--quality standard|hd] [--provider NAME]';
@@ -86,6 +87,7 @@ function progressPrinter(label: string) {
 }
 
 async function runOne(
+  blobs: ResultBlobs,
   provider: ImageProvider,
   job: PreparedJob,
   settings: Settings,
@@ -117,7 +119,7 @@ async function runOne(
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 120_000,
   };
-  const set = await renderResultSet(snapshot, policy, { separate: true });
+  const set = await renderResultSet(await inlineBlobLinks(blobs, snapshot), policy, { separate: true });
   await mkdir(outDir, { recursive: true });
   const written = [join(outDir, set.shown.fileName)];
   await writeFile(written[0] as string, set.shown.bytes);
@@ -146,7 +148,8 @@ export async function runImagine(argv: string[], settings: Settings): Promise<nu
     process.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
-  const providers = createProviders(settings, logger);
+  const blobs = memoryBlobs();
+  const providers = createProviders(settings, logger, { blobs });
   try {
     const provider = chosenProvider(providers, args.provider);
     const prepared = preparePrompts(args.prompt, provider, {
@@ -163,7 +166,7 @@ export async function runImagine(argv: string[], settings: Settings): Promise<nu
       const outDir = several ? join(resolve(args.out), String(index + 1)) : resolve(args.out);
       const label = several ? `${index + 1}/${prepared.jobs.length}` : "imagine";
       if (several) process.stderr.write(`${label}: ${renderPrompt(job.prompt)}\n`);
-      const written = await runOne(provider, job, settings, outDir, label);
+      const written = await runOne(blobs, provider, job, settings, outDir, label);
       for (const path of written) process.stdout.write(`${path}\n`);
     }
     return 0;

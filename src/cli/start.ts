@@ -6,6 +6,7 @@ import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
 import { createLogger } from "../log.ts";
 import { createProviders } from "../providers/index.ts";
+import { BlobStore } from "../store/blobs.ts";
 import { openStore } from "../store/index.ts";
 
 function shutdownSignal(): Promise<string> {
@@ -21,7 +22,8 @@ export async function runBot(settings: Settings): Promise<number> {
     kind: store.kind,
     dataDir: store.kind === "sqlite" ? settings.DATA_DIR : undefined,
   });
-  const providers = createProviders(settings, logger);
+  const blobs = new BlobStore(store.keyv);
+  const providers = createProviders(settings, logger, { blobs });
   const downloadPolicy: DownloadPolicy = {
     allowedHttpOrigins: configuredProviders(settings)
       .map((name) => baseUrlFor(settings, name))
@@ -42,6 +44,7 @@ export async function runBot(settings: Settings): Promise<number> {
     logger,
     downloadPolicy,
     renderer,
+    blobs,
     jobs: {
       pollIntervalMs: settings.POLL_INTERVAL_SECONDS * 1000,
       timeoutMs:

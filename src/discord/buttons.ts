@@ -35,6 +35,17 @@ function sourceOf(job: JobRecord): { parentId: string; index: number } {
   return { parentId: job.id, index: 1 };
 }
 
+/** What each outpainting button asks for (on a single image). */
+const outpaintOf = {
+  zoom15: { kind: "zoom", factor: 1.5 },
+  zoom2: { kind: "zoom", factor: 2 },
+  panLeft: { kind: "pan", direction: "left" },
+  panRight: { kind: "pan", direction: "right" },
+  panUp: { kind: "pan", direction: "up" },
+  panDown: { kind: "pan", direction: "down" },
+  square: { kind: "square" },
+} as const satisfies Record<string, FollowUp>;
+
 export type Plan =
   | { kind: "followUp"; parentId: string; followUp: FollowUp; press?: string }
   | { kind: "retry" }
@@ -91,6 +102,14 @@ export function plan(
     }
     case "hd":
       return { kind: "followUp", parentId: job.id, followUp: { kind: "hd" } };
+    case "zoom15":
+    case "zoom2":
+    case "panLeft":
+    case "panRight":
+    case "panUp":
+    case "panDown":
+    case "square":
+      return { kind: "followUp", parentId: job.id, followUp: outpaintOf[ref.action] };
     case "imagineDescription": {
       const prompt = job.descriptions?.[index - 1];
       if (!prompt) return { kind: "refuse", message: `This description has no prompt #${index}.` };

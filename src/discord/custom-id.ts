@@ -11,6 +11,13 @@ export const buttonActions = {
   hd: "hd",
   providerAction: "pa",
   cancel: "x",
+  zoom15: "z15",
+  zoom2: "z2",
+  panLeft: "pl",
+  panRight: "pr",
+  panUp: "pu",
+  panDown: "pd",
+  square: "sq",
   /** On a /describe result: imagine suggested prompt n. */
   imagineDescription: "d",
 } as const;

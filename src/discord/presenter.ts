@@ -48,6 +48,7 @@ const fallbackCapabilities: ProviderCapabilities = {
   variation: [],
   reroll: true,
   hd: false,
+  outpaint: false,
   remix: false,
   blend: false,
   describe: false,

@@ -170,6 +170,7 @@ function singleImageRows(
     followUps.push(button(job, "upscaleCreative", "Upscale (Creative)"));
   if (capabilities.hd && job.quality !== "hd") followUps.push(button(job, "hd", "Run as HD"));
   const rows = followUps.length > 0 ? [row(followUps)] : [];
+  if (capabilities.outpaint) rows.push(...outpaintRows(job));
   const fullSize = job.imageUrls[0];
   if (fullSize && fullSize.length <= 512) {
     rows.push(
@@ -177,6 +178,23 @@ function singleImageRows(
     );
   }
   return rows;
+}
+
+/** Zoom Out and Make Square, then the four Pan arrows, as Midjourney lays them out. */
+function outpaintRows(job: JobRecord): APIActionRowComponent<APIButtonComponent>[] {
+  return [
+    row([
+      button(job, "zoom2", "Zoom Out 2x", { emoji: "🔍" }),
+      button(job, "zoom15", "Zoom Out 1.5x", { emoji: "🔍" }),
+      button(job, "square", "Make Square", { emoji: "↔️" }),
+    ]),
+    row([
+      button(job, "panLeft", "", { emoji: "⬅️" }),
+      button(job, "panRight", "", { emoji: "➡️" }),
+      button(job, "panUp", "", { emoji: "⬆️" }),
+      button(job, "panDown", "", { emoji: "⬇️" }),
+    ]),
+  ];
 }
 
 /** Keycap numbers, as Midjourney numbers its /describe suggestions. */

@@ -77,6 +77,7 @@ export async function downloadImage(
   signal?: AbortSignal,
 ): Promise<DownloadedImage> {
   signal?.throwIfAborted();
+  if (url.startsWith("data:")) return inlineImage(url, policy);
   const deadline = AbortSignal.timeout(policy.timeoutMs);
   const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
   let target = parseUrl(url);
@@ -95,6 +96,24 @@ export async function downloadImage(
     if (signal?.aborted) throw signal.reason;
     throw toDownloadError(error, target, deadline, policy);
   }
+}
+
+/**
+ * A `data:` URL: bytes a provider gave inline (kept as a blob, see src/store/blobs.ts). Only the bot
+ * makes these — a prompt's links are never data: URLs (src/prompt refuses them) — and they pass
+ * the same size, pixel and type checks as a download.
+ */
+async function inlineImage(url: string, policy: DownloadPolicy): Promise<DownloadedImage> {
+  const match = /^data:[^;,]*;base64,(.*)$/s.exec(url);
+  const target = new URL("data:inline");
+  if (!match)
+    throw new ImageDownloadError("not-an-image", "An inline image is not base64 data.", { url: "data:" });
+  const bytes = Buffer.from(match[1] ?? "", "base64");
+  if (bytes.length > policy.maxBytes)
+    throw new ImageDownloadError("too-large", `An inline image is larger than ${policy.maxBytes} bytes.`, {
+      url: "data:",
+    });
+  return describeImage(bytes, target, policy);
 }
 
 /**

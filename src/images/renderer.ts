@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { blobAsDataUrl, inlineBlobLinks, isBlobLink, type ResultBlobs } from "../store/blobs.ts";
 import type { DownloadPolicy } from "./download.ts";
 import { downloadImage } from "./download.ts";
 import { type EncodedImage, encodeForDiscord } from "./encode.ts";
@@ -41,6 +42,23 @@ export async function handleRenderRequest(request: RenderRequest): Promise<unkno
       return { pid: process.pid, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
     }
   }
+}
+
+/**
+ * A renderer that also reads `atelier-blob:` links (results a provider gave as bytes): they are
+ * turned into `data:` URLs here, where the store is, before the work goes to the worker.
+ */
+export function withBlobLinks(renderer: ImageRenderer, blobs: ResultBlobs): ImageRenderer {
+  const resolve = (url: string) => (isBlobLink(url) ? blobAsDataUrl(blobs, url) : Promise.resolve(url));
+  return {
+    ...renderer,
+    renderResult: async (source, policy) =>
+      renderer.renderResult(
+        await inlineBlobLinks(blobs, { imageUrls: source.imageUrls, gridUrl: source.gridUrl }),
+        policy,
+      ),
+    renderImage: async (url, policy, baseName) => renderer.renderImage(await resolve(url), policy, baseName),
+  };
 }
 
 export function createInProcessRenderer(): ImageRenderer {

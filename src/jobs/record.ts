@@ -38,6 +38,9 @@ export const followUpSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("reroll") }),
   z.object({ kind: z.literal("hd") }),
   z.object({ kind: z.literal("action"), customId: z.string() }),
+  z.object({ kind: z.literal("zoom"), factor: z.union([z.literal(1.5), z.literal(2)]) }),
+  z.object({ kind: z.literal("pan"), direction: z.enum(["left", "right", "up", "down"]) }),
+  z.object({ kind: z.literal("square") }),
 ]);
 export type FollowUp = z.infer<typeof followUpSchema>;
 export type FollowUpKind = FollowUp["kind"];
@@ -59,7 +62,19 @@ export type JobError = z.infer<typeof jobErrorSchema>;
 const jobRecordShape = z.object({
   id: z.string(),
   /** A follow-up's kind is its `followUp.kind`. */
-  kind: z.enum(["imagine", "blend", "describe", "upscale", "variation", "reroll", "hd", "action"]),
+  kind: z.enum([
+    "imagine",
+    "blend",
+    "describe",
+    "upscale",
+    "variation",
+    "reroll",
+    "hd",
+    "action",
+    "zoom",
+    "pan",
+    "square",
+  ]),
   state: z.enum(jobStates),
   /** Set once the result or the error has reached the user. */
   delivered: z.boolean(),

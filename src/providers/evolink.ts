@@ -66,6 +66,7 @@ const declaredCapabilities: DeclaredCapabilities = {
   variation: ["subtle", "strong"],
   reroll: true,
   hd: true,
+  outpaint: false,
   remix: true,
   progressPreview: false,
   speeds: ["draft", "fast", "turbo"],

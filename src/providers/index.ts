@@ -1,7 +1,9 @@
 // The configured providers, by name. Adapters take plain options; only this file reads settings, so
 // each adapter stays testable against its emulator without any environment. Adding an adapter is
 // one entry in `factories` (and its settings in src/config.ts).
+import Keyv from "keyv";
 import { ConfigError, configuredProviders, type ProviderName, type Settings } from "../config.ts";
+import { BlobStore, type ResultBlobs } from "../store/blobs.ts";
 import { createEvolinkProvider } from "./evolink.ts";
 import type { ProviderLogger } from "./http.ts";
 import { createMidjourneyProxyProvider } from "./midjourney-proxy.ts";
@@ -42,7 +44,17 @@ function required(value: string | undefined, name: string, provider: ProviderNam
   return value;
 }
 
-type Factory = (settings: Settings, logger: ProviderLogger | undefined) => ImageProvider;
+/** What adapters may use beyond their settings. */
+export interface ProviderServices {
+  /** Where results given as bytes (not links) are kept; see src/store/blobs.ts. */
+  blobs: ResultBlobs;
+}
+
+type Factory = (
+  settings: Settings,
+  logger: ProviderLogger | undefined,
+  services: ProviderServices,
+) => ImageProvider;
 
 const factories: Record<ProviderName, Factory> = {
   evolink: (settings, logger) =>
@@ -88,10 +100,14 @@ export function registryOf(providers: readonly ImageProvider[]): ProviderRegistr
 }
 
 /** Every provider PROVIDER lists, made from the settings; the first is the default. */
-export function createProviders(settings: Settings, logger?: ProviderLogger): ProviderRegistry {
+export function createProviders(
+  settings: Settings,
+  logger?: ProviderLogger,
+  services: ProviderServices = { blobs: memoryBlobs() },
+): ProviderRegistry {
   const made: ImageProvider[] = [];
   try {
-    for (const name of configuredProviders(settings)) made.push(factories[name](settings, logger));
+    for (const name of configuredProviders(settings)) made.push(factories[name](settings, logger, services));
   } catch (error) {
     // A later provider's missing setting must not leave the earlier ones' pools open.
     void Promise.all(made.map((provider) => provider.close?.()));
@@ -107,5 +123,10 @@ export function createProvider(
   name?: ProviderName,
 ): ImageProvider {
   const chosen = name ?? configuredProviders(settings)[0] ?? "evolink";
-  return factories[chosen](settings, logger);
+  return factories[chosen](settings, logger, { blobs: memoryBlobs() });
+}
+
+/** Blobs kept in this process only: for one-shot commands and tests (the bot passes the store's). */
+export function memoryBlobs(): ResultBlobs {
+  return new BlobStore(new Keyv());
 }

@@ -110,6 +110,7 @@ const declaredCapabilities: DeclaredCapabilities = {
   variation: ["subtle", "strong"],
   reroll: true,
   hd: false,
+  outpaint: false,
   // Remix needs the MODAL round trip (POST /submit/modal), not implemented.
   remix: false,
   progressPreview: true,

@@ -73,6 +73,7 @@ const declaredCapabilities: DeclaredCapabilities = {
   variation: ["subtle", "strong"],
   reroll: true,
   hd: false,
+  outpaint: false,
   // A remix is just different prompt text on a re-roll or an image-to-image variation.
   remix: true,
   progressPreview: false,
@@ -201,6 +202,8 @@ async function followUp(mjapi: Mjapi, request: FollowUpRequest, signal?: AbortSi
       throw new ProviderError("invalid", `${label} has no HD mode.`);
     case "action":
       throw new ProviderError("invalid", `${label} has no provider buttons ("${request.customId}").`);
+    default:
+      throw new ProviderError("invalid", `${label} cannot zoom out, pan or make square.`);
   }
 }
 

@@ -35,6 +35,8 @@ export interface DeclaredCapabilities {
   reroll: boolean;
   /** "Run as HD": re-run a standard set in HD with the same prompt and seed. */
   hd: boolean;
+  /** Zoom Out (1.5×, 2×), Pan ⬅️➡️⬆️⬇️ and Make Square on a single image (outpainting). */
+  outpaint: boolean;
   remix: boolean;
   /** The task snapshot carries a preview image while running. */
   progressPreview: boolean;
@@ -103,7 +105,13 @@ export type FollowUpRequest =
     }
   | { kind: "reroll"; parent: ParentTask; prompt?: ParsedPrompt }
   | { kind: "hd"; parent: ParentTask }
-  | { kind: "action"; parent: ParentTask; customId: string };
+  | { kind: "action"; parent: ParentTask; customId: string }
+  /** Outpainting a single image (`parent.imageUrls[0]`): more canvas around it, filled in. */
+  | { kind: "zoom"; parent: ParentTask; factor: 1.5 | 2 }
+  | { kind: "pan"; parent: ParentTask; direction: PanDirection }
+  | { kind: "square"; parent: ParentTask };
+
+export type PanDirection = "left" | "right" | "up" | "down";
 
 export type FollowUpKind = FollowUpRequest["kind"];
 

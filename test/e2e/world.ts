@@ -20,9 +20,10 @@ import type { RunningBot } from "../../src/discord/bot.ts";
 import type { DownloadPolicy } from "../../src/images/download.ts";
 import { createWorkerRenderer } from "../../src/images/renderer.ts";
 import type { JobService } from "../../src/jobs/service.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
+import type { ImageProvider } from "../../src/providers/types.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import type { PreferenceStore } from "../../src/team/preferences.ts";
 import type { TeamServices } from "../../src/team/team.ts";
@@ -39,6 +40,11 @@ export interface WorldOptions {
   timeoutMs?: number;
   /** Run against a midjourney-proxy emulator instead of EvoLink. */
   provider?: "evolink" | "midjourney-proxy";
+  /**
+   * Run against another backend: started with the world's key, logger and task duration, it gives
+   * the provider and its emulator's base URL (trusted for downloads). Overrides `provider`.
+   */
+  backend?: WorldBackend;
   /** Let tests send commands the bot did not register (an old client's interaction). Default false. */
   allowUnregisteredCommands?: boolean;
   /** Fair queue limits (JobServiceOptions); unlimited when absent. */
@@ -52,6 +58,21 @@ export interface WorldOptions {
   /** Waits between attempts to deliver a final message (default [50, 200]). */
   deliveryRetryDelaysMs?: number[];
 }
+
+export interface WorldBackendContext {
+  apiKey: string;
+  logger: Logger;
+  taskDurationMs: number;
+  tileLongSide: number;
+}
+
+export interface StartedBackend {
+  provider: ImageProvider;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+export type WorldBackend = (context: WorldBackendContext) => Promise<StartedBackend>;
 
 export interface World {
   fake: FakeDiscord;
@@ -92,12 +113,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           imageLongSide: options.tileLongSide ?? 96,
         })
       : undefined;
-  const provider = proxy
-    ? createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })
-    : createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger });
+  const backend = await options.backend?.({
+    apiKey: evolinkKey,
+    logger,
+    taskDurationMs: options.taskDurationMs ?? 400,
+    tileLongSide: options.tileLongSide ?? 96,
+  });
+  const provider =
+    backend?.provider ??
+    (proxy
+      ? createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })
+      : createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger }));
   // The fake serves users' attachments over http on 127.0.0.1 (Discord's CDN is public https).
   const downloadPolicy: DownloadPolicy = {
-    allowedHttpOrigins: [proxy?.baseUrl ?? emulator.baseUrl, fake.restBaseUrl],
+    allowedHttpOrigins: [backend?.baseUrl ?? proxy?.baseUrl ?? emulator.baseUrl, fake.restBaseUrl],
     maxBytes: 10 * 1024 * 1024,
     timeoutMs: options.downloadTimeoutMs ?? 10_000,
   };
@@ -142,7 +171,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     stop: async () => {
       await atelier.stop();
       await renderer?.close();
-      await provider.close();
+      await provider.close?.();
+      await backend?.stop();
       await store.close();
       await emulator.stop();
       await proxy?.stop();
