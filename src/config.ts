@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 
-export const providerNames = ["evolink", "mjapi", "midjourney-proxy"] as const;
+export const providerNames = ["evolink", "mjapi", "midjourney-proxy", "openai", "gemini", "bfl"] as const;
 export type ProviderName = (typeof providerNames)[number];
 
 function isProviderName(name: string): name is ProviderName {
@@ -56,6 +56,9 @@ export const secretSettings = new Set([
   "EVOLINK_API_KEY",
   "MJAPI_API_KEY",
   "MIDJOURNEY_PROXY_API_KEY",
+  "OPENAI_API_KEY",
+  "GEMINI_API_KEY",
+  "BFL_API_KEY",
   "REDIS_URL",
   "CALLBACK_SECRET",
 ]);
@@ -75,6 +78,15 @@ export const settingsSchema = z.object({
   MJAPI_BASE_URL: httpUrl.optional(),
   MIDJOURNEY_PROXY_API_KEY: optionalText,
   MIDJOURNEY_PROXY_BASE_URL: httpUrl.optional(),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
+  OPENAI_IMAGE_MODEL: z.string().trim().min(1).default("gpt-image-1"),
+  GEMINI_API_KEY: optionalText,
+  GEMINI_BASE_URL: httpUrl.default("https://generativelanguage.googleapis.com"),
+  GEMINI_IMAGE_MODEL: z.string().trim().min(1).default("gemini-2.5-flash-image"),
+  BFL_API_KEY: optionalText,
+  BFL_BASE_URL: httpUrl.default("https://api.bfl.ai"),
+  BFL_MODEL: z.string().trim().min(1).default("flux-pro-1.1"),
   DEFAULT_SPEED: z
     .enum(["draft", "fast", "turbo", "relax"], { message: "must be one of: draft, fast, turbo, relax" })
     .default("fast"),
@@ -119,12 +131,18 @@ const apiKeySetting: Record<ProviderName, keyof Settings> = {
   evolink: "EVOLINK_API_KEY",
   mjapi: "MJAPI_API_KEY",
   "midjourney-proxy": "MIDJOURNEY_PROXY_API_KEY",
+  openai: "OPENAI_API_KEY",
+  gemini: "GEMINI_API_KEY",
+  bfl: "BFL_API_KEY",
 };
 
 const baseUrlSetting: Record<ProviderName, keyof Settings> = {
   evolink: "EVOLINK_BASE_URL",
   mjapi: "MJAPI_BASE_URL",
   "midjourney-proxy": "MIDJOURNEY_PROXY_BASE_URL",
+  openai: "OPENAI_BASE_URL",
+  gemini: "GEMINI_BASE_URL",
+  bfl: "BFL_BASE_URL",
 };
 
 export class ConfigError extends Error {

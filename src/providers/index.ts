@@ -80,7 +80,15 @@ const factories: Record<ProviderName, Factory> = {
       notifyHookUrl: callbackUrlFor(settings, "midjourney-proxy"),
       logger,
     }),
+  openai: () => notYetAvailable("openai"),
+  gemini: () => notYetAvailable("gemini"),
+  bfl: () => notYetAvailable("bfl"),
 };
+
+// One line per adapter still to come; each is replaced by its adapter's factory.
+function notYetAvailable(name: string): never {
+  throw new ConfigError([`PROVIDER lists ${name}, which this version of Atelier cannot run yet.`]);
+}
 
 /** A registry over providers already made (the first is the default); names must be distinct. */
 export function registryOf(providers: readonly ImageProvider[]): ProviderRegistry {
