@@ -122,6 +122,20 @@ export const adminCommand = {
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
+      name: "providers",
+      description: "Which image services members may use here (none given: all configured ones)",
+      options: [
+        {
+          type: ApplicationCommandOptionType.String,
+          name: "names",
+          description: "Comma-separated provider names, the server's default first, e.g. openai,bfl",
+          required: false,
+          max_length: 200,
+        },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
       name: "offenders",
       description: "Pause members whose prompts the image service keeps refusing",
       options: [
@@ -317,6 +331,19 @@ export async function runAdminCall(
       return changeBan(configs, guildId, call.args.term, false);
     case "ban list":
       return listBanned(await configs.get(guildId));
+    case "providers": {
+      const names = (call.args.names ?? "")
+        .split(",")
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => name !== "");
+      const after = await configs.update(guildId, (config) => ({
+        ...config,
+        providers: [...new Set(names)],
+      }));
+      return after.providers.length === 0
+        ? "**Image services:** members may use every configured one."
+        : `**Image services:** members may use ${after.providers.map((name) => `\`${name}\``).join(", ")} (the first is the default here).`;
+    }
     case "offenders": {
       const { refusals, minutes } = call.args;
       const after = await configs.update(guildId, (config) => ({

@@ -7,9 +7,9 @@ import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
 import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
 import { startCallbackServer } from "./jobs/callbacks.ts";
+import type { NamedProviders } from "./jobs/pipeline.ts";
 import { JobService, type JobServiceOptions } from "./jobs/service.ts";
 import type { Logger } from "./log.ts";
-import type { ProviderLookup } from "./providers/types.ts";
 import { BlobStore, type ResultBlobs } from "./store/blobs.ts";
 import type { Store } from "./store/index.ts";
 import { PreferenceStore } from "./team/preferences.ts";
@@ -17,7 +17,7 @@ import { createTeamServices, type TeamServices } from "./team/team.ts";
 
 export interface AtelierParts {
   store: Store;
-  providers: ProviderLookup;
+  providers: NamedProviders;
   defaultProvider: string;
   logger: Logger;
   /** Result images and the images people attach (/blend, /describe) are fetched under this one policy. */
@@ -31,7 +31,7 @@ export interface AtelierParts {
   >;
   discord: Omit<
     BotOptions,
-    "commands" | "jobs" | "logger" | "downloadPolicy" | "renderer" | "team" | "preferences"
+    "commands" | "jobs" | "providers" | "logger" | "downloadPolicy" | "renderer" | "team" | "preferences"
   >;
   /** Serve provider callbacks on this port (when the provider can call back and a public URL is set). */
   callbacks?: { port: number; secret?: string };
@@ -62,6 +62,7 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     ...parts.discord,
     commands,
     jobs,
+    providers: parts.providers,
     logger,
     downloadPolicy,
     renderer: withBlobLinks(

@@ -1,5 +1,5 @@
 // `atelier <command>`: the one entry point for the bot, the prompt checker and the terminal pipeline.
-import { ConfigError, loadSettings } from "../config.ts";
+import { ConfigError, loadSettings, providerNames } from "../config.ts";
 
 const usage = `Usage:
   atelier start                        run the Discord bot (what \`npm start\` runs)
@@ -13,7 +13,7 @@ async function run(command: string | undefined, args: string[]): Promise<number>
     case "check": {
       const { runCheck } = await import("./check.ts");
       const settings = loadSettings("prompt");
-      return runCheck(args, process, { maxJobs: settings.PROMPT_MAX_JOBS });
+      return runCheck(args, process, { maxJobs: settings.PROMPT_MAX_JOBS, providerNames });
     }
     case "imagine": {
       const { runImagine } = await import("./imagine.ts");

@@ -3,12 +3,13 @@
 import { Client, Events, GatewayIntentBits, REST } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createInProcessRenderer, type ImageRenderer } from "../images/renderer.ts";
+import type { NamedProviders } from "../jobs/pipeline.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
 import type { PreferenceStore } from "../team/preferences.ts";
 import type { TeamServices } from "../team/team.ts";
-import { isOffered, type SlashCommand } from "./command-types.ts";
+import { type SlashCommand, servingProvider } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
 import { EditPacer } from "./pacing.ts";
@@ -23,6 +24,8 @@ export interface BotOptions {
   guildId?: string;
   commands: readonly SlashCommand[];
   jobs: JobService;
+  /** Every configured image service by name. */
+  providers: NamedProviders;
   logger: Logger;
   maxJobs: number;
   defaultSpeed: Speed;
@@ -81,11 +84,11 @@ function createPresenter(client: Client, options: BotOptions): JobPresenter {
   });
 }
 
-/** Registers the commands the default provider can serve (no /blend on EvoLink), so nobody sees the others. */
+/** Registers the commands some configured provider can serve (no /blend on EvoLink alone), so nobody sees the others. */
 async function registerCommands(client: Client, options: BotOptions): Promise<void> {
-  const capabilities = options.jobs.defaultProvider().capabilities;
+  const providers = options.providers.names().map((name) => options.providers.get(name));
   const definitions = options.commands
-    .filter((command) => isOffered(command, capabilities))
+    .filter((command) => servingProvider(command, providers) !== undefined)
     .map((command) => command.definition);
   if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
   else await client.application?.commands.set(definitions);
@@ -116,6 +119,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   let accepting = true;
   const context: BotContext = {
     jobs: options.jobs,
+    providers: options.providers,
     presenter,
     logger,
     maxJobs: options.maxJobs,

@@ -9,7 +9,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import type { ProviderCapabilities } from "../providers/types.ts";
+import type { ImageProvider, ProviderCapabilities } from "../providers/types.ts";
 import type { BotContext } from "./context.ts";
 
 /** A subcommand as data; `as const` makes nested option lists readonly, which the API type does not allow. */
@@ -43,9 +43,20 @@ export interface SlashCommand {
   run(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
 }
 
-/** Whether `command` can run on a provider with `capabilities`: what is registered with Discord. */
+/** Whether `command` can run on a provider with `capabilities`. */
 export function isOffered(command: SlashCommand, capabilities: ProviderCapabilities): boolean {
   return command.requires === undefined || capabilities[command.requires];
+}
+
+/** The first of `providers` that can serve `command` (registered with Discord when there is one). */
+export function servingProvider(
+  command: Pick<SlashCommand, "requires">,
+  providers: readonly (ImageProvider | undefined)[],
+): ImageProvider | undefined {
+  return providers.find(
+    (provider): provider is ImageProvider =>
+      provider !== undefined && (command.requires === undefined || provider.capabilities[command.requires]),
+  );
 }
 
 /** Channel, role, user and mentionable options arrive as ids (the resolved objects may be absent). */

@@ -1,6 +1,7 @@
 // What command and button handlers get: the job service, the presenter that owns job messages,
 // and the settings that shape a prompt. Built once in bot.ts.
 
+import type { NamedProviders } from "../jobs/pipeline.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
@@ -25,6 +26,8 @@ export type HandlerJobs = Pick<
 
 export interface BotContext {
   jobs: HandlerJobs;
+  /** Every configured image service by name (the registry). */
+  providers: NamedProviders;
   presenter: JobPresenter;
   logger: Logger;
   maxJobs: number;

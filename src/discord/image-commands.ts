@@ -2,17 +2,19 @@
 import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import type { JobRequest } from "../jobs/service.ts";
 import { attachedImagesProblem, attachedLinksProblem } from "./attachments.ts";
+import { servingProvider } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
-import { replyPrivately } from "./replies.ts";
+import { providersHere } from "./providers-here.ts";
+import { replyPrivately, unsupportedCommandReply } from "./replies.ts";
 import { admitAndStart } from "./start-jobs.ts";
 
 export interface ImageJobAsk {
-  /** The command's name, for messages. */
-  command: string;
+  /** The command's name (also the capability it needs). */
+  command: "blend" | "describe";
   images: Attachment[];
   limits: { min: number; max: number };
   /** The job for the images' links. */
-  request(imageUrls: string[]): JobRequest;
+  request(imageUrls: string[]): Extract<JobRequest, { kind: "blend" | "describe" }>;
 }
 
 export async function startImageJob(
@@ -24,9 +26,14 @@ export async function startImageJob(
     attachedImagesProblem(ask.images, ask.command, ask.limits) ??
     attachedLinksProblem(ask.images, context.trustedImageOrigins);
   if (problem) return replyPrivately(interaction, problem);
+  // The person's service when it can do this, else the first here that can.
+  const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
+  const candidates = [here.fallback, ...here.named.names().map((name) => here.named.get(name))];
+  const provider = servingProvider({ requires: ask.command }, candidates);
+  if (!provider) return replyPrivately(interaction, unsupportedCommandReply(ask.command, here.fallback.name));
   // No prompt text to check against banned words; channel, limits and cooldowns still apply.
   await admitAndStart(interaction, context, {
-    requests: [ask.request(ask.images.map((image) => image.url))],
+    requests: [{ ...ask.request(ask.images.map((image) => image.url)), provider: provider.name }],
     promptText: "",
     first: "reply",
   });

@@ -3,6 +3,7 @@
 // admit-and-start path.
 import { preparePrompts } from "../jobs/pipeline.ts";
 import type { BotContext } from "./context.ts";
+import { providersHere } from "./providers-here.ts";
 import { promptErrorReply, replyPrivately } from "./replies.ts";
 import { admitAndStart, type FirstMessage, type StartingInteraction } from "./start-jobs.ts";
 
@@ -24,7 +25,9 @@ export async function imaginePrompts(
   context: BotContext,
   ask: ImagineAsk,
 ): Promise<void> {
-  const prepared = preparePrompts(ask.input, context.jobs.defaultProvider(), {
+  const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
+  const prepared = preparePrompts(ask.input, here.fallback, {
+    named: here.named,
     maxJobs: context.maxJobs,
     speed: context.defaultSpeed,
     quality: context.defaultQuality,

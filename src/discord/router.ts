@@ -1,7 +1,7 @@
 // Routes each interaction to its handler. A handler that fails still leaves the user an answer.
 import type { Interaction } from "discord.js";
 import { handleButton } from "./buttons.ts";
-import { isOffered, type SlashCommand } from "./command-types.ts";
+import { type SlashCommand, servingProvider } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
 import { isRemixForm } from "./remix-modal.ts";
 import { handleRemixSubmit } from "./remix-submit.ts";
@@ -21,9 +21,12 @@ export function createRouter(commands: readonly SlashCommand[], context: BotCont
         if (!command) return;
         if (!context.accepting()) return replyPrivately(interaction, restartingReply);
         // An interaction from before a provider change, while Discord still lists the old command.
-        const provider = context.jobs.defaultProvider();
-        if (!isOffered(command, provider.capabilities))
-          return replyPrivately(interaction, unsupportedCommandReply(command.definition.name, provider.name));
+        const configured = context.providers.names().map((name) => context.providers.get(name));
+        if (!servingProvider(command, configured))
+          return replyPrivately(
+            interaction,
+            unsupportedCommandReply(command.definition.name, context.providers.names().join(", ")),
+          );
         await command.run(interaction, context);
       } else if (interaction.isButton() && isSettingsButton(interaction.customId)) {
         await handleSettingsButton(interaction, context);

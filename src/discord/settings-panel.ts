@@ -2,12 +2,22 @@
 import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { chooseSetting, settingsOffer } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
+import { providersHere } from "./providers-here.ts";
 import { replyPrivately } from "./replies.ts";
 import { decodeSettingsButton, type SettingsView, settingsView } from "./settings-view.ts";
 
-async function panelFor(userId: string, context: BotContext): Promise<SettingsView> {
+async function panelFor(
+  userId: string,
+  guildId: string | undefined,
+  context: BotContext,
+): Promise<SettingsView> {
   const preferences = await context.preferences.get(userId);
-  const offer = settingsOffer(context.jobs.defaultProvider());
+  const here = await providersHere(context, userId, guildId);
+  const offer = {
+    ...settingsOffer(here.fallback),
+    providers: [...here.named.names()],
+    provider: here.fallback.name,
+  };
   return settingsView(preferences, offer, { speed: context.defaultSpeed, quality: context.defaultQuality });
 }
 
@@ -15,7 +25,7 @@ export async function showSettings(
   interaction: ChatInputCommandInteraction,
   context: BotContext,
 ): Promise<void> {
-  const view = await panelFor(interaction.user.id, context);
+  const view = await panelFor(interaction.user.id, interaction.guildId ?? undefined, context);
   await interaction.reply({ ...view, flags: MessageFlags.Ephemeral });
 }
 
@@ -30,5 +40,5 @@ export async function handleSettingsButton(
   }
   // The clicker's own preferences: the panel is private, and a stray click can only change the clicker's.
   await context.preferences.update(interaction.user.id, (current) => chooseSetting(current, choice));
-  await interaction.update(await panelFor(interaction.user.id, context));
+  await interaction.update(await panelFor(interaction.user.id, interaction.guildId ?? undefined, context));
 }

@@ -69,6 +69,8 @@ export function decodeSettingsButton(customId: string): SettingChoice | undefine
   if (setting === "reset") return value === undefined ? { setting } : undefined;
   if (value === undefined) return undefined;
   switch (setting) {
+    case "provider":
+      return /^[a-z0-9-]{1,40}$/.test(value) ? { setting, value } : undefined;
     case "model":
       return MODEL_CHOICES.some((choice) => choice.id === value) ? { setting, value } : undefined;
     case "stylize": {
@@ -115,6 +117,17 @@ function button(
 
 function row(components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent>[] {
   return components.length === 0 ? [] : [{ type: ComponentType.ActionRow, components }];
+}
+
+/** One button per image service this person may use here; absent when there is only one. */
+function providerRow(offer: SettingsOffer) {
+  const providers = offer.providers ?? [];
+  if (providers.length < 2) return [];
+  return row(
+    providers.map((name) =>
+      button(name, { setting: "provider", value: name }, { selected: name === offer.provider }),
+    ),
+  );
 }
 
 /** One button per model the provider runs; a single model is shown but cannot be changed. */
@@ -182,6 +195,7 @@ const onOffText = (on: boolean) => (on ? "on" : "off");
 
 function summary(settings: EffectiveSettings, offer: SettingsOffer): string {
   const parts = [
+    (offer.providers?.length ?? 0) > 1 ? `Image service **${offer.provider}**` : undefined,
     settings.model ? `Model **${settings.model.label}**` : undefined,
     `Stylize **${stylizeLabels[settings.stylize]}** (--stylize ${STYLIZE_VALUES[settings.stylize]})`,
     `Raw **${onOffText(settings.raw)}**`,
@@ -216,6 +230,7 @@ export function settingsView(
   return {
     content: content.slice(0, 2000),
     components: [
+      ...providerRow(offer),
       ...modelRow(settings, offer),
       ...stylizeRow(settings),
       ...speedRow(settings, offer),

@@ -23,14 +23,16 @@ export type JobRequest =
   | {
       kind: "imagine";
       prompt: ParsedPrompt;
+      /** A configured provider's name; the default provider when absent. */
+      provider?: string;
       speed?: Speed;
       quality?: Quality;
       providerWarnings?: ProviderWarning[];
     }
   /** 2–5 image links (Discord attachment URLs), fetched when the job starts. */
-  | { kind: "blend"; imageUrls: string[]; dimensions: BlendDimensions }
+  | { kind: "blend"; imageUrls: string[]; dimensions: BlendDimensions; provider?: string }
   /** The image link (a Discord attachment URL), fetched when the job starts. */
-  | { kind: "describe"; imageUrl: string }
+  | { kind: "describe"; imageUrl: string; provider?: string }
   /** U, V, 🔄, HD or a provider's own button on `parentId`; `prompt` is a remix's edited prompt. */
   | { kind: "followUp"; parentId: string; followUp: FollowUp; prompt?: ParsedPrompt }
   /** The same job again (a failed one's 🔄, a /describe's 🔄). */

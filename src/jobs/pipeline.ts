@@ -29,10 +29,20 @@ export interface PipelineOptions {
   preferences?: Preferences;
   /** Origins whose image links pass even over http or on a private address (PromptOptions). */
   trustedImageOrigins?: readonly string[];
+  /** The providers a prompt may name with `--provider` here (configured, and allowed by the server). */
+  named?: NamedProviders;
+}
+
+/** Providers by the name a prompt gives them. */
+export interface NamedProviders {
+  get(name: string): ImageProvider | undefined;
+  names(): readonly string[];
 }
 
 /** One job to start: its prompt, the speed and quality it runs at, and what the provider cannot honour. */
 export interface PreparedJob {
+  /** The provider that runs it: the one the prompt named, else the one `preparePrompts` was given. */
+  provider: string;
   prompt: ParsedPrompt;
   speed?: Speed;
   quality?: Quality;
@@ -56,20 +66,53 @@ export function preparePrompts(
   };
   const checked = checkWithPreferences(input, limits, options.preferences);
   if (!checked.ok) return { ok: false, error: checked.error };
-  const offer = options.preferences ? settingsOffer(provider) : undefined;
   const jobs: PreparedJob[] = [];
   for (const expanded of checked.expanded) {
-    const job =
-      offer && options.preferences
-        ? withSettings(expanded, options.preferences, offer, options, limits)
-        : { ok: true as const, job: { prompt: expanded, speed: options.speed, quality: options.quality } };
+    const routed = route(expanded, provider, options.named);
+    if (!routed.ok) return routed;
+    const job = prepareOne(routed.prompt, routed.provider, options, limits);
     if (!job.ok) return job;
-    const { prompt, speed, quality } = job.job;
-    const verdict = provider.check({ prompt, speed, quality });
-    if (verdict.error) return { ok: false, error: { message: verdict.error.message } };
-    jobs.push({ ...job.job, providerWarnings: verdict.warnings });
+    jobs.push(job.job);
   }
   return { ok: true, prompts: jobs.map((job) => job.prompt), jobs };
+}
+
+/** The provider a prompt runs on (its `--provider`, else `fallback`), and the prompt without that parameter. */
+function route(
+  prompt: ParsedPrompt,
+  fallback: ImageProvider,
+  named: NamedProviders | undefined,
+): { ok: true; prompt: ParsedPrompt; provider: ImageProvider } | { ok: false; error: PromptError } {
+  const { provider: name, ...params } = prompt.params;
+  if (name === undefined) return { ok: true, prompt, provider: fallback };
+  const chosen = named?.get(name) ?? (name === fallback.name ? fallback : undefined);
+  if (!chosen) {
+    const names = named?.names() ?? [fallback.name];
+    return {
+      ok: false,
+      error: {
+        parameter: "--provider",
+        message: `--provider must be one of: ${names.join(", ")} (got "${name}")`,
+      },
+    };
+  }
+  return { ok: true, prompt: { ...prompt, params }, provider: chosen };
+}
+
+/** One prompt on its provider: the person's /settings defaults, then the provider's own check. */
+function prepareOne(
+  prompt: ParsedPrompt,
+  provider: ImageProvider,
+  options: PipelineOptions,
+  limits: PromptOptions,
+): { ok: true; job: PreparedJob } | { ok: false; error: PromptError } {
+  const job = options.preferences
+    ? withSettings(prompt, options.preferences, settingsOffer(provider), options, limits)
+    : { ok: true as const, job: { prompt, speed: options.speed, quality: options.quality } };
+  if (!job.ok) return job;
+  const verdict = provider.check({ prompt: job.job.prompt, speed: job.job.speed, quality: job.job.quality });
+  if (verdict.error) return { ok: false, error: { message: verdict.error.message } };
+  return { ok: true, job: { ...job.job, provider: provider.name, providerWarnings: verdict.warnings } };
 }
 
 /** The user's options expanded and suffix appended, then checked; an error says which preference broke it. */
@@ -92,7 +135,7 @@ function withSettings(
   offer: SettingsOffer,
   options: PipelineOptions,
   limits: PromptOptions,
-): { ok: true; job: Omit<PreparedJob, "providerWarnings"> } | { ok: false; error: PromptError } {
+): { ok: true; job: Omit<PreparedJob, "providerWarnings" | "provider"> } | { ok: false; error: PromptError } {
   const defaulted = applyPromptDefaults(prompt, preferences, offer);
   const settings = resolveJobSettings(defaulted.params, preferences, offer, options);
   if (JSON.stringify(defaulted.params) === JSON.stringify(prompt.params))

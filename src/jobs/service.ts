@@ -150,7 +150,7 @@ export class JobService {
     try {
       const job = await this.records.create({
         ...fieldsFor(request, parent),
-        provider: parent?.provider ?? this.options.defaultProvider,
+        provider: this.providerFor(request, parent),
         requesterId: origin.requesterId,
         guildId: origin.guildId ?? parent?.guildId,
         channelId: origin.channelId ?? parent?.channelId,
@@ -164,6 +164,15 @@ export class JobService {
       this.scheduler.drop(origin.requesterId);
       throw error;
     }
+  }
+
+  /** Follow-ups and retries go back to the provider that made the parent; a new job to the one asked for. */
+  private providerFor(request: JobRequest, parent: JobRecord | undefined): string {
+    if (parent) return parent.provider;
+    const asked = "provider" in request ? request.provider : undefined;
+    if (asked !== undefined && !this.options.providers.get(asked))
+      throw new Error(`Provider ${asked} is not configured`);
+    return asked ?? this.options.defaultProvider;
   }
 
   /** The job's message is on screen (at `delivery`): it takes its place in line. */

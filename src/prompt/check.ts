@@ -34,6 +34,8 @@ function checkOrFail(input: string, options: PromptOptions): PromptCheck {
     const unsafeLink = checkLinks(text, options);
     const result = unsafeLink ? { ok: false as const, error: unsafeLink } : parsePrompt(text, options);
     if (!result.ok) return { ok: false, error: inPermutation(result.error, index, permutations.prompts) };
+    const unknownProvider = providerProblem(result.prompt, options.providerNames);
+    if (unknownProvider) return { ok: false, error: unknownProvider };
     parsed.push(result.prompt);
   }
   const jobs = parsed.reduce((sum, prompt) => sum + (prompt.params.repeat ?? 1), 0);
@@ -43,6 +45,19 @@ function checkOrFail(input: string, options: PromptOptions): PromptCheck {
   if (!first)
     return { ok: false, error: { message: "The prompt has no text: describe what you want to see" } };
   return { ok: true, prompt: first, expanded };
+}
+
+/** `--provider` naming a service that is not among `names`. */
+function providerProblem(
+  prompt: ParsedPrompt,
+  names: readonly string[] | undefined,
+): PromptError | undefined {
+  const name = prompt.params.provider;
+  if (name === undefined || names === undefined || names.includes(name)) return undefined;
+  return {
+    parameter: "--provider",
+    message: `--provider must be one of: ${names.join(", ")} (got ${quote(name)})`,
+  };
 }
 
 /** The configured cap as a whole number from 1 to 1000; a missing or non-numeric cap means 10. */

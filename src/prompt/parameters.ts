@@ -117,6 +117,12 @@ export const PARAMETERS: readonly ParameterDefinition[] = [
     summary: "run the prompt n times",
   },
   { key: "no", aliases: [], value: { kind: "commaList" }, summary: "things to leave out, comma separated" },
+  {
+    key: "provider",
+    aliases: ["via"],
+    value: { kind: "word" },
+    summary: "Atelier's own: which configured image service runs this prompt (e.g. --provider openai)",
+  },
 ];
 
 /** Old parameters seen in pasted prompts: accepted, dropped, and reported as ignored. */

@@ -33,6 +33,8 @@ export interface PromptParams {
   turbo?: true;
   stealth?: true;
   public?: true;
+  /** Atelier's own: the configured image service this prompt runs on (not sent to any provider). */
+  provider?: string;
 }
 
 /** One `::`-separated part of a multi-prompt; `weight` is absent when the user gave none. */
@@ -71,6 +73,8 @@ export interface PromptOptions {
    * must be http(s) to a public host.
    */
   trustedImageOrigins?: readonly string[];
+  /** Names `--provider` may take (e.g. every provider Atelier knows); any word when absent. */
+  providerNames?: readonly string[];
 }
 
 export type PromptCheck =

@@ -38,6 +38,7 @@ const EVERY_MODEL: readonly ParamKey[] = [
   "turbo",
   "stealth",
   "public",
+  "provider",
 ];
 const OLD_QUALITY = [0.25, 0.5, 1] as const;
 const NEW_QUALITY = [1, 2, 4] as const;

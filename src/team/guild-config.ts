@@ -31,6 +31,8 @@ export const guildConfigSchema = z.object({
   /** This many provider refusals within 24 hours block the user for `offenderBlockMinutes`. */
   offenderRefusals: positiveWhole.optional(),
   offenderBlockMinutes: positiveWhole.optional(),
+  /** The configured providers members may use here, in order (the first is the server's default); empty: all. */
+  providers: z.array(z.string()).default([]),
 });
 export type GuildConfig = z.infer<typeof guildConfigSchema>;
 

@@ -55,6 +55,8 @@ const strengthSchema = z.enum(["subtle", "strong"]);
 
 /** Every field is optional: absent means "Atelier's default", so an empty record is a new user. */
 export const preferencesSchema = z.object({
+  /** The image service this person's new jobs run on, when several are configured. */
+  provider: z.string().max(40).optional(),
   model: z.string().max(20).optional(),
   stylize: z.enum(stylizePresets).optional(),
   raw: z.boolean().optional(),
@@ -69,7 +71,15 @@ export const preferencesSchema = z.object({
 export type Preferences = z.infer<typeof preferencesSchema>;
 
 /** The /settings part of the preferences (what "Reset settings" clears; /prefer is kept). */
-export type SettingKey = "model" | "stylize" | "raw" | "speed" | "quality" | "variation" | "remix";
+export type SettingKey =
+  | "provider"
+  | "model"
+  | "stylize"
+  | "raw"
+  | "speed"
+  | "quality"
+  | "variation"
+  | "remix";
 
 export class PreferenceStore {
   // Read on every /imagine and click: kept in memory (this process is the only writer).
@@ -103,6 +113,10 @@ export function resetSettings(preferences: Preferences): Preferences {
 // --- what a provider offers, and the values in effect ------------------------------------------
 
 export interface SettingsOffer {
+  /** The providers this person may choose between here (shown when more than one). */
+  providers?: string[];
+  /** The provider in effect for this person (the offer's other fields are its). */
+  provider?: string;
   models: ModelChoice[];
   speeds: Speed[];
   hd: boolean;
@@ -292,6 +306,7 @@ export function setSuffix(preferences: Preferences, value: string | undefined): 
 
 /** One choice on the /settings panel; booleans carry the value the click sets, so a replayed click is harmless. */
 export type SettingChoice =
+  | { setting: "provider"; value: string }
   | { setting: "model"; value: string }
   | { setting: "stylize"; value: StylizePreset }
   | { setting: "raw" | "remix"; value: boolean }

@@ -22,6 +22,7 @@ import { createWorkerRenderer } from "../../src/images/renderer.ts";
 import type { JobService } from "../../src/jobs/service.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
+import { registryOf } from "../../src/providers/index.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
 import type { ImageProvider } from "../../src/providers/types.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -38,8 +39,11 @@ export interface WorldOptions {
   redisUrl?: string;
   tokenLifetimeMs?: number;
   timeoutMs?: number;
-  /** Run against a midjourney-proxy emulator instead of EvoLink. */
-  provider?: "evolink" | "midjourney-proxy";
+  /**
+   * Run against a midjourney-proxy emulator instead of EvoLink; `both`: EvoLink (the default) and
+   * midjourney-proxy configured at once (PROVIDER=evolink,midjourney-proxy).
+   */
+  provider?: "evolink" | "midjourney-proxy" | "both";
   /**
    * Run against another backend: started with the world's key, logger and task duration, it gives
    * the provider and its emulator's base URL (trusted for downloads). Overrides `provider`.
@@ -106,7 +110,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     write: (line) => logLines.push(line),
   });
   const proxy =
-    options.provider === "midjourney-proxy"
+    options.provider === "midjourney-proxy" || options.provider === "both"
       ? await startMidjourneyProxyEmulator({
           apiSecret: evolinkKey,
           durationMs: options.taskDurationMs ?? 400,
@@ -119,22 +123,33 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     taskDurationMs: options.taskDurationMs ?? 400,
     tileLongSide: options.tileLongSide ?? 96,
   });
-  const provider =
-    backend?.provider ??
-    (proxy
-      ? createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })
-      : createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger }));
+  const providers = registryOf(
+    backend
+      ? [backend.provider]
+      : [
+          ...(options.provider === "midjourney-proxy"
+            ? []
+            : [createEvolinkProvider({ apiKey: evolinkKey, baseUrl: emulator.baseUrl, logger })]),
+          ...(proxy
+            ? [createMidjourneyProxyProvider({ apiSecret: evolinkKey, baseUrl: proxy.baseUrl, logger })]
+            : []),
+        ],
+  );
   // The fake serves users' attachments over http on 127.0.0.1 (Discord's CDN is public https).
   const downloadPolicy: DownloadPolicy = {
-    allowedHttpOrigins: [backend?.baseUrl ?? proxy?.baseUrl ?? emulator.baseUrl, fake.restBaseUrl],
+    allowedHttpOrigins: [
+      backend?.baseUrl ?? emulator.baseUrl,
+      proxy?.baseUrl ?? emulator.baseUrl,
+      fake.restBaseUrl,
+    ],
     maxBytes: 10 * 1024 * 1024,
     timeoutMs: options.downloadTimeoutMs ?? 10_000,
   };
   const renderer = options.renderer === "worker" ? createWorkerRenderer() : undefined;
   const atelier = await startAtelier({
     store,
-    providers: new Map([[provider.name, provider]]),
-    defaultProvider: provider.name,
+    providers,
+    defaultProvider: providers.default.name,
     logger,
     downloadPolicy,
     renderer,
@@ -171,7 +186,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     stop: async () => {
       await atelier.stop();
       await renderer?.close();
-      await provider.close?.();
+      await providers.closeAll();
       await backend?.stop();
       await store.close();
       await emulator.stop();

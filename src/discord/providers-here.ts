@@ -1,0 +1,36 @@
+// Which image services a person may use where they are: the configured ones, narrowed by the
+// server's list (/atelier providers), and the one their new jobs run on (their /settings choice,
+// else the server's first, else the bot's default). A prompt may still name another with --provider.
+import type { NamedProviders } from "../jobs/pipeline.ts";
+import type { ImageProvider } from "../providers/types.ts";
+import type { BotContext } from "./context.ts";
+
+export interface ProvidersHere {
+  /** Where this person's new jobs run unless a prompt says otherwise. */
+  fallback: ImageProvider;
+  /** What a prompt may name with --provider here. */
+  named: NamedProviders;
+}
+
+export async function providersHere(
+  context: Pick<BotContext, "providers" | "team" | "preferences">,
+  userId: string,
+  guildId: string | undefined,
+): Promise<ProvidersHere> {
+  const configured = context.providers.names();
+  const { providers: serverList } = await context.team.configs.get(guildId);
+  const allowed = serverList.filter((name) => configured.includes(name));
+  // A server list naming nothing configured (a provider removed since) falls back to all of them.
+  const usable = allowed.length > 0 ? allowed : [...configured];
+  const { provider: preferred } = await context.preferences.get(userId);
+  const fallbackName = preferred !== undefined && usable.includes(preferred) ? preferred : usable[0];
+  const fallback = context.providers.get(fallbackName ?? "");
+  if (!fallback) throw new Error("No image service is configured.");
+  return {
+    fallback,
+    named: {
+      get: (name) => (usable.includes(name) ? context.providers.get(name) : undefined),
+      names: () => usable,
+    },
+  };
+}
