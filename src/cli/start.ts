@@ -1,13 +1,18 @@
 // `atelier start` (what `npm start` runs): open the store, the providers and the image worker,
-// start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
-import { startAtelier } from "../app.ts";
+// check the providers' keys, start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
+// A start-up failure closes whatever was opened and ends as one line naming the cause and the fix.
+import { type AtelierParts, type RunningAtelier, startAtelier } from "../app.ts";
 import { baseUrlFor, configuredProviders, type Settings, secretValues } from "../config.ts";
+import { StartupError } from "../discord/connect.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
-import { createLogger } from "../log.ts";
-import { createProviders } from "../providers/index.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { createProviders, type ProviderRegistry } from "../providers/index.ts";
 import { BlobStore } from "../store/blobs.ts";
 import { openStore } from "../store/index.ts";
+
+/** How long each provider's start-up check may take. */
+const verifyTimeoutMs = 10_000;
 
 function shutdownSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -15,34 +20,45 @@ function shutdownSignal(): Promise<string> {
   });
 }
 
-export async function runBot(settings: Settings): Promise<number> {
-  const logger = createLogger({ level: settings.LOG_LEVEL, secrets: secretValues(settings) });
-  const store = await openStore({ dataDir: settings.DATA_DIR, redisUrl: settings.REDIS_URL });
-  logger.info("store open", {
-    kind: store.kind,
-    dataDir: store.kind === "sqlite" ? settings.DATA_DIR : undefined,
-  });
-  const blobs = new BlobStore(store.keyv);
-  const providers = createProviders(settings, logger, { blobs });
-  const downloadPolicy: DownloadPolicy = {
+/** Every configured provider proves its key and URL, all at once; the first refusal stops the start. */
+async function verifyProviders(providers: ProviderRegistry): Promise<void> {
+  await Promise.all(
+    providers.all().map(async (provider) => {
+      try {
+        await provider.verify?.(AbortSignal.timeout(verifyTimeoutMs));
+      } catch (error) {
+        const timedOut = (error as Error).name === "TimeoutError";
+        const reason = timedOut
+          ? `did not answer within ${verifyTimeoutMs / 1000} s`
+          : (error as Error).message;
+        throw new StartupError(`Provider ${provider.name}: ${reason}`);
+      }
+    }),
+  );
+}
+
+function downloadPolicyFor(settings: Settings): DownloadPolicy {
+  return {
     allowedHttpOrigins: configuredProviders(settings)
       .map((name) => baseUrlFor(settings, name))
       .filter((url): url is string => url !== undefined),
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 60_000,
   };
-  let stopping = false;
-  const renderer = createWorkerRenderer({
-    onExit: (code, signal) => {
-      if (!stopping) logger.warn("image worker stopped; it restarts with the next image", { code, signal });
-    },
-  });
-  const atelier = await startAtelier({
+}
+
+/** The settings as the parts of one running Atelier. */
+function partsFor(
+  settings: Settings,
+  opened: Pick<AtelierParts, "store" | "renderer" | "blobs" | "logger"> & { providers: ProviderRegistry },
+): AtelierParts {
+  const { store, providers, renderer, blobs, logger } = opened;
+  return {
     store,
     providers,
     defaultProvider: providers.default.name,
     logger,
-    downloadPolicy,
+    downloadPolicy: downloadPolicyFor(settings),
     renderer,
     blobs,
     jobs: {
@@ -65,16 +81,55 @@ export async function runBot(settings: Settings): Promise<number> {
       settings.PUBLIC_URL && providers.all().some((provider) => provider.capabilities.callback)
         ? { port: settings.HTTP_PORT, secret: settings.CALLBACK_SECRET }
         : undefined,
-  });
-  logger.info("atelier running", { providers: providers.names().join(",") });
+  };
+}
 
+/** Opens everything in order; on a failure closes what was opened (newest first) and rethrows. */
+async function open(
+  settings: Settings,
+  logger: Logger,
+): Promise<{ atelier: RunningAtelier; close(): Promise<void> }> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const store = await openStore({ dataDir: settings.DATA_DIR, redisUrl: settings.REDIS_URL });
+    closers.push(() => store.close());
+    logger.info("store open", {
+      kind: store.kind,
+      dataDir: store.kind === "sqlite" ? settings.DATA_DIR : undefined,
+    });
+    const blobs = new BlobStore(store.keyv);
+    const providers = createProviders(settings, logger, { blobs });
+    closers.push(() => providers.closeAll());
+    await verifyProviders(providers);
+    let stopping = false;
+    const renderer = createWorkerRenderer({
+      onExit: (code, signal) => {
+        if (!stopping) logger.warn("image worker stopped; it restarts with the next image", { code, signal });
+      },
+    });
+    closers.push(async () => {
+      stopping = true;
+      await renderer.close();
+    });
+    const atelier = await startAtelier(partsFor(settings, { store, providers, renderer, blobs, logger }));
+    logger.info("atelier running", { providers: providers.names().join(",") });
+    return { atelier, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function runBot(settings: Settings): Promise<number> {
+  const logger = createLogger({ level: settings.LOG_LEVEL, secrets: secretValues(settings) });
+  const { atelier, close } = await open(settings, logger);
   const signal = await shutdownSignal();
   logger.info("shutting down", { signal });
-  stopping = true;
   await atelier.stop();
-  await providers.closeAll();
-  await renderer.close();
-  await store.close();
+  await close();
   logger.info("stopped");
   return 0;
 }

@@ -10,6 +10,7 @@ import type { Quality, Speed } from "../providers/types.ts";
 import type { PreferenceStore } from "../team/preferences.ts";
 import type { TeamServices } from "../team/team.ts";
 import { type SlashCommand, servingProvider } from "./command-types.ts";
+import { connect, explainRegistration, inviteLink } from "./connect.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
 import { EditPacer } from "./pacing.ts";
@@ -53,16 +54,6 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-function waitForReady(client: Client, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("Discord did not report ready in time.")), timeoutMs);
-    client.once(Events.ClientReady, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 function createPresenter(client: Client, options: BotOptions): JobPresenter {
   const { logger } = options;
   return new JobPresenter({
@@ -90,12 +81,17 @@ async function registerCommands(client: Client, options: BotOptions): Promise<vo
   const definitions = options.commands
     .filter((command) => servingProvider(command, providers) !== undefined)
     .map((command) => command.definition);
-  if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
-  else await client.application?.commands.set(definitions);
+  try {
+    if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
+    else await client.application?.commands.set(definitions);
+  } catch (error) {
+    throw explainRegistration(error, options.guildId, client.application?.id ?? "");
+  }
   options.logger.info("discord ready", {
     user: client.user?.tag,
     commands: definitions.map((definition) => definition.name).join(","),
     scope: options.guildId ? `guild ${options.guildId}` : "global",
+    invite: inviteLink(client.application?.id ?? ""),
   });
 }
 
@@ -134,10 +130,13 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const route = createRouter(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
 
-  const ready = waitForReady(client, options.readyTimeoutMs ?? 60_000);
-  await client.login(options.token);
-  await ready;
-  await registerCommands(client, options);
+  try {
+    await connect(client, options.token, options.readyTimeoutMs ?? 15_000, options.apiUrl);
+    await registerCommands(client, options);
+  } catch (error) {
+    await client.destroy();
+    throw error;
+  }
 
   return {
     client,

@@ -38,6 +38,7 @@ import {
   type SubmitResult,
   type TaskSnapshot,
 } from "./types.ts";
+import { probeTaskId, verifyByProbe } from "./verify.ts";
 
 export { evolinkPassThroughParams } from "./evolink-plan.ts";
 
@@ -284,6 +285,10 @@ export function createEvolinkProvider(options: EvolinkProviderOptions): EvolinkP
     imagine: (request, signal) => generate(evolink, request.prompt, request, [], signal),
     followUp: (request, signal) => followUp(evolink, request, signal),
     fetchTask: (taskId, signal) => fetchTask(evolink, taskId, signal),
+    verify: (signal) =>
+      verifyByProbe({ label: "EvoLink", keySetting: "EVOLINK_API_KEY", urlSetting: "EVOLINK_BASE_URL" }, () =>
+        fetchTask(evolink, probeTaskId, signal),
+      ),
     parseCallback: (body) => parseCallback(evolink, body),
     close: () => http.close(),
   });

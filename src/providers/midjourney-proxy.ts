@@ -50,6 +50,8 @@ export {
   toSnapshot,
 } from "./midjourney-proxy-wire.ts";
 
+import { probeTaskId, verifyByProbe } from "./verify.ts";
+
 export interface MidjourneyProxyProviderOptions {
   /** Sent as `mj-api-secret` when the server is configured with one. */
   apiSecret?: string;
@@ -309,6 +311,15 @@ export function createMidjourneyProxyProvider(
     imagine: (request, signal) => imagine(server, request, signal),
     followUp: (request, signal) => followUp(server, request, signal),
     fetchTask: (taskId, signal) => fetchTask(server, taskId, signal),
+    verify: (signal) =>
+      verifyByProbe(
+        {
+          label: "midjourney-proxy",
+          keySetting: "MIDJOURNEY_PROXY_API_KEY",
+          urlSetting: "MIDJOURNEY_PROXY_BASE_URL",
+        },
+        () => fetchTask(server, probeTaskId, signal),
+      ),
     parseCallback: (body) => parseCallback(server, body),
     blend: (request, signal) => blend(server, request, signal),
     describe: (request, signal) => describe(server, request, signal),

@@ -28,6 +28,7 @@ import {
   type SubmitResult,
   type TaskSnapshot,
 } from "./types.ts";
+import { probeTaskId, verifyByProbe } from "./verify.ts";
 
 export { classifyTaskFailure, mapMjapiHttpError, toSnapshot } from "./mjapi-wire.ts";
 
@@ -252,6 +253,10 @@ export function createMjapiProvider(options: MjapiProviderOptions): MjapiProvide
       ),
     followUp: (request, signal) => followUp(mjapi, request, signal),
     fetchTask: (taskId, signal) => fetchTask(mjapi, taskId, signal),
+    verify: (signal) =>
+      verifyByProbe({ label: "mjapi", keySetting: "MJAPI_API_KEY", urlSetting: "MJAPI_BASE_URL" }, () =>
+        fetchTask(mjapi, probeTaskId, signal),
+      ),
     parseCallback: (body) => parseCallback(mjapi, body),
     close: () => http.close(),
   });

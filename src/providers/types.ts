@@ -197,6 +197,11 @@ export interface ImageProvider {
   cancel?(taskId: string, signal?: AbortSignal): Promise<void>;
   /** Turns a callback/webhook body into a snapshot (`capabilities.callback`). */
   parseCallback?(body: unknown): TaskSnapshot;
+  /**
+   * At start: proves the key and the base URL with one cheap call; throws a ProviderError naming the
+   * setting to fix. Absent when the API offers no such call.
+   */
+  verify?(signal?: AbortSignal): Promise<void>;
   /** Releases pooled connections. */
   close?(): Promise<void>;
 }
