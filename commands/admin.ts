@@ -241,11 +241,15 @@ async function changeBan(
   input: string,
   ban: boolean,
 ): Promise<string> {
-  const parsed = parseBannedTerm(input);
+  const before = await configs.get(guildId);
+  // Removing goes by what is listed, so a pattern saved before today's rules can still be removed.
+  const listed = ban
+    ? undefined
+    : bannedTerms(before).find((existing) => describeTerm(existing) === input.trim());
+  const parsed = listed ? { ok: true as const, term: listed } : parseBannedTerm(input);
   if (!parsed.ok) return `Not changed: ${parsed.message}`;
   const term = parsed.term;
   const shown = `\`${describeTerm(term).replaceAll("`", "ˋ")}\``;
-  const before = await configs.get(guildId);
   const known = bannedTerms(before).some((existing) => describeTerm(existing) === describeTerm(term));
   if (ban && known) return `${shown} is already banned.`;
   if (!ban && !known) return `${shown} is not on the banned list (\`/atelier ban list\`).`;

@@ -188,9 +188,7 @@ async function shapedSize(
       const images = await Promise.all(editInputs.map((field) => imageField(body, field, issues, false)));
       const first = images[0];
       const size =
-        ratio !== undefined || first === undefined || first === "link"
-          ? sizeOfRatio(ratio ?? 1, 1)
-          : first;
+        ratio !== undefined || first === undefined || first === "link" ? sizeOfRatio(ratio ?? 1, 1) : first;
       return { ...size, inputs: images.filter((image) => image !== undefined).length };
     }
     case "expand": {

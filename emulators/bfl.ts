@@ -118,6 +118,7 @@ export interface BflWebhook {
 export interface BflEmulator extends EmulatorHandle<BflKnobs> {
   apiKey: string;
   requests: BflRecordedRequest[];
+  apiRequests(method?: string): BflRecordedRequest[];
   tasks: Map<string, BflTask>;
   webhooks: BflWebhook[];
   /** The task as get_result shows it now. */
@@ -171,7 +172,8 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     if (task.ending.status !== "Ready" && fraction >= task.ending.atFraction)
       return { status: task.ending.status, progress: null };
     if (task.stuck) return { status: "Pending", progress: Math.min(stuckProgress, floor2(fraction)) };
-    if (fraction < 1) return { status: "Pending", progress: fraction < pendingFraction ? 0 : floor2(fraction) };
+    if (fraction < 1)
+      return { status: "Pending", progress: fraction < pendingFraction ? 0 : floor2(fraction) };
     return { status: "Ready", progress: 1 };
   }
 
@@ -194,7 +196,14 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     const task = tasks.get(id);
     if (!task) return { id, status: "Task not found" };
     const { status, progress } = stateOf(task);
-    const body: Record<string, unknown> = { id, status, result: null, progress, details: null, preview: null };
+    const body: Record<string, unknown> = {
+      id,
+      status,
+      result: null,
+      progress,
+      details: null,
+      preview: null,
+    };
     if (status === "Ready") {
       const start = task.createdAt / 1000;
       const end = readyAt(task) / 1000;
@@ -323,10 +332,15 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
   async function answer(method: string, path: string, search: URLSearchParams, body: unknown) {
     if (method === "GET" && path === "/v1/get_result") {
       const id = search.get("id");
-      if (!id) return { status: 422, body: { detail: [{ loc: ["query", "id"], msg: "Field required", type: "missing" }] } };
+      if (!id)
+        return {
+          status: 422,
+          body: { detail: [{ loc: ["query", "id"], msg: "Field required", type: "missing" }] },
+        };
       return { status: 200, body: resultBody(id) };
     }
-    if (method === "GET" && path === "/v1/credits") return { status: 200, body: { credits: knobs.credits ?? 1e6 } };
+    if (method === "GET" && path === "/v1/credits")
+      return { status: 200, body: { credits: knobs.credits ?? 1e6 } };
     const model = /^\/v1\/([\w.-]+)$/.exec(path)?.[1];
     const known = model === undefined ? undefined : emulatedModels[model];
     if (method === "POST" && model && known) return create(model, known, body);
@@ -348,12 +362,16 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     if (url.search) record.search = url.search;
     requests.push(record);
     const fault = faults.take(method, url.pathname);
-    if (fault?.kind === "fail" && !fault.afterProcessing) return sendReply(response, record, notProcessed, fault);
+    if (fault?.kind === "fail" && !fault.afterProcessing)
+      return sendReply(response, record, notProcessed, fault);
     let reply: Reply;
     if (!record.hasAuthHeader) reply = detail(403, "Not authenticated");
     else if (!record.authorized) reply = detail(403, "Invalid API key");
     else if (method === "POST" && raw !== "" && body === raw)
-      reply = { status: 422, body: { detail: [{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }] } };
+      reply = {
+        status: 422,
+        body: { detail: [{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }] },
+      };
     else reply = await answer(method, url.pathname, url.searchParams, body);
     const made = (reply.body as { id?: unknown } | null)?.id;
     if (method === "POST" && reply.status === 200 && typeof made === "string") record.taskId = made;
@@ -361,7 +379,13 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
   }
 
   async function handleResult(response: ServerResponse, url: URL, id: string): Promise<void> {
-    requests.push({ method: "GET", path: url.pathname, body: undefined, hasAuthHeader: false, authorized: true });
+    requests.push({
+      method: "GET",
+      path: url.pathname,
+      body: undefined,
+      hasAuthHeader: false,
+      authorized: true,
+    });
     const task = tasks.get(id);
     const expiry = url.searchParams.get("se") ?? "";
     if (!task || stateOf(task).status !== "Ready") {
@@ -370,16 +394,26 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     }
     const valid = url.searchParams.get("sig") === signature(id, expiry);
     if (!valid || !(Date.parse(expiry) > Date.now())) {
-      response.writeHead(403, { "content-type": "application/xml" }).end(storageError("AuthenticationFailed"));
+      response
+        .writeHead(403, { "content-type": "application/xml" })
+        .end(storageError("AuthenticationFailed"));
       return;
     }
     let image = images.get(id);
     if (!image) {
-      image = makeResultImage({ width: task.width, height: task.height, index: task.colour, format: task.format });
+      image = makeResultImage({
+        width: task.width,
+        height: task.height,
+        index: task.colour,
+        format: task.format,
+      });
       images.set(id, image);
     }
     const bytes = await image;
-    response.writeHead(200, { "content-type": contentTypeForFormat[task.format], "content-length": bytes.length });
+    response.writeHead(200, {
+      "content-type": contentTypeForFormat[task.format],
+      "content-length": bytes.length,
+    });
     response.end(bytes);
   }
 
@@ -390,7 +424,10 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     const work = result ? handleResult(response, url, result[1] ?? "") : handleApi(request, response, url);
     work.catch((error: unknown) => {
       if (response.headersSent) response.destroy();
-      else response.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ detail: String(error) }));
+      else
+        response
+          .writeHead(500, { "content-type": "application/json" })
+          .end(JSON.stringify({ detail: String(error) }));
     });
   });
   origin = await listen(server);
@@ -409,7 +446,9 @@ export async function startBflEmulator(options: BflEmulatorOptions = {}): Promis
     truncatePolls: faults.truncatePolls,
     clearFaults: faults.clearFaults,
     apiRequests: (method) =>
-      requests.filter((request) => request.path.startsWith("/v1/") && (method === undefined || request.method === method)),
+      requests.filter(
+        (request) => request.path.startsWith("/v1/") && (method === undefined || request.method === method),
+      ),
     taskIds: () => [...tasks.keys()],
     stop: () => closeServer(server, timers),
   };

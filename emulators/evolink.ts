@@ -16,6 +16,7 @@ import {
   readBody,
 } from "./http.ts";
 import { contentTypeForFormat, type ImageFormat, makeResultImage, sizeForAspect } from "./images.ts";
+import { hashText, type PictureSpec, seedOf } from "./pictures.ts";
 
 export interface EvolinkEmulatorOptions {
   /** The only accepted Bearer key. Default "evolink-test-key". */
@@ -35,6 +36,11 @@ export interface EvolinkEmulatorOptions {
   /** Longer side of draft sketches (24 per set). Default 64. */
   draftLongSide?: number;
   imageFormat?: ImageFormat;
+  /**
+   * `numbered` (default): one solid colour per image index with its number, which tests decode.
+   * `procedural`: pictures that follow the prompt, the seed and variations (the playground's).
+   */
+  pictures?: "numbered" | "procedural";
   /** Accept http:// and private-address callback URLs (127.0.0.1 in tests). Off like the real service. */
   allowInsecureCallbacks?: boolean;
   /** Waits before callback retries; the service documents 1 s / 2 s / 4 s. */
@@ -571,6 +577,32 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     await applyFaultAndSend(response, record, fault, reply);
   }
 
+  /**
+   * A set's picture follows its prompt and seed. A variation's follows its parent image, moved a
+   * little (subtle) or a lot (strong): from the variation model, or image-to-image on one of this
+   * emulator's own results (what EvoLink's V buttons send; `--iw 2` or more reads as subtle).
+   */
+  function pictureOf(task: EmulatedTask, index: number): PictureSpec {
+    const own = /^(\S+)\/files\/([^/\s]+)\/(\d+)\.\w+\s/.exec(task.prompt);
+    const source = task.parent
+      ? {
+          task: tasks.get(task.parent.taskId),
+          image: task.parent.imageNumber,
+          strong: task.parent.type === "strong",
+        }
+      : own && own[1] === baseUrl
+        ? {
+            task: tasks.get(own[2] ?? ""),
+            image: Number(own[3]),
+            strong: Number(/--iw\s+([\d.]+)/.exec(task.prompt)?.[1] ?? 1) < 2,
+          }
+        : undefined;
+    if (!source?.task) return { prompt: task.prompt, seed: seedOf(task.prompt) ?? hashText(task.id), index };
+    const base = pictureOf(source.task, source.image);
+    const step = { seed: hashText(`${task.id}:${index}`), strength: source.strong ? 0.25 : 0.08 };
+    return { ...base, prompt: task.prompt, variations: [...(base.variations ?? []), step] };
+  }
+
   async function handleFile(response: ServerResponse, taskId: string, index: number): Promise<void> {
     const task = tasks.get(taskId);
     if (!task || taskState(task).status !== "completed" || index < 0 || index >= task.imageCount) {
@@ -586,6 +618,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
         ...sizeForAspect(task.aspectRatio, longSide),
         index,
         format: task.imageFormat,
+        picture: options.pictures === "procedural" ? pictureOf(task, index) : undefined,
       });
       imageCache.set(key, image);
     }

@@ -99,6 +99,7 @@ export interface GeminiEmulator extends EmulatorHandle<GeminiKnobs> {
   apiKey: string;
   models: readonly GeminiModelSpec[];
   requests: GeminiRecordedRequest[];
+  apiRequests(method?: string): GeminiRecordedRequest[];
   /** The next `count` generateContent calls are refused as `how` says. */
   blockNext(count: number, how: GeminiRefusal, options?: FaultOptions): void;
   /** The bodies of the generateContent calls received so far (faulted ones included). */
@@ -150,13 +151,25 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     return `${width}:${height}`;
   }
 
+  /** Answers leave in the order their images are numbered, a few ms apart, however long encoding takes. */
+  let lastAnswer: Promise<unknown> = Promise.resolve();
+  function inTurn<T>(work: Promise<T>): Promise<T> {
+    const turn = lastAnswer.then(() => work);
+    lastAnswer = turn.then(
+      () => wait(3),
+      () => wait(3),
+    );
+    return turn;
+  }
+
   async function imageAnswer(model: GeminiModelSpec, ask: GenerateAsk, responseId: string): Promise<Reply> {
     const size = ask.imageSize ?? "1K";
     const index = imagesMade;
     imagesMade += 1;
     const longSide = Math.round(tileLongSide * (sizeFactor[size] ?? 1));
     const format = knobs.imageFormat;
-    const bytes = await makeResultImage({ ...sizeForAspect(await aspectOf(ask), longSide), index, format });
+    const shape = aspectOf(ask).then((aspect) => sizeForAspect(aspect, longSide));
+    const bytes = await inTurn(shape.then((box) => makeResultImage({ ...box, index, format })));
     const parts: unknown[] = ask.modalities.includes("TEXT") ? [{ text: "Here is the image you asked for." }] : [];
     parts.push({ inlineData: { mimeType: contentTypeForFormat[format], data: bytes.toString("base64") } });
     const output = model.imageTokens[size] ?? 1290;
@@ -224,7 +237,8 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
       const model = findModel(decodeURIComponent(modelMatch[1] ?? ""));
       return model ? { status: 200, body: modelResource(model) } : modelNotFound(modelMatch[1] ?? "");
     }
-    return googleError(404, `Method not found: ${method} ${path}`);
+    // Google's front end answers an unknown path with an HTML page, not the API's error format.
+    return { status: 404, body: `<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL ${path} was not found on this server.` };
   }
 
   function authorize(request: IncomingMessage, url: URL): Pick<GeminiRecordedRequest, "hasAuthHeader" | "authorized" | "keyIn"> {

@@ -1,7 +1,8 @@
 // Result images for the provider emulators: one solid, clearly distinct colour per index with the
 // 1-based image number drawn in the top-left corner. Tests tell images apart by sampling the centre
 // pixel (never covered by the number) and finding the nearest entry of `resultColours`.
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
+import { type PictureSpec, pictureSvg } from "./pictures.ts";
 
 export type ImageFormat = "png" | "jpeg" | "webp";
 export type Rgb = readonly [r: number, g: number, b: number];
@@ -134,21 +135,24 @@ function drawLabel(pixels: Buffer, width: number, height: number, label: string,
   });
 }
 
-/** A real encoded image: solid `colourForIndex(index)` with the number `index + 1` drawn on it. */
+/**
+ * A real encoded image: solid `colourForIndex(index)` with the number `index + 1` drawn on it, or,
+ * given `picture`, a procedural picture that follows the prompt and seed (the playground's; tests
+ * decode the solid colours, so it is never the default).
+ */
 export async function makeResultImage(o: {
   width: number;
   height: number;
   /** 0-based position in the set. */
   index: number;
   format?: ImageFormat;
+  picture?: PictureSpec;
 }): Promise<Buffer> {
   const width = Math.max(1, Math.round(o.width));
   const height = Math.max(1, Math.round(o.height));
-  const colour = colourForIndex(o.index);
-  const pixels = Buffer.alloc(width * height * 3);
-  fillPixels(pixels, colour);
-  drawLabel(pixels, width, height, String(o.index + 1), contrastingInk(colour));
-  const image = sharp(pixels, { raw: { width, height, channels: 3 } });
+  const image = o.picture
+    ? sharp(Buffer.from(pictureSvg(o.picture, width, height))).removeAlpha()
+    : numberedImage(width, height, o.index);
   switch (o.format ?? "png") {
     case "jpeg":
       return image.jpeg({ quality: 90 }).toBuffer();
@@ -157,6 +161,14 @@ export async function makeResultImage(o: {
     default:
       return image.png().toBuffer();
   }
+}
+
+function numberedImage(width: number, height: number, index: number): Sharp {
+  const colour = colourForIndex(index);
+  const pixels = Buffer.alloc(width * height * 3);
+  fillPixels(pixels, colour);
+  drawLabel(pixels, width, height, String(index + 1), contrastingInk(colour));
+  return sharp(pixels, { raw: { width, height, channels: 3 } });
 }
 
 export const contentTypeForFormat: Record<ImageFormat, string> = {

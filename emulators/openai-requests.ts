@@ -1,5 +1,6 @@
 // What OpenAI's Images API accepts, as the OpenAI emulator checks it: the request fields of
-// `POST /images/generations` (JSON) and `POST /images/edits` (multipart), the models and their sizes,
+// `POST /images/generations` (JSON) and `POST /images/edits` (multipart `image[]`, or JSON `images`
+// of `{image_url}`: links are recorded, not fetched; data: URLs are read), the models and their sizes,
 // OpenAI's error body, and the token usage a result reports. Sources are listed in emulators/openai.ts.
 import sharp from "sharp";
 import type { Reply } from "./http.ts";
@@ -49,6 +50,8 @@ export interface UploadedImage {
   height: number;
   format: string;
   hasAlpha: boolean;
+  /** A JSON edit's `image_url` link (not fetched: the other fields are empty). */
+  url?: string;
 }
 
 /** A request that passed validation: what to make. */
@@ -235,7 +238,29 @@ export async function readUpload(file: File): Promise<UploadedImage | undefined>
   }
 }
 
+/** A JSON edit's `images` entry (`ImageRefParam`): a data: URL is read, a link recorded as it is. */
+export async function readImageRef(entry: unknown): Promise<UploadedImage | undefined> {
+  const url = (entry as { image_url?: unknown } | null)?.image_url;
+  if (typeof url !== "string" || (entry as { file_id?: unknown }).file_id !== undefined) return undefined;
+  if (/^https?:\/\//.test(url)) {
+    return {
+      filename: url,
+      contentType: "",
+      bytes: Buffer.alloc(0),
+      width: 0,
+      height: 0,
+      format: "link",
+      hasAlpha: false,
+      url,
+    };
+  }
+  const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (!inline) return undefined;
+  return readUpload(new File([Buffer.from(inline[2] ?? "", "base64")], "image", { type: inline[1] ?? "" }));
+}
+
 function imageProblem(image: UploadedImage | undefined, name: string): Reply | undefined {
+  if (image?.url) return undefined;
   if (!image || !["png", "webp", "jpeg"].includes(image.format)) {
     return invalidRequest(
       `Invalid file '${name}': unsupported image format. Supported formats are: 'png', 'webp', and 'jpg'.`,

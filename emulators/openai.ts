@@ -1,7 +1,8 @@
 // An in-process OpenAI Images API (GPT Image models) for tests and local runs, following OpenAI's
 // published reference:
 // - openai/openai-openapi `openapi.yaml` (commit f85dbe2, 2026-08-21): `POST /images/generations`
-//   (JSON) and `POST /images/edits` (multipart: `image[]` up to 16, `mask`), the fields `model`,
+//   (JSON) and `POST /images/edits` (multipart `image[]` up to 16 and `mask`, or JSON `images` of
+//   `{image_url}`), the fields `model`,
 //   `prompt`, `n` 1–10, `size`, `quality` low|medium|high|auto, `background`, `output_format`,
 //   `moderation`, `input_fidelity`, `stream` + `partial_images` 0–3; the answers `ImagesResponse`
 //   `{created, data:[{b64_json}], usage}` and the events `image_generation.partial_image` /
@@ -17,7 +18,8 @@
 //   go in multipart as `image[]`.
 // - OpenAI's error codes as its API sends them (401 `invalid_api_key` with the key masked; 429
 //   `rate_limit_exceeded` with `x-ratelimit-*` and `retry-after` headers; 429 `insufficient_quota`).
-// Not emulated: DALL·E models, JSON edits (`images` with `image_url`/`file_id`), `user`.
+// Also `GET /models/{model}` (the reference's retrieveModel: `{id, object, created, owned_by}`).
+// Not emulated: DALL·E models, `file_id` images (no Files API), fetching `image_url` links, `user`.
 // Result images are real images of the asked size, one clear colour per index (emulators/images.ts);
 // partial images while streaming show the same colour. Faults: failNext, slowNext, truncateNext (a
 // stream cut half-way), cutStreamNext, malformedNext, and knobs for refusals, quota and stalls.
@@ -35,6 +37,18 @@ import {
 } from "./http.ts";
 import { makeResultImage } from "./images.ts";
 import {
+  failure,
+  type ParsedRequest,
+  parseRequest,
+  readRaw,
+  recordedBody,
+  refusalWording,
+  type StreamStep,
+  statusBody,
+  streamPlan,
+  unauthorized,
+} from "./openai-http.ts";
+import {
   checkEdit,
   checkGeneration,
   type ImageJob,
@@ -42,15 +56,16 @@ import {
   invalidRequest,
   openaiErrorBody,
   openaiImageModels,
+  readImageRef,
   readUpload,
   type UploadedImage,
 } from "./openai-requests.ts";
 
 export {
-  type ImageJob,
+  type ImageJob as OpenAiImageJob,
   openaiErrorBody,
   openaiImageModels,
-  type UploadedImage,
+  type UploadedImage as OpenAiUpload,
 } from "./openai-requests.ts";
 
 export interface OpenAiEmulatorOptions {
@@ -93,108 +108,6 @@ export interface OpenAiEmulator extends EmulatorHandle<OpenAiEmulatorKnobs> {
 type OwnFault = ({ kind: "slow"; ms: number } | { kind: "cut"; events: number }) & FaultOptions;
 
 const prefix = "/v1";
-
-const refusalWording = "Your request was rejected by the safety system.";
-
-/** The body OpenAI sends with a status, for faults injected without one. */
-function statusBody(status: number) {
-  if (status === 429) {
-    return openaiErrorBody(
-      "Rate limit reached for images per minute (IPM): Limit 5, Used 5, Requested 1. Please try again in 12s.",
-      "requests",
-      null,
-      "rate_limit_exceeded",
-    );
-  }
-  if (status === 401)
-    return openaiErrorBody("Invalid authorization.", "invalid_request_error", null, "invalid_api_key");
-  if (status === 503)
-    return openaiErrorBody("The engine is currently overloaded, please try again later.", "server_error");
-  if (status >= 500)
-    return openaiErrorBody(
-      "The server had an error while processing your request. Sorry about that!",
-      "server_error",
-    );
-  return openaiErrorBody(`Injected HTTP ${status}.`, "invalid_request_error");
-}
-
-/** The key as OpenAI echoes it in a 401: the first 3 and last 4 characters. */
-function maskedKey(key: string): string {
-  return key.length <= 8
-    ? "*".repeat(key.length)
-    : `${key.slice(0, 3)}${"*".repeat(key.length - 7)}${key.slice(-4)}`;
-}
-
-function unauthorized(header: string | undefined): Reply {
-  const given = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1];
-  if (given === undefined) {
-    return {
-      status: 401,
-      body: openaiErrorBody(
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        "invalid_request_error",
-      ),
-    };
-  }
-  return {
-    status: 401,
-    body: openaiErrorBody(
-      `Incorrect API key provided: ${maskedKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-      "invalid_request_error",
-      null,
-      "invalid_api_key",
-    ),
-  };
-}
-
-async function readRaw(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-interface ParsedRequest {
-  kind: "json" | "multipart" | "none" | "unreadable";
-  fields: Record<string, unknown>;
-  images: (UploadedImage | undefined)[];
-  mask?: UploadedImage | undefined;
-  hasMask: boolean;
-}
-
-async function parseRequest(contentType: string, raw: Buffer): Promise<ParsedRequest> {
-  const empty: ParsedRequest = { kind: "none", fields: {}, images: [], hasMask: false };
-  if (raw.length === 0) return empty;
-  if (contentType.startsWith("multipart/form-data")) {
-    const form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
-    const parsed: ParsedRequest = { ...empty, kind: "multipart", images: [] };
-    for (const [name, value] of form.entries()) {
-      if (typeof value === "string") parsed.fields[name] = value;
-      else if (name === "mask") {
-        parsed.hasMask = true;
-        parsed.mask = await readUpload(value);
-      } else if (name === "image" || name === "image[]") parsed.images.push(await readUpload(value));
-    }
-    return parsed;
-  }
-  try {
-    const fields = JSON.parse(raw.toString("utf8")) as unknown;
-    if (typeof fields !== "object" || fields === null || Array.isArray(fields))
-      throw new Error("not an object");
-    return { ...empty, kind: "json", fields: fields as Record<string, unknown> };
-  } catch {
-    return { ...empty, kind: "unreadable" };
-  }
-}
-
-/** What the request body is recorded as: JSON as sent, multipart as its fields and files. */
-function recordedBody(parsed: ParsedRequest): unknown {
-  if (parsed.kind !== "multipart") return parsed.kind === "json" ? parsed.fields : undefined;
-  return {
-    ...parsed.fields,
-    "image[]": parsed.images,
-    ...(parsed.hasMask ? { mask: parsed.mask } : {}),
-  };
-}
 
 export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): Promise<OpenAiEmulator> {
   const apiKey = options.apiKey ?? "sk-emulator-0123456789abcdef";
@@ -258,10 +171,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
           ? invalidRequest("Generations take a JSON body.", null)
           : checkGeneration(parsed.fields, served);
     } else if (path === "/images/edits") {
-      job =
-        parsed.kind !== "multipart"
-          ? invalidRequest("This emulator takes multipart/form-data edits only.", null)
-          : checkEdit(parsed.fields, parsed, served);
+      job = checkEdit(parsed.fields, parsed, served);
     } else {
       return {
         status: 404,
@@ -282,6 +192,32 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     }
     if (knobs.refusePrompts?.test(job.prompt)) return { status: 400, body: blocked("input") };
     return job;
+  }
+
+  function invalidUrl(method: string, path: string): Reply {
+    return { status: 404, body: openaiErrorBody(`Invalid URL (${method} ${path})`, "invalid_request_error") };
+  }
+
+  /** `GET /models/{model}` (what the adapter checks at start), or an image request. */
+  function route(method: string, path: string, parsed: ParsedRequest): ImageJob | Reply {
+    const model = /^\/models\/([^/]+)$/.exec(path);
+    if (method === "GET" && model) {
+      const id = decodeURIComponent(model[1] ?? "");
+      if (!served.includes(id)) {
+        return {
+          status: 404,
+          body: openaiErrorBody(
+            `The model '${id}' does not exist`,
+            "invalid_request_error",
+            "model",
+            "model_not_found",
+          ),
+        };
+      }
+      return { status: 200, body: { id, object: "model", created: 1_745_000_000, owned_by: "system" } };
+    }
+    if (method !== "POST") return invalidUrl(method, `${prefix}${path}`);
+    return accept(path, parsed);
   }
 
   function headersFor(requestId: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -307,16 +243,6 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       ...headersFor(requestId, reply.headers),
     });
     response.end(JSON.stringify(reply.body));
-  }
-
-  function failure(fault: Extract<Fault, { kind: "fail" }>): Reply {
-    const headers: Record<string, string> = {};
-    if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
-    if (fault.status === 429) {
-      headers["x-ratelimit-remaining-requests"] = "0";
-      headers["x-ratelimit-reset-requests"] = `${fault.retryAfter ?? "12"}s`;
-    }
-    return { status: fault.status, body: fault.body ?? statusBody(fault.status), headers };
   }
 
   async function answerJson(
@@ -359,17 +285,6 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       return;
     }
     sendJson(response, record, { status: 200, body }, requestId);
-  }
-
-  /** The events of one stream, in order: each image's partial images, then that image. */
-  function streamPlan(job: ImageJob): { image: number; partial?: number }[] {
-    const images = Math.min(job.n, knobs.imagesPerStream ?? job.n);
-    const plan: { image: number; partial?: number }[] = [];
-    for (let image = 0; image < images; image += 1) {
-      for (let partial = 0; partial < job.partialImages; partial += 1) plan.push({ image, partial });
-      plan.push({ image });
-    }
-    return plan;
   }
 
   async function streamEvent(job: ImageJob, step: { image: number; partial?: number }): Promise<string> {
@@ -419,12 +334,14 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       response.end();
       return;
     }
-    const plan = streamPlan(job);
+    const plan = streamPlan(job, knobs.imagesPerStream);
     const cut = cutAfter(fault, plan.length);
     const pause = knobs.durationMs / Math.max(1, plan.length);
     for (const [sent, step] of plan.entries()) {
       if (response.destroyed) return;
       if (cut !== undefined && sent >= cut) {
+        // Let what was written leave before the connection dies, as a real cut does.
+        await wait(20);
         response.destroy();
         return;
       }
@@ -464,15 +381,10 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     if (fault?.kind === "slow") await wait(fault.ms);
     const outcome: ImageJob | Reply =
       apiPath === undefined
-        ? { status: 404, body: openaiErrorBody(`Invalid URL (${method} ${path})`, "invalid_request_error") }
+        ? invalidUrl(method, path)
         : !authorized
           ? unauthorized(header)
-          : method !== "POST"
-            ? {
-                status: 404,
-                body: openaiErrorBody(`Invalid URL (${method} ${path})`, "invalid_request_error"),
-              }
-            : accept(apiPath, parsed);
+          : route(method, apiPath, parsed);
     if ("status" in outcome) return sendJson(response, record, outcome, requestId);
     taskIds.push(requestId);
     if (fault?.kind === "fail") return sendJson(response, record, failure(fault), requestId);

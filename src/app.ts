@@ -6,10 +6,12 @@ import { commands } from "../commands/index.ts";
 import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
 import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
-import { startCallbackServer } from "./jobs/callbacks.ts";
+import { callbackHandler } from "./jobs/callbacks.ts";
 import type { NamedProviders } from "./jobs/pipeline.ts";
 import { JobService, type JobServiceOptions } from "./jobs/service.ts";
 import type { Logger } from "./log.ts";
+import { type HealthCheck, startServiceServer } from "./service/http.ts";
+import { type AtelierMetrics, createMetrics } from "./service/metrics.ts";
 import { BlobStore, type ResultBlobs } from "./store/blobs.ts";
 import type { Store } from "./store/index.ts";
 import { PreferenceStore } from "./team/preferences.ts";
@@ -31,10 +33,20 @@ export interface AtelierParts {
   >;
   discord: Omit<
     BotOptions,
-    "commands" | "jobs" | "providers" | "logger" | "downloadPolicy" | "renderer" | "team" | "preferences"
+    | "commands"
+    | "jobs"
+    | "providers"
+    | "logger"
+    | "downloadPolicy"
+    | "renderer"
+    | "team"
+    | "preferences"
+    | "metrics"
   >;
-  /** Serve provider callbacks on this port (when the provider can call back and a public URL is set). */
-  callbacks?: { port: number; secret?: string };
+  /** The bot's HTTP port: /healthz and /metrics always, provider callbacks when `callbacks`. */
+  http?: { port: number; host?: string };
+  /** Take provider callbacks on the HTTP port (a provider can call back and a public URL is set). */
+  callbacks?: { secret?: string };
 }
 
 export interface RunningAtelier {
@@ -42,6 +54,8 @@ export interface RunningAtelier {
   bot: RunningBot;
   team: TeamServices;
   preferences: PreferenceStore;
+  /** The HTTP port's server (its address says the port when 0 was asked for). */
+  http?: Server;
   /** Stops Discord, lets jobs settle and flushes usage; the store and providers stay open (the caller's). */
   stop(): Promise<void>;
 }
@@ -58,8 +72,11 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
   });
   const team = createTeamServices({ store, logger });
   const preferences = new PreferenceStore(store);
+  const metrics = createMetrics({ queueDepth: () => jobs.queueOrder().length });
+  jobs.listen(metrics.jobs);
   const bot = await startBot({
     ...parts.discord,
+    metrics,
     commands,
     jobs,
     providers: parts.providers,
@@ -72,7 +89,7 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     team,
     preferences,
   });
-  const callbacks = parts.callbacks ? await listenForCallbacks(parts, jobs) : undefined;
+  const server = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
   // Resume only once the presenter listens, so recovered results reach their messages.
   await jobs.start();
   return {
@@ -80,24 +97,54 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     bot,
     team,
     preferences,
+    http: server,
     stop: async () => {
       await bot.stop();
       await jobs.stop();
       await team.idle(); // usage of the last finished jobs, before the store closes
-      await new Promise<void>((resolve) => (callbacks ? callbacks.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     },
   };
 }
 
-async function listenForCallbacks(parts: AtelierParts, jobs: JobService): Promise<Server> {
-  const { port, secret } = parts.callbacks as { port: number; secret?: string };
-  const server = await startCallbackServer({
+/** Healthy when Discord is connected and the store answers within 2 s. */
+function healthOf(bot: RunningBot, store: Store): HealthCheck {
+  return {
+    problems: async () => {
+      const problems = bot.client.isReady() ? [] : ["Discord gateway not connected"];
+      const answered = await Promise.race([
+        store.keyv.get("health:probe").then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+      ]);
+      return answered ? problems : [...problems, `store (${store.kind}) did not answer`];
+    },
+  };
+}
+
+async function serve(
+  parts: AtelierParts,
+  running: { jobs: JobService; bot: RunningBot; metrics: AtelierMetrics },
+): Promise<Server> {
+  const { port, host } = parts.http as { port: number; host?: string };
+  const callbacks = parts.callbacks
+    ? callbackHandler({
+        jobs: running.jobs,
+        providers: parts.providers,
+        secret: parts.callbacks.secret,
+        logger: parts.logger,
+      })
+    : undefined;
+  const server = await startServiceServer({
     port,
-    jobs,
-    providers: parts.providers,
-    secret,
+    host,
+    health: healthOf(running.bot, parts.store),
+    metrics: running.metrics,
+    callbacks,
     logger: parts.logger,
   });
-  parts.logger.info("callbacks listening", { port });
+  parts.logger.info("http listening", { port, callbacks: callbacks !== undefined });
   return server;
 }

@@ -50,6 +50,14 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     .max(max, { message: `must be at most ${max}` })
     .default(fallback);
 
+/** One of `values`, written in any case (`DEBUG`, `Info`); kept lowercase. */
+const anyCase = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(values, { message: `must be one of: ${values.join(", ")} (any case)` }));
+
 /** Names of settings whose values must never appear in output. */
 export const secretSettings = new Set([
   "DISCORD_TOKEN",
@@ -80,10 +88,10 @@ export const settingsSchema = z.object({
   MIDJOURNEY_PROXY_BASE_URL: httpUrl.optional(),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
-  OPENAI_IMAGE_MODEL: z.string().trim().min(1).default("gpt-image-1"),
+  OPENAI_IMAGE_MODEL: z.string().trim().min(1).default("gpt-image-2"),
   GEMINI_API_KEY: optionalText,
   GEMINI_BASE_URL: httpUrl.default("https://generativelanguage.googleapis.com"),
-  GEMINI_IMAGE_MODEL: z.string().trim().min(1).default("gemini-2.5-flash-image"),
+  GEMINI_IMAGE_MODEL: z.string().trim().min(1).default("gemini-3.1-flash-image"),
   BFL_API_KEY: optionalText,
   BFL_BASE_URL: httpUrl.default("https://api.bfl.ai"),
   BFL_MODEL: z.string().trim().min(1).default("flux-pro-1.1"),
@@ -117,9 +125,9 @@ export const settingsSchema = z.object({
   MAX_RUNNING_JOBS: wholeNumber(3, 1, 100),
   MAX_RUNNING_PER_USER: wholeNumber(2, 1, 100),
   MAX_QUEUED_PER_USER: wholeNumber(10, 1, 1000),
-  LOG_LEVEL: z
-    .enum(["debug", "info", "warn", "error"], { message: "must be one of: debug, info, warn, error" })
-    .default("info"),
+  LOG_LEVEL: anyCase(["debug", "info", "warn", "error"]).default("info"),
+  /** Unset: pretty when stderr is a terminal, JSON lines otherwise (see src/log.ts). */
+  LOG_FORMAT: anyCase(["json", "pretty"]).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,10 +1,16 @@
-// Logs on pino: one JSON line per record on stderr (`{"level":"info","time":…,"msg":…,…fields}`).
+// Logs on pino, on stderr: one JSON line per record (`{"level":"info","time":…,"msg":…,…fields}`),
+// or, with LOG_FORMAT=pretty (the default when stderr is a terminal), readable lines from pino-pretty.
 // A field holding an Error is written with its type, message, stack, own fields and cause chain.
-// Every line passes through redaction of the configured secrets on its way out, so a key echoed
-// back in a provider's error body, an error message or a stack never reaches the log.
+// Every record passes through redaction of the configured secrets as a JSON line, before it is
+// formatted and written, so a key echoed back in a provider's error body, an error message or a
+// stack never reaches the log in either format.
 import { type DestinationStream, pino, stdSerializers } from "pino";
+import { prettyFactory } from "pino-pretty";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export const logLevels = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof logLevels)[number];
+export const logFormats = ["json", "pretty"] as const;
+export type LogFormat = (typeof logFormats)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -40,37 +46,63 @@ function loggable(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, loggable(item, depth + 1)]));
 }
 
-/** The stream pino writes to: each finished line has every secret replaced before it leaves. */
-function redactingDestination(secrets: readonly string[], write: (line: string) => void): DestinationStream {
-  // A secret containing `"` or `\` appears escaped inside a JSON string; look for both forms.
+/** Replaces every secret in a JSON line; a secret containing `"` or `\` appears escaped there, so both forms are sought. */
+function redactor(secrets: readonly string[]): (line: string) => string {
   const forms = secrets
     .filter((secret) => secret.length >= 4)
     .flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
   const patterns = [...new Set(forms)].sort((a, b) => b.length - a.length);
-  return {
-    write(line: string) {
-      let redacted = line;
-      for (const pattern of patterns) redacted = redacted.replaceAll(pattern, "[redacted]");
-      write(redacted);
-    },
+  return (line) => {
+    let redacted = line;
+    for (const pattern of patterns) redacted = redacted.replaceAll(pattern, "[redacted]");
+    return redacted;
   };
 }
 
+/** Readable text for a (redacted) JSON line: time, level, message, then the fields and stacks below it. */
+function prettifier(colorize: boolean): (line: string) => string {
+  return prettyFactory({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" });
+}
+
+/** Pretty when a person is watching stderr, JSON lines for whatever collects logs. */
+export function defaultLogFormat(stream: { isTTY?: boolean } = process.stderr): LogFormat {
+  return stream.isTTY ? "pretty" : "json";
+}
+
 /**
- * A logger writing JSON lines to stderr, or to `write` (one line per call, without its newline).
- * Log an error as the Error itself, conventionally under `error`: `logger.error("job crashed", { job, error })`.
+ * The stream pino writes to: each finished JSON line has every secret replaced, and only then is
+ * turned into the chosen format and written. Redaction is the one path every record takes.
+ */
+function redactingDestination(
+  secrets: readonly string[],
+  format: (line: string) => string,
+  write: (text: string) => void,
+): DestinationStream {
+  const redact = redactor(secrets);
+  return { write: (line: string) => write(format(redact(line))) };
+}
+
+/**
+ * A logger writing to stderr, or to `write` (one record per call, without its final newline), as
+ * JSON lines or pretty text (`format`; default: pretty when stderr is a terminal and `write` is not
+ * given, else JSON). Log an error as the Error itself, conventionally under `error`:
+ * `logger.error("job crashed", { job, error })`.
  */
 export function createLogger(options: {
   level: LogLevel;
+  format?: LogFormat;
   secrets?: readonly string[];
   write?: (line: string) => void;
 }): Logger {
   const { write } = options;
+  const format = options.format ?? (write ? "json" : defaultLogFormat());
+  const colorize = !write && process.stderr.isTTY === true;
   const destination = redactingDestination(
     options.secrets ?? [],
+    format === "pretty" ? prettifier(colorize) : (line) => line,
     write
-      ? (line) => write(line.endsWith("\n") ? line.slice(0, -1) : line)
-      : (line) => process.stderr.write(line),
+      ? (text) => write(text.endsWith("\n") ? text.slice(0, -1) : text)
+      : (text) => process.stderr.write(text),
   );
   const logger = pino(
     {

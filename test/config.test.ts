@@ -78,6 +78,19 @@ describe("settings", () => {
     expect(error?.message).not.toContain(base.DISCORD_TOKEN);
   });
 
+  it("reads LOG_LEVEL and LOG_FORMAT in any case, and names the choices when wrong", () => {
+    expect(parseSettings({ ...base, LOG_LEVEL: "DEBUG" }, "bot").LOG_LEVEL).toBe("debug");
+    expect(parseSettings({ ...base, LOG_LEVEL: " Info " }, "bot").LOG_LEVEL).toBe("info");
+    expect(parseSettings(base, "bot").LOG_LEVEL).toBe("info");
+    expect(parseSettings({ ...base, LOG_FORMAT: "Pretty" }, "bot").LOG_FORMAT).toBe("pretty");
+    expect(parseSettings({ ...base, LOG_FORMAT: "JSON" }, "bot").LOG_FORMAT).toBe("json");
+    expect(parseSettings(base, "bot").LOG_FORMAT).toBeUndefined();
+    expect(problemsOf({ ...base, LOG_LEVEL: "verbose", LOG_FORMAT: "xml" }, "bot")).toEqual([
+      "LOG_LEVEL must be one of: debug, info, warn, error (any case)",
+      "LOG_FORMAT must be one of: json, pretty (any case)",
+    ]);
+  });
+
   it("accepts only an HTTPS public URL for provider callbacks", () => {
     expect(problemsOf({ ...base, PUBLIC_URL: "http://bot.example.com" }, "bot")[0]).toMatch(
       /PUBLIC_URL must be an https/,
@@ -102,6 +115,23 @@ describe("settings", () => {
       msg: "Bearer [redacted] failed",
       echoed: "[redacted]",
     });
+  });
+
+  it("keeps configured secrets out of pretty logs too (LOG_FORMAT=pretty)", () => {
+    const settings = parseSettings({ ...base, LOG_FORMAT: "pretty" }, "bot");
+    const texts: string[] = [];
+    const logger = createLogger({
+      level: settings.LOG_LEVEL,
+      format: settings.LOG_FORMAT,
+      secrets: secretValues(settings),
+      write: (text) => texts.push(text),
+    });
+    logger.warn(`Bearer ${base.EVOLINK_API_KEY} failed`, { echoed: base.DISCORD_TOKEN });
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toContain("WARN: Bearer [redacted] failed");
+    expect(texts[0]).toContain('echoed: "[redacted]"');
+    expect(texts[0]).not.toContain(base.EVOLINK_API_KEY);
+    expect(texts[0]).not.toContain(base.DISCORD_TOKEN);
   });
 });
 

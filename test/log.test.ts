@@ -1,6 +1,6 @@
 // The logger: JSON lines on pino, Errors with their stacks and causes, and no secret in any line.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.ts";
+import { createLogger, defaultLogFormat } from "../src/log.ts";
 import { ProviderError } from "../src/providers/types.ts";
 
 const secret = "evk-log-test-secret-77";
@@ -89,5 +89,54 @@ describe("createLogger", () => {
       "[redacted]": 1,
       short: "abc", // shorter than 4 characters: too common to be treated as a secret
     });
+  });
+});
+
+describe("pretty format", () => {
+  function pretty(secrets = [secret]) {
+    const texts: string[] = [];
+    const logger = createLogger({
+      level: "debug",
+      format: "pretty",
+      secrets,
+      write: (text) => texts.push(text),
+    });
+    return { logger, texts };
+  }
+
+  it("writes readable text: level, message, then the fields", () => {
+    const { logger, texts } = pretty();
+    logger.info("atelier running", { provider: "evolink" });
+    logger.debug("detail");
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: atelier running\n\s+provider: "evolink"$/);
+    expect(texts[1]).toMatch(/DEBUG: detail$/);
+    expect(() => JSON.parse(texts[0] ?? "")).toThrow();
+  });
+
+  it("redacts secrets in the message, the fields, an error's stack and its cause", () => {
+    const quoted = 'pa"ss\\word';
+    const { logger, texts } = pretty([secret, quoted]);
+    const cause = new Error(`connect refused for Bearer ${secret}`);
+    logger.error(`sent ${secret}`, {
+      header: `Bearer ${secret}`,
+      password: quoted,
+      error: new ProviderError("transient", `EvoLink did not answer (key ${secret})`, { cause }),
+    });
+    expect(texts).toHaveLength(1);
+    const text = texts[0] ?? "";
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(quoted);
+    expect(text).not.toContain(JSON.stringify(quoted).slice(1, -1));
+    expect(text).toContain("ERROR: sent [redacted]");
+    expect(text).toContain('header: "Bearer [redacted]"');
+    expect(text).toMatch(/ProviderError: EvoLink did not answer \(key \[redacted\]\)\n\s+at .*log\.test\.ts/);
+    expect(text).toMatch(/Error: connect refused for Bearer \[redacted\]\n\s+at .*log\.test\.ts/);
+  });
+
+  it("is the default on a terminal; JSON lines otherwise", () => {
+    expect(defaultLogFormat({ isTTY: true })).toBe("pretty");
+    expect(defaultLogFormat({ isTTY: false })).toBe("json");
+    expect(defaultLogFormat({})).toBe("json");
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CachedRepository, KeyList, openStore, Repository, type Store } from "../src/store/index.ts";
-import { type RedisServer, startRedis } from "./support/redis.ts";
+import { type RedisServer, redisTestsRun, startRedis } from "./support/redis.ts";
 
 const noteSchema = z.object({ title: z.string(), stars: z.number().int() });
 
@@ -58,14 +58,16 @@ afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
 
 storeContract("embedded SQLite store", () => openStore({ dataDir: sqliteDir }));
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
+describe.runIf(redisTestsRun)("with a redis-server", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  storeContract("Redis store", () => openStore({ dataDir: sqliteDir, redisUrl: redis.url }));
 });
-afterAll(async () => {
-  await redis?.stop();
-});
-storeContract("Redis store", () => openStore({ dataDir: sqliteDir, redisUrl: redis.url }));
 
 describe("embedded SQLite store across restarts", () => {
   it("finds records written before the store was closed", async () => {

@@ -1,8 +1,7 @@
 // `atelier imagine "<prompt>" --out DIR`: the bot's pipeline without Discord. Same settings,
 // same provider, same images; progress on the terminal, files in DIR, one clear line on failure.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { baseUrlFor, type ProviderName, type Settings, secretValues } from "../config.ts";
 import { warningText } from "../discord/warning-text.ts";
 import type { DownloadPolicy } from "../images/download.ts";
@@ -22,49 +21,84 @@ import {
 } from "../providers/types.ts";
 import { inlineBlobLinks, type ResultBlobs } from "../store/blobs.ts";
 
-const usage =
-  'usage: atelier imagine "<prompt>" --out DIR [--speed draft|fast|turbo|relax] [--quality standard|hd] [--provider NAME]';
-
 const adviceText = { retry: "try again", rephrase: "change the prompt", admin: "tell an admin" } as const;
+
+/** What the command line gave (parsed by src/cli/main.ts); speed and quality default to the settings. */
+export interface ImagineOptions {
+  prompt: string;
+  out: string;
+  speed?: string;
+  quality?: string;
+  /** One of the configured providers; the default (first in PROVIDER) when absent. */
+  provider?: string;
+}
 
 interface ImagineArgs {
   prompt: string;
   out: string;
   speed: Speed;
   quality: Quality;
-  /** One of the configured providers; the default (first in PROVIDER) when absent. */
   provider?: string;
 }
 
-function readArgs(args: string[], settings: Settings): ImagineArgs {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string", short: "o" },
-      speed: { type: "string" },
-      quality: { type: "string" },
-      provider: { type: "string" },
-    },
-  });
-  const prompt = positionals.join(" ").trim();
-  if (!prompt || !values.out) throw new UsageError(usage);
-  const speed = values.speed ?? settings.DEFAULT_SPEED;
-  const quality = values.quality ?? settings.DEFAULT_QUALITY;
-  if (!["draft", "fast", "turbo", "relax"].includes(speed))
-    throw new UsageError(`--speed must be draft, fast, turbo or relax\n${usage}`);
-  if (!["standard", "hd"].includes(quality))
-    throw new UsageError(`--quality must be standard or hd\n${usage}`);
+const speeds: readonly string[] = ["draft", "fast", "turbo", "relax"];
+const qualities: readonly string[] = ["standard", "hd"];
+
+function readArgs(options: ImagineOptions, settings: Settings): ImagineArgs {
+  const prompt = options.prompt.trim();
+  if (!prompt) throw new UsageError("atelier imagine: the prompt is empty");
+  if (!options.out) throw new UsageError("atelier imagine: --out DIR is required");
+  const speed = options.speed ?? settings.DEFAULT_SPEED;
+  const quality = options.quality ?? settings.DEFAULT_QUALITY;
+  if (!speeds.includes(speed))
+    throw new UsageError("atelier imagine: --speed must be draft, fast, turbo or relax");
+  if (!qualities.includes(quality)) throw new UsageError("atelier imagine: --quality must be standard or hd");
   return {
     prompt,
-    out: values.out,
+    out: options.out,
     speed: speed as Speed,
     quality: quality as Quality,
-    provider: values.provider,
+    provider: options.provider,
   };
 }
 
+/** A command line that cannot run as given: exit 2, nothing sent. */
 class UsageError extends Error {}
+
+const EXIT_USAGE = 2;
+
+/**
+ * `--out` must be able to hold the images before a job the team pays for is sent: the directory is
+ * created when missing and written to once. Returns its absolute path.
+ */
+async function prepareOutDir(out: string): Promise<string> {
+  const dir = resolve(out);
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.atelier-write-test-${process.pid}`);
+    await writeFile(probe, "");
+    await rm(probe, { force: true });
+  } catch (error) {
+    throw new UsageError(`atelier imagine: --out ${out} cannot hold the images: ${outDirProblem(error)}.`);
+  }
+  return dir;
+}
+
+function outDirProblem(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case "EEXIST":
+      return "it is a file, not a directory";
+    case "ENOTDIR":
+      return "part of the path is a file, not a directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EROFS":
+      return "the file system is read-only";
+    default:
+      return (error as Error).message;
+  }
+}
 
 function progressPrinter(label: string) {
   const interactive = process.stderr.isTTY === true;
@@ -139,14 +173,20 @@ function describeFailure(error: unknown): string {
   return `atelier imagine: ${(error as Error).message}`;
 }
 
-export async function runImagine(argv: string[], settings: Settings): Promise<number> {
-  const logger = createLogger({ level: settings.LOG_LEVEL, secrets: secretValues(settings) });
+/** Exit 0 when the images are written, 1 when the prompt or the job fails, 2 for a bad command line. */
+export async function runImagine(options: ImagineOptions, settings: Settings): Promise<number> {
+  const logger = createLogger({
+    level: settings.LOG_LEVEL,
+    format: settings.LOG_FORMAT,
+    secrets: secretValues(settings),
+  });
   let args: ImagineArgs;
   try {
-    args = readArgs(argv, settings);
+    args = readArgs(options, settings);
+    args.out = await prepareOutDir(args.out);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return 1;
+    return error instanceof UsageError ? EXIT_USAGE : 1;
   }
   const blobs = memoryBlobs();
   const providers = createProviders(settings, logger, { blobs });

@@ -77,9 +77,10 @@ function partsFor(
       defaultSpeed: settings.DEFAULT_SPEED,
       defaultQuality: settings.DEFAULT_QUALITY,
     },
+    http: { port: settings.HTTP_PORT },
     callbacks:
       settings.PUBLIC_URL && providers.all().some((provider) => provider.capabilities.callback)
-        ? { port: settings.HTTP_PORT, secret: settings.CALLBACK_SECRET }
+        ? { secret: settings.CALLBACK_SECRET }
         : undefined,
   };
 }
@@ -124,7 +125,11 @@ async function open(
 }
 
 export async function runBot(settings: Settings): Promise<number> {
-  const logger = createLogger({ level: settings.LOG_LEVEL, secrets: secretValues(settings) });
+  const logger = createLogger({
+    level: settings.LOG_LEVEL,
+    format: settings.LOG_FORMAT,
+    secrets: secretValues(settings),
+  });
   const { atelier, close } = await open(settings, logger);
   const signal = await shutdownSignal();
   logger.info("shutting down", { signal });

@@ -7,6 +7,7 @@ import type { NamedProviders } from "../jobs/pipeline.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { Logger } from "../log.ts";
 import type { Quality, Speed } from "../providers/types.ts";
+import type { AtelierMetrics } from "../service/metrics.ts";
 import type { PreferenceStore } from "../team/preferences.ts";
 import type { TeamServices } from "../team/team.ts";
 import { type SlashCommand, servingProvider } from "./command-types.ts";
@@ -38,6 +39,8 @@ export interface BotOptions {
   team: TeamServices;
   /** Each user's /settings and /prefer choices. */
   preferences: PreferenceStore;
+  /** Counters for Discord calls and delivery retries (src/service/metrics.ts). */
+  metrics?: Pick<AtelierMetrics, "discordResponse" | "discordRateLimited" | "deliveryRetried">;
   /** Least time between two progress edits of one message. Default 2 s. */
   progressIntervalMs?: number;
   /** How long an interaction token is used before switching to the bot token. Default 14.5 min. */
@@ -72,6 +75,7 @@ function createPresenter(client: Client, options: BotOptions): JobPresenter {
     renderer: options.renderer ?? createInProcessRenderer(),
     logger,
     retryDelaysMs: options.deliveryRetryDelaysMs,
+    onRetry: () => options.metrics?.deliveryRetried(),
   });
 }
 
@@ -104,9 +108,11 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   client.rest.setToken(options.token);
   client.on(Events.Error, (error) => logger.error("discord client error", { error }));
   client.on(Events.Warn, (message) => logger.warn("discord client warning", { message }));
-  client.rest.on("rateLimited", (info) =>
-    logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter }),
-  );
+  client.rest.on("rateLimited", (info) => {
+    options.metrics?.discordRateLimited();
+    logger.debug("discord rate limit", { route: info.route, retryAfterMs: info.retryAfter });
+  });
+  client.rest.on("response", (_request, response) => options.metrics?.discordResponse(response.status));
 
   const presenter = createPresenter(client, options);
   options.jobs.listen(presenter);

@@ -36,6 +36,8 @@ export interface PresenterOptions {
    * can be reached (an outage of minutes delays a result, never loses it).
    */
   retryDelaysMs?: number[];
+  /** Told each time a delivery attempt failed and will be tried again (metrics). */
+  onRetry?: () => void;
 }
 
 const defaultRetryDelaysMs = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000];
@@ -137,6 +139,7 @@ export class JobPresenter implements JobListener {
           error,
         });
         if (unreachable) break;
+        this.options.onRetry?.();
         await sleep(delays[Math.min(attempt, delays.length - 1)] ?? 1_000, undefined, {
           signal: this.stopping.signal,
         }).catch(() => undefined);

@@ -1,7 +1,7 @@
 // Provider callbacks: when the bot has a public HTTPS URL, providers POST task updates here and
 // the job's tracker wakes at once instead of waiting for its next poll.
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
 import type { ProviderLookup } from "../providers/types.ts";
 import type { JobService } from "./service.ts";
@@ -36,9 +36,12 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export function startCallbackServer(options: CallbackServerOptions): Promise<Server> {
+/** A request handler for `POST /callbacks/<provider>[/<secret>]`; other paths are not its business (404). */
+export function callbackHandler(
+  options: Omit<CallbackServerOptions, "port" | "host">,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
-  const server = createServer(async (request, response) => {
+  return async (request, response) => {
     const [, root, providerName, secret, ...rest] = (request.url ?? "").split("?")[0]?.split("/") ?? [];
     const provider = providerName ? options.providers.get(providerName) : undefined;
     if (request.method !== "POST" || root !== "callbacks" || !provider?.parseCallback || rest.length > 0) {
@@ -55,13 +58,16 @@ export function startCallbackServer(options: CallbackServerOptions): Promise<Ser
       options.logger.debug("provider callback", { provider: providerName, task: snapshot.taskId, known });
       response.writeHead(204).end();
     } catch (error) {
-      options.logger.warn("unreadable provider callback", {
-        provider: providerName,
-        error,
-      });
+      options.logger.warn("unreadable provider callback", { provider: providerName, error });
       response.writeHead(400).end();
     }
-  });
+  };
+}
+
+/** A server for callbacks alone (tests); the bot serves them beside /healthz and /metrics (src/http). */
+export function startCallbackServer(options: CallbackServerOptions): Promise<Server> {
+  const handle = callbackHandler(options);
+  const server = createServer((request, response) => void handle(request, response));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "0.0.0.0", () => resolve(server));

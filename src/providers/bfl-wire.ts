@@ -149,8 +149,9 @@ export function mapBflHttpError(response: HttpErrorResponse, secrets: readonly s
     });
   if (status === 404) {
     const what = response.method === "GET" ? "the task" : `the model ${response.path.replace(/^\/v1\//, "")}`;
+    // get_result answers an unknown task with 200 "Task not found": a 404 means a wrong route.
     return new ProviderError("internal", `BFL does not know ${what}: check BFL_MODEL and BFL_BASE_URL.`, {
-      code,
+      code: "no_such_route",
     });
   }
   if (/moderat/i.test(said))

@@ -34,6 +34,9 @@ export const generateResponseSchema = z
 
 export type GenerateResponse = z.infer<typeof generateResponseSchema>;
 
+/** One model resource (`GET /v1beta/models/{model}`). */
+export const modelSchema = z.object({ name: z.string() });
+
 export const modelListSchema = z.object({
   models: z
     .array(z.object({ name: z.string(), supportedGenerationMethods: z.array(z.string()).nullish() }))
@@ -188,14 +191,18 @@ function rateLimitError(google: GoogleError): ProviderError {
 /** Codes of errors that mean GEMINI_IMAGE_MODEL names no image model this key can use. */
 export const modelProblemCodes = new Set(["NOT_FOUND", "model_not_image"]);
 
-function modelError(google: GoogleError, status: number): ProviderError | undefined {
+/** A 404 in Google's format is an unknown model; any other 404 is a server that is not Gemini's API. */
+function modelError(google: GoogleError, response: HttpErrorResponse): ProviderError | undefined {
+  const { status } = response;
+  if (status === 404 && google.status === "NOT_FOUND")
+    return new ProviderError("internal", `Gemini does not know the image model (NOT_FOUND: ${google.message})`, {
+      code: "NOT_FOUND",
+    });
   if (status === 404)
     return new ProviderError(
       "internal",
-      `Gemini does not know the image model (NOT_FOUND: ${google.message})`,
-      {
-        code: "NOT_FOUND",
-      },
+      `Gemini's API did not answer at GEMINI_BASE_URL (HTTP 404 for ${response.path}): check the URL.`,
+      { code: "404" },
     );
   if (status === 400 && /response modalit/i.test(google.message))
     return new ProviderError("internal", `The configured Gemini model makes no images (${google.message})`, {
@@ -220,7 +227,7 @@ export function mapGeminiHttpError(response: HttpErrorResponse, secrets: string[
       { code },
     );
   if (status === 429) return rateLimitError(google);
-  const model = modelError(google, status);
+  const model = modelError(google, response);
   if (model) return model;
   if (google.status === "FAILED_PRECONDITION")
     return new ProviderError("internal", `Gemini cannot serve this key yet (${said}): tell an admin.`, {

@@ -32,6 +32,7 @@ import {
   mapGeminiHttpError,
   modelListSchema,
   modelProblemCodes,
+  modelSchema,
 } from "./gemini-wire.ts";
 import {
   type Clock,
@@ -72,6 +73,8 @@ export interface GeminiProviderOptions {
 }
 
 export interface GeminiProvider extends ImageProvider {
+  blend(request: BlendRequest, signal?: AbortSignal): Promise<SubmitResult>;
+  verify(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -274,6 +277,24 @@ function apiRoot(baseUrl: string): string {
   return /\/v1(alpha|beta)?\/?$/.test(new URL(baseUrl).pathname) ? "" : "/v1beta";
 }
 
+/**
+ * At start: `GET /v1beta/models/{model}` proves the key, the base URL and the model in one free read
+ * (generateContent has nothing to read without making an image).
+ */
+async function verify(gemini: Gemini, signal?: AbortSignal): Promise<void> {
+  try {
+    await gemini.http.read(`${gemini.modelsPath}/${encodeURIComponent(gemini.model.name)}`, modelSchema, signal);
+  } catch (error) {
+    if (!(error instanceof ProviderError) || error.kind === "auth") throw error;
+    if (modelProblemCodes.has(error.code ?? "")) throw await explained(gemini, error);
+    throw new ProviderError(
+      "internal",
+      `Gemini did not answer like its API at GEMINI_BASE_URL: ${error.message} Check the URL.`,
+      { code: error.code, cause: error },
+    );
+  }
+}
+
 function lostTask(taskId: string): ProviderError {
   return new ProviderError(
     "internal",
@@ -328,8 +349,13 @@ export function createGeminiProvider(options: GeminiProviderOptions): GeminiProv
       return startSet(gemini, generateBody(plan, []), plan.warnings);
     },
     followUp: (request) => followUp(gemini, request),
+    verify: (signal) => verify(gemini, signal),
     blend: async (request) => blend(gemini, request),
-    fetchTask: async (taskId) => gemini.tasks.snapshot(taskId) ?? Promise.reject(lostTask(taskId)),
+    fetchTask: async (taskId) => {
+      const snapshot = gemini.tasks.snapshot(taskId);
+      if (!snapshot) throw lostTask(taskId);
+      return snapshot;
+    },
     close: async () => {
       gemini.tasks.abortAll();
       await http.close();

@@ -4,10 +4,13 @@
 import Keyv from "keyv";
 import { ConfigError, configuredProviders, type ProviderName, type Settings } from "../config.ts";
 import { BlobStore, type ResultBlobs } from "../store/blobs.ts";
+import { createBflProvider } from "./bfl.ts";
 import { createEvolinkProvider } from "./evolink.ts";
+import { createGeminiProvider } from "./gemini.ts";
 import type { ProviderLogger } from "./http.ts";
 import { createMidjourneyProxyProvider } from "./midjourney-proxy.ts";
 import { createMjapiProvider } from "./mjapi.ts";
+import { createOpenAiProvider } from "./openai.ts";
 import type { ImageProvider } from "./types.ts";
 
 export { type Logger, silentLogger } from "../log.ts";
@@ -80,9 +83,32 @@ const factories: Record<ProviderName, Factory> = {
       notifyHookUrl: callbackUrlFor(settings, "midjourney-proxy"),
       logger,
     }),
-  openai: () => notYetAvailable("openai"),
-  gemini: () => notYetAvailable("gemini"),
-  bfl: () => notYetAvailable("bfl"),
+  openai: (settings, logger, services) =>
+    createOpenAiProvider({
+      apiKey: required(settings.OPENAI_API_KEY, "OPENAI_API_KEY", "openai"),
+      baseUrl: settings.OPENAI_BASE_URL,
+      model: settings.OPENAI_IMAGE_MODEL,
+      blobs: services.blobs,
+      logger,
+    }),
+  gemini: (settings, logger, services) =>
+    createGeminiProvider({
+      apiKey: required(settings.GEMINI_API_KEY, "GEMINI_API_KEY", "gemini"),
+      baseUrl: settings.GEMINI_BASE_URL,
+      model: settings.GEMINI_IMAGE_MODEL,
+      blobs: services.blobs,
+      logger,
+    }),
+  bfl: (settings, logger, services) =>
+    createBflProvider({
+      apiKey: required(settings.BFL_API_KEY, "BFL_API_KEY", "bfl"),
+      baseUrl: settings.BFL_BASE_URL,
+      model: settings.BFL_MODEL,
+      webhookUrl: callbackUrlFor(settings, "bfl"),
+      blobs: services.blobs,
+      maxImageBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
+      logger,
+    }),
 };
 
 // One line per adapter still to come; each is replaced by its adapter's factory.

@@ -54,6 +54,15 @@ export function canvasLayout(
   };
 }
 
+/** A shape in its smallest whole terms (1872×832 → 9:4), as warnings show it. */
+function reduced(shape: ImageSize): ImageSize {
+  const width = Math.round(shape.width);
+  const height = Math.round(shape.height);
+  const divisor = (a: number, b: number): number => (b === 0 ? a : divisor(b, a % b));
+  const common = divisor(width, height) || 1;
+  return { width: width / common, height: height / common };
+}
+
 function blank(size: ImageSize) {
   return sharp({
     create: {
@@ -79,7 +88,7 @@ export async function outpaintCanvas(
   if (layout.canvas.width === source.width && layout.canvas.height === source.height) {
     throw invalid("This image is already square.", "already_square");
   }
-  const { size, warning } = sizeFor(layout.canvas, model, outpaintName(outpaint));
+  const { size, warning } = sizeFor(reduced(layout.canvas), model, outpaintName(outpaint));
   // The whole canvas fits the target (centred when the model's shapes differ a little from it).
   const scale = Math.min(size.width / layout.canvas.width, size.height / layout.canvas.height);
   const offsetX = (size.width - layout.canvas.width * scale) / 2;

@@ -78,24 +78,22 @@ export function qualityFor(params: PromptParams, requested: Quality | undefined)
   return requested === "hd" ? "high" : "medium";
 }
 
-/** What this backend has: no seed, no negative prompt; images only through /blend and follow-ups. */
+/**
+ * What this backend has: no seed, no negative prompt; image links (image prompts, --sref/--cref/--oref)
+ * go to OpenAI as `image_url` references of an edit, which OpenAI fetches itself.
+ */
 export function knobsFor(model: string): BackendKnobs {
   return {
     label: `OpenAI ${model}`,
     seed: false,
     negativePrompt: false,
-    imageInputs: false,
+    imageInputs: true,
     mapped: ["quality", "hd"],
   };
 }
 
-const imageFeatures = new Set(["image prompts", "--sref", "--cref", "--oref"]);
-
-/** Image links in a prompt are not fetched by the adapter: say where images do go to OpenAI. */
-function imageAdvice(warning: ProviderWarning): ProviderWarning {
-  if (!imageFeatures.has(warning.feature) || !warning.details?.includes("takes no")) return warning;
-  return { ...warning, details: "not sent to OpenAI from a prompt: use /blend with the images" };
-}
+/** The reference: an edit takes up to 16 input images. */
+export const maxInputImages = 16;
 
 export function invalid(message: string, code: string): ProviderError {
   return new ProviderError("invalid", message, { code });
@@ -104,6 +102,8 @@ export function invalid(message: string, code: string): ProviderError {
 /** A prompt as OpenAI takes it: the text, the size, the quality, and what could not be honoured. */
 export interface GenerationPlan {
   text: string;
+  /** Image links to send as references (an edit instead of a generation when there are any). */
+  images: string[];
   size: ImageSize;
   quality: OpenAiQuality;
   warnings: ProviderWarning[];
@@ -127,14 +127,9 @@ export function planGeneration(
   const version = modelVersionProblem(prompt.params, `OpenAI ${model}`, Object.keys(openaiModels));
   if (version) return { error: invalid(version, "model_version") };
   const translated = translatePrompt(prompt, knobsFor(model));
-  const { text } = translated;
-  if (text === "") {
-    return {
-      error: invalid(
-        "OpenAI needs words to draw from: add a description (image links in a prompt are not sent; use /blend for images).",
-        "empty_prompt",
-      ),
-    };
+  const { text, images } = translated;
+  if (text === "" && images.length === 0) {
+    return { error: invalid("OpenAI needs words to draw from: add a description.", "empty_prompt") };
   }
   if (text.length > openaiMaxPromptLength) {
     return {
@@ -144,12 +139,18 @@ export function planGeneration(
       ),
     };
   }
+  if (images.length > maxInputImages) {
+    return {
+      error: invalid(
+        `The prompt has ${images.length} images; OpenAI takes at most ${maxInputImages}.`,
+        "too_many_images",
+      ),
+    };
+  }
   const sized = sizeFor(translated.aspect, model);
-  const warnings = translated.warnings.map(imageAdvice);
-  if (sized.warning) warnings.push(sized.warning);
-  return {
-    plan: { text, size: sized.size, quality: qualityFor(prompt.params, requested.quality), warnings },
-  };
+  const warnings = sized.warning ? [...translated.warnings, sized.warning] : translated.warnings;
+  const quality = qualityFor(prompt.params, requested.quality);
+  return { plan: { text, images, size: sized.size, quality, warnings } };
 }
 
 /**
@@ -166,6 +167,10 @@ export const variationInstruction: Record<VariationStrength, string> = {
 
 export const outpaintInstruction =
   "Extend this picture outward: fill the transparent area so that it continues the scene seamlessly, and keep the existing part as it is.";
+
+/** Image prompts and --sref/--cref/--oref links: what the references are for. */
+export const referenceInstruction =
+  "Make a new picture that uses the given images as references for its subject, composition and style.";
 
 export const blendInstruction =
   "Blend these images into one new picture that combines their subjects, styles and colours.";

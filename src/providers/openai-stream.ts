@@ -159,15 +159,17 @@ export function createStreamTransport(options: StreamTransportOptions): StreamTr
   const base = new URL(options.baseUrl);
   const pathPrefix = base.pathname.replace(/\/+$/, "");
   let owned: Agent | undefined;
-  const dispatcher = (): Dispatcher =>
-    options.dispatcher ??
-    (owned ??= new Agent({
+  const dispatcher = (): Dispatcher => {
+    if (options.dispatcher) return options.dispatcher;
+    owned ??= new Agent({
       connectTimeout: timeouts.connectMs,
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
       keepAliveTimeout: 30_000,
       connections: 16,
-    }));
+    });
+    return owned;
+  };
   const failures: FailureContext = {
     label: options.label,
     logger: options.logger,

@@ -1,5 +1,9 @@
 // Banned words and /regex/ patterns: how admins write them, how they are checked before anything is
 // stored, and how a prompt is searched for them (case-insensitive, whole words, URLs ignored).
+// Patterns are written in JavaScript syntax and matched by RE2 (re2js, a pure-JavaScript port):
+// its time grows linearly with the prompt whatever the pattern, so no pattern can stall admission.
+// RE2 has no backreferences and no lookaround; patterns using them are refused when added.
+import { RE2JS } from "re2js";
 import type { BannedPattern } from "./guild-config.ts";
 
 export const maxWordLength = 100;
@@ -10,7 +14,7 @@ export type BannedTerm = { kind: "word"; word: string } | { kind: "pattern"; pat
 
 export type ParsedTerm = { ok: true; term: BannedTerm } | { ok: false; message: string };
 
-/** `cat`, `two words`, or `/ca+t/i`; patterns must compile and must not invite catastrophic backtracking. */
+/** `cat`, `two words`, or `/ca+t/i`; patterns must compile, in JavaScript and in RE2. */
 export function parseBannedTerm(input: string): ParsedTerm {
   const text = input.trim();
   const slashed = /^\/(.*)\/([a-z]*)$/s.exec(text);
@@ -29,22 +33,23 @@ function parsePattern(source: string, flags: string): ParsedTerm {
   const unknown = [...flags].filter((flag) => !allowedFlags.has(flag));
   if (unknown.length > 0)
     return { ok: false, message: `Unsupported pattern flag ${unknown.join("")}: use only i, m, s or u.` };
-  const uniqueFlags = [...new Set(flags)].sort().join("");
-  let compiled: RegExp;
+  const pattern = { source, flags: [...new Set(flags)].sort().join("") };
   try {
-    compiled = new RegExp(source, uniqueFlags);
+    new RegExp(source, pattern.flags);
   } catch (error) {
     return { ok: false, message: `That pattern does not compile: ${(error as Error).message}` };
   }
-  if (hasNestedQuantifier(source))
+  const unsupported = unsupportedFeature(source);
+  if (unsupported)
     return {
       ok: false,
-      message:
-        "That pattern repeats a group that itself repeats, like (a+)+: it can take forever on some prompts. Simplify it.",
+      message: `That pattern uses ${unsupported}, which banned patterns cannot: they are matched by RE2, which never stalls on a prompt but has no backreferences (\\1, \\k<name>) and no lookaround ((?=…), (?!…), (?<=…), (?<!…)). Rewrite it without.`,
     };
-  if (compiled.test(""))
+  const compiled = compileForMatching(pattern);
+  if (!compiled.ok) return { ok: false, message: `That pattern does not compile: ${compiled.message}` };
+  if (compiled.matcher.test(""))
     return { ok: false, message: "That pattern matches an empty prompt, so it would ban everything." };
-  return { ok: true, term: { kind: "pattern", pattern: { source, flags: uniqueFlags } } };
+  return { ok: true, term: { kind: "pattern", pattern } };
 }
 
 /** How the admin wrote a term, for lists and confirmations. */
@@ -52,40 +57,64 @@ export function describeTerm(term: BannedTerm): string {
   return term.kind === "word" ? term.word : `/${term.pattern.source}/${term.pattern.flags}`;
 }
 
-function isUnboundedQuantifierAt(source: string, index: number): boolean {
-  const char = source[index];
-  if (char === "*" || char === "+") return true;
-  if (char !== "{") return false;
-  return /^\{\d*,\}/.test(source.slice(index));
-}
+const lookarounds: ReadonlyArray<readonly [string, string]> = [
+  ["(?<=", "a lookbehind (?<=…)"],
+  ["(?<!", "a negative lookbehind (?<!…)"],
+  ["(?=", "a lookahead (?=…)"],
+  ["(?!", "a negative lookahead (?!…)"],
+];
 
-/**
- * The usual cause of catastrophic backtracking: an unbounded repeat of a group that contains an
- * unbounded repeat, e.g. (a+)+, (a*b?)*, (x{2,})+. A heuristic, not a proof: it errs on refusing.
- */
-export function hasNestedQuantifier(source: string): boolean {
-  const groups: boolean[] = [];
+/** The first feature of JavaScript patterns that RE2 lacks (backreference, lookaround), described; else undefined. */
+export function unsupportedFeature(source: string): string | undefined {
   let inClass = false;
   for (let index = 0; index < source.length; index += 1) {
     const char = source[index];
     if (char === "\\") {
+      const next = source[index + 1] ?? "";
+      if (!inClass && /[1-9]/.test(next)) return `a backreference \\${next}`;
+      if (!inClass && next === "k" && source[index + 2] === "<") return "a named backreference \\k<…>";
       index += 1;
-      continue;
-    }
-    if (inClass) {
+    } else if (inClass) {
       if (char === "]") inClass = false;
-      continue;
+    } else if (char === "[") inClass = true;
+    else if (char === "(") {
+      const found = lookarounds.find(([opening]) => source.startsWith(opening, index));
+      if (found) return found[1];
     }
-    if (char === "[") inClass = true;
-    else if (char === "(") groups.push(false);
-    else if (char === ")") {
-      const innerRepeats = groups.pop() ?? false;
-      const repeated = isUnboundedQuantifierAt(source, index + 1);
-      if (innerRepeats && repeated) return true;
-      if ((innerRepeats || repeated) && groups.length > 0) groups[groups.length - 1] = true;
-    } else if (isUnboundedQuantifierAt(source, index) && groups.length > 0) groups[groups.length - 1] = true;
   }
-  return false;
+  return undefined;
+}
+
+/** JavaScript escapes RE2 spells differently: `\uXXXX` and `\u{X…}` become `\x{…}`. */
+function toRe2Syntax(source: string): string {
+  return source.replace(/\\(\\|u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4}))/g, (sequence, _body, braced, plain) =>
+    braced || plain ? `\\x{${braced ?? plain}}` : sequence,
+  );
+}
+
+type Compiled = { ok: true; matcher: RE2JS } | { ok: false; message: string };
+
+/** Compiled patterns by flags and source: compiling is far slower than matching, and prompts keep coming. */
+const compiledPatterns = new Map<string, Compiled>();
+const maxCompiledPatterns = 2_000;
+
+/** The pattern as RE2 runs it: always case-insensitive and Unicode-aware, `m` and `s` as in JavaScript. */
+function compileForMatching(pattern: BannedPattern): Compiled {
+  const key = `${pattern.flags}/${pattern.source}`;
+  const cached = compiledPatterns.get(key);
+  if (cached) return cached;
+  let flags = RE2JS.CASE_INSENSITIVE;
+  if (pattern.flags.includes("m")) flags |= RE2JS.MULTILINE;
+  if (pattern.flags.includes("s")) flags |= RE2JS.DOTALL;
+  let compiled: Compiled;
+  try {
+    compiled = { ok: true, matcher: RE2JS.compile(toRe2Syntax(pattern.source), flags) };
+  } catch (error) {
+    compiled = { ok: false, message: (error as Error).message.replace(/^error parsing regexp: /, "") };
+  }
+  if (compiledPatterns.size >= maxCompiledPatterns) compiledPatterns.clear();
+  compiledPatterns.set(key, compiled);
+  return compiled;
 }
 
 function escapeRegExp(text: string): string {
@@ -103,7 +132,13 @@ function withoutUrls(text: string): string {
   return text.replace(/\bhttps?:\/\/\S+/gi, " ");
 }
 
-/** The first banned word (as listed) or pattern hit (the matched text) in the prompt, if any. */
+/** A matched text short enough to quote back in a reply (a pattern can match a whole prompt). */
+function shortened(hit: string): string {
+  const characters = [...hit];
+  return characters.length <= maxWordLength ? hit : `${characters.slice(0, maxWordLength).join("")}…`;
+}
+
+/** The first banned word (as listed) or pattern hit (the matched text, at most 100 characters shown) in the prompt, if any. */
 export function findBannedTerm(
   text: string,
   words: readonly string[],
@@ -112,9 +147,12 @@ export function findBannedTerm(
   const prompt = withoutUrls(text);
   for (const word of words) if (wordMatcher(word).test(prompt)) return word;
   for (const pattern of patterns) {
-    const flags = pattern.flags.includes("i") ? pattern.flags : `${pattern.flags}i`;
-    const hit = new RegExp(pattern.source, flags).exec(prompt);
-    if (hit) return hit[0];
+    const compiled = compileForMatching(pattern);
+    // A pattern saved before patterns ran on RE2 may use what RE2 lacks: it cannot match (never a
+    // backtracking engine, which could stall); `/atelier ban list` still shows it.
+    if (!compiled.ok || !compiled.matcher.test(prompt)) continue;
+    const hit = compiled.matcher.matcher(prompt);
+    if (hit.find()) return shortened(hit.group() ?? "");
   }
   return undefined;
 }

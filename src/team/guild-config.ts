@@ -10,7 +10,10 @@ export type ButtonPolicy = (typeof buttonPolicies)[number];
 
 const positiveWhole = z.number().int().positive();
 
-/** A banned pattern as admins wrote it, `/source/flags`, kept apart from plain words. */
+/**
+ * A banned pattern as admins wrote it, `/source/flags`, kept apart from plain words. Matched by RE2
+ * (src/team/banned-terms.ts), never by a backtracking engine, so no stored pattern can stall admission.
+ */
 export const bannedPatternSchema = z.object({ source: z.string(), flags: z.string() });
 export type BannedPattern = z.infer<typeof bannedPatternSchema>;
 

@@ -126,8 +126,21 @@ describe("admission", () => {
 
   it("validates banned patterns", async () => {
     expect(await atelier("ban add", { term: "/a(b/" })).toMatch(/does not compile/);
-    expect(await atelier("ban add", { term: "/(a+)+$/" })).toMatch(/repeats a group that itself repeats/);
+    expect(await atelier("ban add", { term: "/gore(?!ous)/" })).toBe(
+      "Not changed: That pattern uses a negative lookahead (?!…), which banned patterns cannot: they are matched by RE2, which never stalls on a prompt but has no backreferences (\\1, \\k<name>) and no lookaround ((?=…), (?!…), (?<=…), (?<!…)). Rewrite it without.",
+    );
+    expect(await atelier("ban add", { term: "/x*/" })).toMatch(/would ban everything/);
     expect(await atelier("ban list")).toBe("No words or patterns are banned.");
+  });
+
+  it("answers at once on a prompt that would stall a backtracking engine", async () => {
+    expect(await atelier("ban add", { term: "/(a|a)+$/" })).toMatch(/Banned `\/\(a\|a\)\+\$\/`/);
+    const before = createsSent();
+    const user = world.fake.makeUser("dee");
+    const reply = await replyOf(await imagine(`a castle ${"a".repeat(3000)}`, user));
+    expect(reply.content).toMatch(/^\*\*Banned prompt\*\* — the word `a{100}…` is not allowed here/);
+    expect(createsSent()).toBe(before);
+    await finishedGrid(await imagine(`a castle ${"a".repeat(3000)}!`, user));
   });
 
   it("refuses the job after the daily cap and says when it resets", async () => {

@@ -1,7 +1,7 @@
 // Discord hiccups: rate limits, interaction tokens that expire before a long job ends, and a
 // message the bot can no longer edit. The user still gets the grid every time.
 import { afterEach, describe, expect, it } from "vitest";
-import { startRedis } from "../support/redis.ts";
+import { redisTestsRun, startRedis } from "../support/redis.ts";
 import { buttonRows, isFinished, quadrantColours, startWorld, type World } from "./world.ts";
 
 let world: World | undefined;
@@ -76,7 +76,7 @@ describe("delivery when Discord pushes back", () => {
   });
 });
 
-describe("Redis store", () => {
+describe.runIf(redisTestsRun)("Redis store", () => {
   it("runs the whole /imagine flow with jobs kept in Redis", async () => {
     const redis = await startRedis();
     try {

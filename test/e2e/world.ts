@@ -61,6 +61,8 @@ export interface WorldOptions {
   downloadTimeoutMs?: number;
   /** Waits between attempts to deliver a final message (default [50, 200]). */
   deliveryRetryDelaysMs?: number[];
+  /** Serve /healthz and /metrics on an ephemeral port (`World.httpUrl`). */
+  http?: boolean;
 }
 
 export interface WorldBackendContext {
@@ -91,6 +93,8 @@ export interface World {
   /** The bot's own preference store (it caches: change preferences through it, not the raw store). */
   preferences: PreferenceStore;
   logLines: string[];
+  /** Base URL of the bot's HTTP port, when `http` was asked for. */
+  httpUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -153,6 +157,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     logger,
     downloadPolicy,
     renderer,
+    http: options.http ? { port: 0, host: "127.0.0.1" } : undefined,
     jobs: {
       pollIntervalMs: 40,
       timeoutMs: options.timeoutMs,
@@ -173,6 +178,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
   });
   const { jobs, bot, team, preferences } = atelier;
+  const address = atelier.http?.address();
+  const httpUrl = address && typeof address === "object" ? `http://127.0.0.1:${address.port}` : undefined;
   return {
     fake,
     emulator,
@@ -183,6 +190,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     team,
     preferences,
     logLines,
+    httpUrl,
     stop: async () => {
       await atelier.stop();
       await renderer?.close();

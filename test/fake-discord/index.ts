@@ -1,32 +1,3 @@
-/**
- * In-repo fake Discord for end-to-end tests with the real discord.js client.
- *
- *   const fake = await FakeDiscord.start();
- *   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.restBaseUrl } });
- *   await client.login(fake.botToken);
- *   const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a fox" } });
- *   const grid = await run.waitForOriginalMessage();           // deferred → edited
- *   const click = await fake.clickButton({ message: grid, customId: "…" });
- *   …
- *   await client.destroy();
- *   await fake.stop();
- *
- * See test/fake-discord.test.ts for every feature in use.
- */
-export type { Probe } from "./change-feed.ts";
-export {
-  type ButtonClickInput,
-  FakeDiscord,
-  type FakeDiscordOptions,
-  type FileInput,
-  type ModalSubmitInput,
-  type SlashCommandInput,
-} from "./fake-discord.ts";
-export type { FailureOptions, RateLimitOptions, RequestMatcher } from "./faults.ts";
-export type { IdentifyRecord } from "./gateway.ts";
-export type { RecordedRequest } from "./http-handler.ts";
-export type { FakeInteractionPayload, SlashOptionValue } from "./interaction-payloads.ts";
-export { InteractionHandle, type RecordedCallback } from "./interactions.ts";
-export type { ChangeSource, FakeAttachment, FakeMessage, MessageRevision } from "./message-store.ts";
-export type { UploadedFile } from "./multipart.ts";
-export type { FakeMemberSettings } from "./payloads.ts";
+// The fake Discord moved into the product (src/fake-discord/) so the playground can run on it; the
+// tests keep importing it from here.
+export * from "../../src/fake-discord/index.ts";

@@ -1,10 +1,22 @@
-// Starts a throwaway redis-server for the Redis store tests. `.ci/run` installs redis-server;
-// when it is missing the tests fail with an explanation rather than skipping silently.
+// Starts a throwaway redis-server for the Redis store tests. Tests that need it are wrapped in
+// `describe.runIf(redisTestsRun)`: without redis-server they are skipped with one line of notice,
+// unless CI_REQUIRE_SERVICES=1 (set by `.ci/run`, which installs it), where they fail instead.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ExternalProgram, requirePresent, shouldRun } from "./services.ts";
+
+export const redisServer: ExternalProgram = {
+  name: "redis-server",
+  tests: "Redis store tests",
+  install: "apt-get install -y redis-server",
+  isInstalled: () => !spawnSync("redis-server", ["--version"], { encoding: "utf8" }).error,
+};
+
+/** Whether the tests that start a redis-server run here (see test/support/services.ts). */
+export const redisTestsRun = shouldRun(redisServer);
 
 export interface RedisServer {
   url: string;
@@ -42,12 +54,7 @@ function waitUntilReady(child: ChildProcess): Promise<void> {
 }
 
 export async function startRedis(): Promise<RedisServer> {
-  const found = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
-  if (found.error) {
-    throw new Error(
-      "redis-server is not installed: run `apt-get install -y redis-server` (.ci/run does this).",
-    );
-  }
+  requirePresent(redisServer);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "atelier-redis-"));
   const child = spawn(

@@ -1,0 +1,138 @@
+// Black Forest Labs end to end: the real bot and discord.js client, the fake Discord, the BFL
+// emulator. /imagine → progress → a grid of four BFL tasks → U2 → V1 → 🔄 → Zoom Out 2x on U2.
+// Results are copied into the bot's store as they finish (BFL's links expire), so the adapter is
+// given the store's blobs, as `atelier start` does.
+// discord.js first: its undici (v6) must install the process-wide dispatcher before Atelier's undici
+// (v7) does, or its file uploads fail ("action is not a function"); `atelier start` loads it first.
+import "discord.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BflEmulator, startBflEmulator } from "../../emulators/index.ts";
+import { createBflProvider } from "../../src/providers/bfl.ts";
+import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
+import { decodePixels } from "../support/pixels.ts";
+import {
+  buttonRows,
+  centreColour,
+  customIdOf,
+  isFinished,
+  quadrantColours,
+  startWorld,
+  type World,
+  type WorldBackend,
+} from "./world.ts";
+
+let world: World;
+let bfl: BflEmulator;
+
+/** The store's blobs, once the world (and its store) exists: what the bot's renderer reads. */
+const storeBlobs: ResultBlobs = {
+  put: (bytes, contentType) => new BlobStore(world.store.keyv).put(bytes, contentType),
+  get: (link) => new BlobStore(world.store.keyv).get(link),
+};
+
+const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs }) => {
+  bfl = await startBflEmulator({ apiKey, taskDurationMs });
+  const provider = createBflProvider({ apiKey, baseUrl: bfl.baseUrl, logger, blobs: storeBlobs });
+  return { provider, baseUrl: bfl.baseUrl, stop: () => bfl.stop() };
+};
+
+beforeAll(async () => {
+  world = await startWorld({ backend, taskDurationMs: 400 });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+/** The bodies of the last `count` creates, and the model they went to. */
+function lastCreates(count: number) {
+  return bfl
+    .apiRequests("POST")
+    .slice(-count)
+    .map((request) => ({ path: request.path, body: request.body as Record<string, unknown> }));
+}
+
+async function sentImage(body: Record<string, unknown>, field: string) {
+  return decodePixels(Buffer.from(String(body[field]), "base64"));
+}
+
+describe("BFL through the bot", () => {
+  it("/imagine shows progress, then a grid of the four tasks; U2, V1, 🔄 and Zoom Out 2x follow", async () => {
+    const user = world.fake.makeUser("ada");
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a red fox --ar 3:2 --seed 11" },
+      user,
+    });
+    const original = await run.waitForOriginalMessage(() => true);
+    const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
+    expect(grid.content).toBe(`**a red fox --ar 3:2 --seed 11** - <@${user.id}> (fast)`);
+    const progress = world.fake.edits(original.id).map((revision) => revision.content);
+    expect(progress.some((content) => /\(\d+%\) \(fast\)/.test(content))).toBe(true);
+    expect(buttonRows(grid)).toEqual([
+      ["U1", "U2", "U3", "U4", "🔄"],
+      ["V1", "V2", "V3", "V4"],
+    ]);
+    expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
+      width: 2496,
+      height: 1664,
+      tiles: [0, 1, 2, 3],
+    });
+    expect(lastCreates(4)).toEqual(
+      [11, 12, 13, 14].map((seed) => ({
+        path: "/v1/flux-pro-1.1",
+        body: { prompt: "a red fox", width: 1248, height: 832, output_format: "jpeg", seed },
+      })),
+    );
+
+    // U2: image 2 on its own, no call; its buttons include BFL's outpainting.
+    const creates = bfl.apiRequests("POST").length;
+    const u2 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "U2") });
+    const single = await u2.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
+    expect(buttonRows(single).slice(0, 3)).toEqual([
+      ["Vary (Subtle)", "Vary (Strong)", "Run as HD"],
+      ["Zoom Out 2x", "Zoom Out 1.5x", "Make Square"],
+      ["⬅️", "➡️", "⬆️", "⬇️"],
+    ]);
+    expect(bfl.apiRequests("POST")).toHaveLength(creates);
+
+    // V1: Kontext, given image 1's bytes; a new grid of four.
+    const v1 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1") });
+    const varied = await v1.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect((await quadrantColours(varied.attachments[0]?.bytes as Buffer)).tiles).toEqual([0, 1, 2, 3]);
+    const variations = lastCreates(4);
+    expect(variations.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-kontext-pro"));
+    expect(variations[0]?.body).toMatchObject({ aspect_ratio: "3:2" });
+    expect(String(variations[0]?.body.prompt)).toMatch(/variation of this image.*The picture: a red fox$/);
+    expect((await sentImage(variations[0]?.body ?? {}, "input_image")).centre()).toBe(0);
+
+    // 🔄: the same prompt with new seeds.
+    const reroll = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "🔄") });
+    await reroll.waitForFollowUp((m) => isFinished(m), 20_000);
+    const rerolled = lastCreates(4);
+    expect(rerolled.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-pro-1.1"));
+    expect(rerolled.map((create) => create.body.seed)).not.toEqual([11, 12, 13, 14]);
+
+    // Zoom Out 2x on U2: expand, image 2 with half its size again on every side.
+    const zoom = await world.fake.clickButton({
+      message: single,
+      customId: customIdOf(single, "Zoom Out 2x"),
+    });
+    const zoomed = await zoom.waitForFollowUp((m) => isFinished(m), 30_000);
+    const expands = lastCreates(4);
+    expect(expands.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-pro-1.0-expand"));
+    expect(expands[0]?.body).toMatchObject({
+      top: 416,
+      bottom: 416,
+      left: 624,
+      right: 624,
+      prompt: "a red fox",
+    });
+    const image = await sentImage(expands[0]?.body ?? {}, "image");
+    expect([image.width, image.height, image.centre()]).toEqual([1248, 832, 1]);
+    // Four 2496×1664 images: the grid keeps their 3:2 shape (within the renderer's side limit).
+    const zoomedGrid = await quadrantColours(zoomed.attachments[0]?.bytes as Buffer);
+    expect(zoomedGrid.tiles).toEqual([0, 1, 2, 3]);
+    expect(zoomedGrid.width / zoomedGrid.height).toBeCloseTo(1.5, 2);
+  });
+});

@@ -1,0 +1,140 @@
+// Google Gemini end to end: the real bot and discord.js client, the fake Discord, the Gemini emulator.
+// /imagine → progress → a grid of four generateContent calls → U2 → V1 → 🔄. Gemini answers in
+// base64, so the adapter keeps the images in the bot's store (as `atelier start` gives it the
+// store's blobs) and the grid is composed from those blob links.
+// discord.js first: its undici (v6) must install the process-wide HTTP dispatcher before Atelier's
+// undici (v7) does, or discord.js's file uploads fail ("action is not a function"). Both share
+// Symbol.for("undici.globalDispatcher.1"); `atelier start` loads discord.js first already.
+import "discord.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GeminiEmulator, startGeminiEmulator } from "../../emulators/index.ts";
+import { createGeminiProvider } from "../../src/providers/gemini.ts";
+import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
+import { decodePixels } from "../support/pixels.ts";
+import {
+  buttonRows,
+  centreColour,
+  customIdOf,
+  isFinished,
+  quadrantColours,
+  startWorld,
+  type World,
+  type WorldBackend,
+} from "./world.ts";
+
+let world: World;
+let gemini: GeminiEmulator;
+
+/** The store's blobs, once the world (and its store) exists: what the bot's renderer reads. */
+const storeBlobs: ResultBlobs = {
+  put: (bytes, contentType) => new BlobStore(world.store.keyv).put(bytes, contentType),
+  get: (link) => new BlobStore(world.store.keyv).get(link),
+};
+
+const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs, tileLongSide }) => {
+  gemini = await startGeminiEmulator({
+    apiKey,
+    generationMs: taskDurationMs,
+    staggerMs: taskDurationMs / 2,
+    tileLongSide,
+  });
+  const provider = createGeminiProvider({
+    apiKey,
+    baseUrl: gemini.baseUrl,
+    model: "gemini-3.1-flash-image",
+    blobs: storeBlobs,
+    logger,
+  });
+  return { provider, baseUrl: gemini.baseUrl, stop: () => gemini.stop() };
+};
+
+beforeAll(async () => {
+  world = await startWorld({ backend, taskDurationMs: 200, tileLongSide: 96 });
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+type Part = { text?: string; inlineData?: { mimeType: string; data: string } };
+
+/** The last `count` generateContent bodies: their parts and image config. */
+function lastCalls(count: number) {
+  return gemini
+    .generateBodies()
+    .slice(-count)
+    .map((body) => ({
+      parts: (body.contents as { parts: Part[] }[])[0]?.parts ?? [],
+      imageConfig: (body.generationConfig as { imageConfig: unknown }).imageConfig,
+    }));
+}
+
+describe("Gemini through the bot", () => {
+  it("/imagine shows progress, then a grid of the four calls; U2, V1 and 🔄 follow", async () => {
+    const user = world.fake.makeUser("ada");
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a red fox --ar 3:2 --seed 7" },
+      user,
+    });
+    const original = await run.waitForOriginalMessage(() => true);
+    const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
+    expect(grid.content).toMatch(new RegExp(`^\\*\\*a red fox --ar 3:2 --seed 7\\*\\* - <@${user.id}> \\(fast\\)`));
+    expect(grid.content).toContain("Left out --seed: Gemini gemini-3.1-flash-image takes no seed.");
+    const progress = world.fake.edits(original.id).map((revision) => revision.content);
+    expect(progress.some((content) => /\((25|50|75)%\) \(fast\)/.test(content))).toBe(true);
+    expect(buttonRows(grid)).toEqual([
+      ["U1", "U2", "U3", "U4", "🔄"],
+      ["V1", "V2", "V3", "V4"],
+    ]);
+    // Tiles of 96×64 (3:2), the grid twice that, images in reading order.
+    expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
+      width: 192,
+      height: 128,
+      tiles: [0, 1, 2, 3],
+    });
+    expect(lastCalls(4)).toEqual(Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }));
+
+    // U2: image 2 on its own, picked from the set without a call.
+    const calls = gemini.generateBodies().length;
+    const u2 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "U2") });
+    const single = await u2.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
+    expect(buttonRows(single)[0]).toEqual(["Vary (Subtle)", "Vary (Strong)", "Run as HD"]);
+    expect(gemini.generateBodies()).toHaveLength(calls);
+
+    // V1: image 1's bytes sent back inline with the (default, strong) variation words; a new grid.
+    const v1 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1") });
+    const varied = await v1.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect((await quadrantColours(varied.attachments[0]?.bytes as Buffer)).tiles).toEqual([4, 5, 6, 7]);
+    const variations = lastCalls(4);
+    expect(gemini.generateBodies()).toHaveLength(calls + 4);
+    const [image, words] = variations[0]?.parts ?? [];
+    expect((await decodePixels(Buffer.from(image?.inlineData?.data ?? "", "base64"))).centre()).toBe(0);
+    expect(words?.text).toMatch(/^Make a strong variation of this image: .* Prompt: a red fox$/);
+    expect(variations[0]?.imageConfig).toEqual({ aspectRatio: "3:2" });
+
+    // 🔄: the same prompt again, four new calls, a new message.
+    const reroll = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "🔄") });
+    const rerolled = await reroll.waitForFollowUp((m) => isFinished(m), 20_000);
+    expect(rerolled.id).not.toBe(grid.id);
+    expect((await quadrantColours(rerolled.attachments[0]?.bytes as Buffer)).tiles).toEqual([8, 9, 10, 11]);
+    expect(lastCalls(4)).toEqual(Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }));
+    expect(gemini.generateBodies()).toHaveLength(calls + 8);
+  });
+
+  it("a refused prompt ends as a refusal in Google's words", async () => {
+    gemini.knobs.refusePrompts = /forbidden/;
+    try {
+      const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a forbidden thing" } });
+      const original = await run.waitForOriginalMessage(() => true);
+      const failed = await world.fake.waitForMessage(
+        (m) => m.id === original.id && m.embeds.length > 0,
+        20_000,
+      );
+      expect(failed.embeds[0]?.title).toBe("Prompt refused");
+      expect(failed.embeds[0]?.description).toMatch(/I can't create images of forbidden/);
+    } finally {
+      gemini.knobs.refusePrompts = undefined;
+    }
+  });
+});
