@@ -43,8 +43,6 @@ import {
   readRaw,
   recordedBody,
   refusalWording,
-  type StreamStep,
-  statusBody,
   streamPlan,
   unauthorized,
 } from "./openai-http.ts";
@@ -56,9 +54,6 @@ import {
   invalidRequest,
   openaiErrorBody,
   openaiImageModels,
-  readImageRef,
-  readUpload,
-  type UploadedImage,
 } from "./openai-requests.ts";
 
 export {

@@ -31,7 +31,9 @@ describe("atelier: help, version, usage errors", () => {
     const result = await atelier(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: atelier /);
-    for (const command of ["start", "check", "imagine"]) expect(result.stdout).toContain(`  ${command}`);
+    for (const command of ["start", "check", "imagine", "playground"]) {
+      expect(result.stdout).toContain(`  ${command}`);
+    }
     expect(result.stdout).toContain("Examples:");
   });
 
@@ -39,6 +41,7 @@ describe("atelier: help, version, usage errors", () => {
     ["check", ["--jsonl", "Examples:", "atelier check -- --help"]],
     ["imagine", ["--out <dir>", "--provider <name>", "--speed <speed>", "--quality <quality>", "Examples:"]],
     ["start", ["Examples:"]],
+    ["playground", ["--port <port>", "Examples:"]],
   ])("shows usage, options and examples for `atelier %s --help`", async (command, expected) => {
     const result = await atelier([command, "--help"]);
     expect(result.code).toBe(0);

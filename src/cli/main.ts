@@ -2,7 +2,7 @@
 // Parsing, help, --version and usage errors are commander's; each command's work is in its own file.
 // Exit codes: 0 ok, 1 a prompt or job that failed (or settings it needs), 2 a command line that is wrong.
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { ConfigError, loadSettings, providerNames } from "../config.ts";
 
 const EXIT_USAGE = 2;
@@ -37,7 +37,6 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         "atelier check --jsonl < prompts.txt",
         'atelier imagine "a red fox --ar 3:2" --out fox',
         "atelier playground",
-        "atelier playground --port 8787",
         "atelier imagine --help",
       )}\nExit codes: 0 ok, 1 a prompt or job failed (or a setting it needs is wrong), 2 wrong command line.\n`,
     );
@@ -179,40 +178,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await runPlayground({ port, host: options.host, emulator: options.emulator === true }));
     });
 
-  program
-    .command("playground")
-    .summary("the bot on a local page that behaves like a Discord channel (no token needed)")
-    .description(
-      [
-        "Serve a local page that looks and behaves like a Discord channel, with the real bot behind it on an in-repo fake Discord: no token, no key.",
-        "Images come from the built-in EvoLink emulator, or from the image service configured in the environment or .env (real jobs, real credits) unless --emulator is given. Ctrl+C stops it.",
-      ].join("\n\n"),
-    )
-    .option("-p, --port <n>", "port of the page (0: any free one)", portNumber, 8787)
-    .option("--host <address>", "interface to listen on", "127.0.0.1")
-    .option("--emulator", "use the built-in emulator even when an image service is configured", false)
-    .showHelpAfterError("(atelier playground --help shows usage)")
-    .addHelpText(
-      "after",
-      examples(
-        "atelier playground",
-        "atelier playground --port 9000 --emulator",
-        "atelier playground --port 0",
-      ),
-    )
-    .action(async (options: { port: number; host: string; emulator: boolean }) => {
-      const { runPlayground } = await import("./playground.ts");
-      setExitCode(await runPlayground(options));
-    });
-
   return program;
-}
-
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535)
-    throw new InvalidArgumentError("must be a port number, 0 to 65535.");
-  return port;
 }
 
 /**

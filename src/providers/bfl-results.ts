@@ -71,6 +71,10 @@ export function createResultImages(options: {
     const contentType =
       String(headers["content-type"] ?? "")
         .split(";")[0]
+    if (!contentType.startsWith("image/")) {
+      await body.dump();
+      throw new ProviderError("internal", `BFL sent image ${image} as ${contentType || "no image"}.`);
+    }
         ?.trim() ?? "";
     const chunks: Buffer[] = [];
     let size = 0;
@@ -85,8 +89,6 @@ export function createResultImages(options: {
       }
       chunks.push(chunk as Buffer);
     }
-    if (!contentType.startsWith("image/"))
-      throw new ProviderError("internal", `BFL sent image ${image} as ${contentType || "no image"}.`);
     return { bytes: Buffer.concat(chunks), contentType };
   }
 

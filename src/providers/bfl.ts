@@ -306,7 +306,8 @@ function parseCallback(bfl: Bfl, body: unknown): TaskSnapshot {
   const parsed = bflWebhookSchema.safeParse(body);
   if (!parsed.success) {
     bfl.logger.warn("BFL: webhook body has an unexpected shape", {
-      excerpt: redactExcerpt(JSON.stringify(body) ?? String(body), bfl.secrets),
+      // Result links carry a signature in their query: never logged.
+      excerpt: redactExcerpt((JSON.stringify(body) ?? String(body)).replace(/\?[^"\s]*/g, "?…"), bfl.secrets),
     });
     throw new ProviderError("internal", "BFL sent a webhook Atelier could not understand.", {
       code: "bad_callback",

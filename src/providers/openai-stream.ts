@@ -152,85 +152,108 @@ async function* jsonMessages(body: Dispatcher.ResponseData["body"]): AsyncGenera
   }
 }
 
+/** What one attempt needs, fixed when the transport is made. */
+interface Connection {
+  base: URL;
+  pathPrefix: string;
+  headers: Record<string, string>;
+  timeouts: HttpTimeouts;
+  dispatcher(): Dispatcher;
+  failures: FailureContext;
+}
+
+type Body = Record<string, unknown> | FormData;
+
+/** The 2xx answer as events: a stream, or a proxy's plain JSON read as `completed` events. */
+function opened(response: Dispatcher.ResponseData): OpenedStream {
+  const { headers, body } = response;
+  const isJson = headerValue(headers["content-type"])?.includes("application/json") ?? false;
+  return {
+    requestId: headerValue(headers["x-request-id"]),
+    messages: isJson ? jsonMessages(body) : sseMessages(body),
+  };
+}
+
+/** One POST: the opened stream, or a failure judged by the shared rules. */
+async function attempt(
+  connection: Connection,
+  line: RequestLine,
+  body: Body,
+  signal?: AbortSignal,
+): Promise<{ ok: true; value: OpenedStream } | Failure> {
+  const multipart = body instanceof FormData;
+  const headers: Record<string, string> = { ...connection.headers, accept: "text/event-stream" };
+  if (!multipart) headers["content-type"] = "application/json";
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await connection.dispatcher().request({
+      origin: connection.base.origin,
+      path: connection.pathPrefix + line.path,
+      method: "POST",
+      headers,
+      body: multipart ? body : JSON.stringify(body),
+      signal: signal ?? null,
+      idempotent: false,
+      headersTimeout: connection.timeouts.headersMs,
+      bodyTimeout: connection.timeouts.bodyMs,
+    });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    return networkFailure(connection.failures, line, error);
+  }
+  if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true, value: opened(response) };
+  const text = await readShort(response.body);
+  const retryAfter = response.headers["retry-after"];
+  const failure = statusFailure(
+    connection.failures,
+    line,
+    response.statusCode,
+    retryAfter,
+    text,
+    jsonOrUndefined(text),
+  );
+  // A 429 is re-sent (OpenAI did not process it), but an account out of credit stays out of credit.
+  return failure.error.kind === "quota" ? { ...failure, retriable: false } : failure;
+}
+
 export function createStreamTransport(options: StreamTransportOptions): StreamTransport {
   const timeouts: HttpTimeouts = { ...streamTimeouts, ...options.timeouts };
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const clock: Clock = { ...systemClock, ...options.clock };
   const base = new URL(options.baseUrl);
-  const pathPrefix = base.pathname.replace(/\/+$/, "");
   let owned: Agent | undefined;
-  const dispatcher = (): Dispatcher => {
-    if (options.dispatcher) return options.dispatcher;
-    owned ??= new Agent({
-      connectTimeout: timeouts.connectMs,
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.bodyMs,
-      keepAliveTimeout: 30_000,
-      connections: 16,
-    });
-    return owned;
-  };
-  const failures: FailureContext = {
-    label: options.label,
-    logger: options.logger,
-    secrets: options.secrets,
-    maxRetryAfterMs: policy.maxRetryAfterMs,
-    now: () => clock.now(),
-    mapHttpError: options.mapHttpError,
-  };
-
-  async function attempt(
-    line: RequestLine,
-    body: Record<string, unknown> | FormData,
-    signal?: AbortSignal,
-  ): Promise<{ ok: true; value: OpenedStream } | Failure> {
-    const headers: Record<string, string> = { ...options.headers, accept: "text/event-stream" };
-    if (!(body instanceof FormData)) headers["content-type"] = "application/json";
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await dispatcher().request({
-        origin: base.origin,
-        path: pathPrefix + line.path,
-        method: "POST",
-        headers,
-        body: body instanceof FormData ? body : JSON.stringify(body),
-        signal: signal ?? null,
-        idempotent: false,
+  const connection: Connection = {
+    base,
+    pathPrefix: base.pathname.replace(/\/+$/, ""),
+    headers: options.headers,
+    timeouts,
+    dispatcher: () => {
+      if (options.dispatcher) return options.dispatcher;
+      owned ??= new Agent({
+        connectTimeout: timeouts.connectMs,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.bodyMs,
+        keepAliveTimeout: 30_000,
+        connections: 16,
       });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      return networkFailure(failures, line, error);
-    }
-    const { statusCode, headers: answer } = response;
-    if (statusCode >= 200 && statusCode < 300) {
-      const isJson = headerValue(answer["content-type"])?.includes("application/json") ?? false;
-      const messages = isJson ? jsonMessages(response.body) : sseMessages(response.body);
-      return { ok: true, value: { requestId: headerValue(answer["x-request-id"]), messages } };
-    }
-    const text = await readShort(response.body);
-    const failure = statusFailure(
-      failures,
-      line,
-      statusCode,
-      answer["retry-after"],
-      text,
-      jsonOrUndefined(text),
-    );
-    // A 429 is re-sent (OpenAI did not process it), but an account out of credit stays out of credit.
-    return failure.error.kind === "quota" ? { ...failure, retriable: false } : failure;
-  }
-
+      return owned;
+    },
+    failures: {
+      label: options.label,
+      logger: options.logger,
+      secrets: options.secrets,
+      maxRetryAfterMs: policy.maxRetryAfterMs,
+      now: () => clock.now(),
+      mapHttpError: options.mapHttpError,
+    },
+  };
   return {
     async open(path, body, signal) {
       const line: RequestLine = { method: "POST", path, idempotent: false };
       const startedAt = clock.now();
-      let tries = 0;
-      for (;;) {
+      for (let tries = 1; ; tries += 1) {
         signal?.throwIfAborted();
-        tries += 1;
-        const outcome = await attempt(line, body, signal);
+        const outcome = await attempt(connection, line, body, signal);
         if (outcome.ok) return outcome.value;
         const wait = outcome.retriable
           ? nextDelay(tries, startedAt, outcome.retryAfterMs, policy, clock)

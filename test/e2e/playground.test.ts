@@ -12,6 +12,15 @@ import { chromiumExecutable, chromiumTestsRun } from "../support/chromium.ts";
 
 const screenshotPath = join(dirname(fileURLToPath(import.meta.url)), "../../docs/playground.png");
 const waitMs = 20_000;
+const poll = { timeout: waitMs, interval: 100 };
+/** Generous: the machine may be busy with other test files. */
+const testTimeoutMs = 90_000;
+
+/** What the test reads of an <img> in the page (the tests are typed without the DOM library). */
+interface LoadedImage {
+  naturalWidth: number;
+  naturalHeight: number;
+}
 
 /** The message (list item) that carries a button with this name. */
 function messageWith(page: Page, button: string | RegExp): Locator {
@@ -21,10 +30,12 @@ function messageWith(page: Page, button: string | RegExp): Locator {
 /** Whether every image in `message` has loaded (a broken one has no natural width). */
 async function imagesLoaded(message: Locator): Promise<number> {
   await expect
-    .poll(() =>
-      message
-        .locator("img")
-        .evaluateAll((images) => images.every((i) => (i as HTMLImageElement).naturalWidth > 0)),
+    .poll(
+      () =>
+        message
+          .locator("img")
+          .evaluateAll((images) => images.every((i) => (i as unknown as LoadedImage).naturalWidth > 0)),
+      poll,
     )
     .toBe(true);
   return message.locator("img").count();
@@ -68,7 +79,7 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
     await playground?.stop();
   });
 
-  it("runs /imagine from the message box to a grid, then U2 and V1", async () => {
+  it("runs /imagine from the message box to a grid, then U2 and V1", { timeout: testTimeoutMs }, async () => {
     const box = page.getByRole("textbox", { name: "Message #general" });
     await box.fill("/imagine a red fox --ar 3:2");
     await box.press("Enter");
@@ -80,14 +91,14 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
       .waitFor();
     const grid = messageWith(page, "U2");
     await grid.waitFor();
-    await expect.poll(() => grid.locator(".content").textContent()).toContain("a red fox --ar 3:2");
+    await expect.poll(() => grid.locator(".content").textContent(), poll).toContain("a red fox --ar 3:2");
     expect(await grid.locator(".used").textContent()).toBe("ada used /imagine");
     for (const label of ["U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4", "🔄"]) {
       expect(await grid.getByRole("button", { name: label, exact: true }).isEnabled()).toBe(true);
     }
     expect(await imagesLoaded(grid)).toBe(1);
     const shape = await grid.locator("img").evaluate((image) => {
-      const { naturalWidth, naturalHeight } = image as HTMLImageElement;
+      const { naturalWidth, naturalHeight } = image as unknown as LoadedImage;
       return naturalWidth / naturalHeight;
     });
     expect(shape).toBeCloseTo(3 / 2, 1);
@@ -98,13 +109,13 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
     await single.waitFor();
     expect(await imagesLoaded(single)).toBe(1);
     await expect
-      .poll(() => grid.getByRole("button", { name: "U2", exact: true }).getAttribute("class"))
+      .poll(() => grid.getByRole("button", { name: "U2", exact: true }).getAttribute("class"), poll)
       .toContain("style-1");
 
     // V1: a new message that becomes a new grid of its own.
     await grid.getByRole("button", { name: "V1", exact: true }).click();
     const grids = messageWith(page, "V4");
-    await expect.poll(() => grids.count(), { timeout: waitMs }).toBe(2);
+    await expect.poll(() => grids.count(), poll).toBe(2);
     const variation = grids.nth(1);
     expect(await imagesLoaded(variation)).toBe(1);
     const sources = await grids
@@ -122,7 +133,9 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 1000 });
   });
 
-  it("shows a private reply only to whoever asked, and switches between people", async () => {
+  it("shows a private reply only to whoever asked, and switches between people", {
+    timeout: testTimeoutMs,
+  }, async () => {
     const box = page.getByRole("textbox", { name: "Message #general" });
     await page.getByRole("radio", { name: "bo", exact: true }).click();
     await box.fill("/info");
@@ -132,7 +145,7 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
     expect(await info.textContent()).toContain("Only you can see this");
 
     await page.getByRole("radio", { name: "cy", exact: true }).click();
-    await expect.poll(() => info.count()).toBe(0);
+    await expect.poll(() => info.count(), poll).toBe(0);
     // Everyone sees the public grids.
     expect(await messageWith(page, "U1").count()).toBe(2);
 
@@ -145,14 +158,16 @@ describe.runIf(chromiumTestsRun)("the playground in Chromium", () => {
     await page.locator("li.message[data-ephemeral]", { hasText: "--ar" }).first().waitFor();
   });
 
-  it("opens the remix form for someone with Remix mode on and runs the edited prompt", async () => {
+  it("opens the remix form for someone with Remix mode on and runs the edited prompt", {
+    timeout: testTimeoutMs,
+  }, async () => {
     const box = page.getByRole("textbox", { name: "Message #general" });
     await page.getByRole("radio", { name: "cy", exact: true }).click();
     await box.fill("/settings");
     await box.press("Enter");
     const panel = messageWith(page, "Remix mode");
     await panel.getByRole("button", { name: "Remix mode", exact: true }).click();
-    await expect.poll(() => panel.locator(".content").textContent()).toContain("Remix on");
+    await expect.poll(() => panel.locator(".content").textContent(), poll).toContain("Remix on");
 
     const grid = messageWith(page, "V2").first();
     await grid.getByRole("button", { name: "V2", exact: true }).click();

@@ -550,15 +550,23 @@ describe("follow-ups", () => {
     expect(editBody().size).toBe("1248x832");
   });
 
-  it("a remixed V uses the edited prompt", async () => {
-    await provider().followUp({
+  it("a remixed V uses the edited prompt; image links in it are not sent with the one image", async () => {
+    const result = await provider().followUp({
       kind: "variation",
       parent,
       index: 1,
       strength: "strong",
-      prompt: prompt("a blue fox", { ar: "3:2" }),
+      prompt: prompt("a blue fox", { ar: "3:2" }, ["https://img.test/ref.png"]),
     });
     expect(editBody().prompt).toMatch(/The picture: a blue fox$/);
+    expect(editBody()["image[]"]).toHaveLength(1);
+    expect(result.warnings).toEqual([
+      {
+        type: "unsupported",
+        feature: "image prompts",
+        details: "an edit of one image sends only that image, not the prompt's image links",
+      },
+    ]);
   });
 
   it("🔄 sends the same prompt again as a new request (no seed to repeat)", async () => {

@@ -41,7 +41,9 @@ describe("PROVIDER", () => {
   it("names what it does not know and lists the known names", () => {
     const [problem, ...more] = problemsOf({ ...keys, PROVIDER: "evolink,dalle" });
     expect(more).toEqual([]);
-    expect(problem).toMatch(/^PROVIDER must be one of: evolink, mjapi, midjourney-proxy \("dalle" is not\)/);
+    expect(problem).toMatch(
+      /^PROVIDER must be one of: evolink, mjapi, midjourney-proxy, openai, gemini, bfl \("dalle" is not\)/,
+    );
     expect(problemsOf({ ...keys, PROVIDER: " , " })[0]).toMatch(/PROVIDER must be one of/);
   });
 
