@@ -173,12 +173,18 @@ export function geminiRateLimitBody(
     {
       "@type": "type.googleapis.com/google.rpc.Help",
       links: [
-        { description: "Learn more about Gemini API quotas", url: "https://ai.google.dev/gemini-api/docs/rate-limits" },
+        {
+          description: "Learn more about Gemini API quotas",
+          url: "https://ai.google.dev/gemini-api/docs/rate-limits",
+        },
       ],
     },
   ];
   if (limit === "minute")
-    details.push({ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryDelaySeconds}s` });
+    details.push({
+      "@type": "type.googleapis.com/google.rpc.RetryInfo",
+      retryDelay: `${retryDelaySeconds}s`,
+    });
   const message =
     "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.";
   return googleErrorBody(429, message, details);
@@ -261,7 +267,14 @@ const knownFields: Record<string, readonly string[]> = {
     "thinkingConfig",
     "thinking_config",
   ],
-  imageConfig: ["aspectRatio", "aspect_ratio", "imageSize", "image_size", "personGeneration", "person_generation"],
+  imageConfig: [
+    "aspectRatio",
+    "aspect_ratio",
+    "imageSize",
+    "image_size",
+    "personGeneration",
+    "person_generation",
+  ],
 };
 
 /** Google's strict JSON parsing: an unknown field is an error naming it. */
@@ -280,7 +293,9 @@ function readParts(contents: unknown): { texts: string[]; images: GenerateAsk["i
   for (const [index, content] of contents.entries()) {
     const parts = record(content)?.parts;
     if (!Array.isArray(parts) || parts.length === 0)
-      return invalidArgument(`* GenerateContentRequest.contents[${index}].parts: contents.parts must not be empty.`);
+      return invalidArgument(
+        `* GenerateContentRequest.contents[${index}].parts: contents.parts must not be empty.`,
+      );
     for (const part of parts) {
       const fields = record(part) ?? {};
       const inline = record(field(fields, "inlineData", "inline_data"));
@@ -292,7 +307,8 @@ function readParts(contents: unknown): { texts: string[]; images: GenerateAsk["i
           return invalidArgument(`Unsupported MIME type: ${String(mimeType)}`);
         if (data.length === 0) return invalidArgument("Provided image is not valid.");
         images.push({ mimeType, bytes: data });
-      } else return invalidArgument("Invalid JSON payload received. A part must have one of text, inline_data.");
+      } else
+        return invalidArgument("Invalid JSON payload received. A part must have one of text, inline_data.");
     }
   }
   if (images.length > maxInputImages)
@@ -429,9 +445,7 @@ export function refusalBody(
     default: {
       const text = `I can't create images of ${word}. I can help with a different idea, though.`;
       return {
-        candidates: [
-          { content: { role: "model", parts: [{ text }] }, finishReason: "STOP", index: 0 },
-        ],
+        candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "STOP", index: 0 }],
         usageMetadata: usageMetadata(meta.promptTokens, Math.ceil(text.length / 4), "TEXT"),
         ...common,
       };

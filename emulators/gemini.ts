@@ -28,20 +28,6 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import sharp from "sharp";
 import {
-  closeServer,
-  type EmulatorHandle,
-  type Fault,
-  type FaultOptions,
-  FaultQueue,
-  listen,
-  notProcessed,
-  parseBody,
-  type RecordedRequest,
-  type Reply,
-  readBody,
-  sendReply,
-} from "./http.ts";
-import {
   apiKeyInvalid,
   defaultGeminiModels,
   type GeminiModelSpec,
@@ -58,9 +44,28 @@ import {
   sizeFactor,
   usageMetadata,
 } from "./gemini-protocol.ts";
+import {
+  closeServer,
+  type EmulatorHandle,
+  type Fault,
+  type FaultOptions,
+  FaultQueue,
+  listen,
+  notProcessed,
+  parseBody,
+  type RecordedRequest,
+  type Reply,
+  readBody,
+  sendReply,
+} from "./http.ts";
 import { contentTypeForFormat, type ImageFormat, makeResultImage, sizeForAspect } from "./images.ts";
 
-export { type GeminiModelSpec, type GeminiRefusal, geminiRateLimitBody, googleErrorBody } from "./gemini-protocol.ts";
+export {
+  type GeminiModelSpec,
+  type GeminiRefusal,
+  geminiRateLimitBody,
+  googleErrorBody,
+} from "./gemini-protocol.ts";
 
 export interface GeminiEmulatorOptions {
   /** The only accepted key. Default "gemini-test-key". */
@@ -170,7 +175,9 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     const format = knobs.imageFormat;
     const shape = aspectOf(ask).then((aspect) => sizeForAspect(aspect, longSide));
     const bytes = await inTurn(shape.then((box) => makeResultImage({ ...box, index, format })));
-    const parts: unknown[] = ask.modalities.includes("TEXT") ? [{ text: "Here is the image you asked for." }] : [];
+    const parts: unknown[] = ask.modalities.includes("TEXT")
+      ? [{ text: "Here is the image you asked for." }]
+      : [];
     parts.push({ inlineData: { mimeType: contentTypeForFormat[format], data: bytes.toString("base64") } });
     const output = model.imageTokens[size] ?? 1290;
     return {
@@ -184,7 +191,10 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     };
   }
 
-  function refusalFor(ask: GenerateAsk, fault: Fault | BlockFault | undefined): { how: GeminiRefusal; word: string } | undefined {
+  function refusalFor(
+    ask: GenerateAsk,
+    fault: Fault | BlockFault | undefined,
+  ): { how: GeminiRefusal; word: string } | undefined {
     if (fault?.kind === "block") return { how: fault.how, word: "this" };
     const word = ask.texts.map((text) => knobs.refusePrompts?.exec(text)?.[0]).find(Boolean);
     if (word === undefined) return undefined;
@@ -193,7 +203,11 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     return { how, word };
   }
 
-  async function generate(modelName: string, body: unknown, fault: Fault | BlockFault | undefined): Promise<Reply> {
+  async function generate(
+    modelName: string,
+    body: unknown,
+    fault: Fault | BlockFault | undefined,
+  ): Promise<Reply> {
     const model = findModel(modelName);
     if (!model) return modelNotFound(modelName);
     const ask = readGenerateRequest(model, body);
@@ -227,9 +241,15 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     return imageAnswer(model, ask, responseId);
   }
 
-  function route(method: string, path: string, body: unknown, fault: Fault | BlockFault | undefined): Promise<Reply> | Reply {
+  function route(
+    method: string,
+    path: string,
+    body: unknown,
+    fault: Fault | BlockFault | undefined,
+  ): Promise<Reply> | Reply {
     const generateMatch = generatePath.exec(path);
-    if (method === "POST" && generateMatch) return generate(decodeURIComponent(generateMatch[1] ?? ""), body, fault);
+    if (method === "POST" && generateMatch)
+      return generate(decodeURIComponent(generateMatch[1] ?? ""), body, fault);
     if (method === "GET" && path === "/v1beta/models")
       return { status: 200, body: { models: models.map(modelResource) } };
     const modelMatch = modelPath.exec(path);
@@ -238,10 +258,16 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
       return model ? { status: 200, body: modelResource(model) } : modelNotFound(modelMatch[1] ?? "");
     }
     // Google's front end answers an unknown path with an HTML page, not the API's error format.
-    return { status: 404, body: `<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL ${path} was not found on this server.` };
+    return {
+      status: 404,
+      body: `<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL ${path} was not found on this server.`,
+    };
   }
 
-  function authorize(request: IncomingMessage, url: URL): Pick<GeminiRecordedRequest, "hasAuthHeader" | "authorized" | "keyIn"> {
+  function authorize(
+    request: IncomingMessage,
+    url: URL,
+  ): Pick<GeminiRecordedRequest, "hasAuthHeader" | "authorized" | "keyIn"> {
     const header = request.headers["x-goog-api-key"];
     const query = url.searchParams.get("key");
     const given = typeof header === "string" ? header : (query ?? undefined);
@@ -263,13 +289,15 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
       taken?.kind === "fail" && taken.body === undefined
         ? { ...taken, body: injectedErrorBody(taken.status, modelName) }
         : taken;
-    if (fault?.kind === "fail" && !fault.afterProcessing) return sendReply(response, record, notProcessed, fault);
+    if (fault?.kind === "fail" && !fault.afterProcessing)
+      return sendReply(response, record, notProcessed, fault);
     let reply: Reply;
     if (!record.hasAuthHeader) reply = keyMissing();
     else if (!record.authorized) reply = apiKeyInvalid();
     else if (method === "POST" && raw !== "" && body === raw)
       reply = googleError(400, "Invalid JSON payload received. Unexpected token.");
-    else if (knobs.hang && method === "POST") return; // left open; stop() cuts it
+    else if (knobs.hang && method === "POST")
+      return; // left open; stop() cuts it
     else reply = await route(method, url.pathname, body, fault);
     if (response.destroyed) return;
     sendReply(response, record, reply, fault?.kind === "block" ? undefined : fault);

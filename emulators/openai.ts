@@ -104,12 +104,11 @@ type OwnFault = ({ kind: "slow"; ms: number } | { kind: "cut"; events: number })
 
 const prefix = "/v1";
 
-export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): Promise<OpenAiEmulator> {
-  const apiKey = options.apiKey ?? "sk-emulator-0123456789abcdef";
-  const served = options.models ?? openaiImageModels;
-  const knobs: OpenAiEmulatorKnobs = {
-    durationMs: options.durationMs ?? 300,
-    refusePrompts: options.refusePrompts,
+/** The knobs of a well-behaved service (what tests reset to between cases). */
+export function openaiDefaultKnobs(durationMs = 300, refusePrompts?: RegExp): OpenAiEmulatorKnobs {
+  return {
+    durationMs,
+    refusePrompts,
     refuseOutputs: undefined,
     moderationCategories: [],
     refusalMessage: undefined,
@@ -117,6 +116,12 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     stall: false,
     imagesPerStream: undefined,
   };
+}
+
+export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): Promise<OpenAiEmulator> {
+  const apiKey = options.apiKey ?? "sk-emulator-0123456789abcdef";
+  const served = options.models ?? openaiImageModels;
+  const knobs = openaiDefaultKnobs(options.durationMs, options.refusePrompts);
   const requests: RecordedRequest[] = [];
   const taskIds: string[] = [];
   const faults = new FaultQueue<OwnFault>();

@@ -89,7 +89,10 @@ describe("atelier imagine --provider gemini", () => {
 
   it("stops before anything is sent when the key is missing", async () => {
     const before = emulator.requests.length;
-    const result = await atelier(["imagine", "a red fox", "--out", out], { ...settings(), GEMINI_API_KEY: "" });
+    const result = await atelier(["imagine", "a red fox", "--out", out], {
+      ...settings(),
+      GEMINI_API_KEY: "",
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/GEMINI_API_KEY is missing/);
     expect(emulator.requests).toHaveLength(before);

@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenAiEmulator, startOpenAiEmulator } from "../emulators/index.ts";
 import { runAtelier } from "./support/cli.ts";
+import { setRequestBody } from "./support/openai.ts";
 import { decodePixels } from "./support/pixels.ts";
 
 const apiKey = "sk-cli-openai-test-0123456789";
@@ -53,15 +54,7 @@ describe("atelier imagine --provider openai", () => {
     expect(grid.quadrants()).toEqual([0, 1, 2, 3]);
     for (let n = 0; n < 4; n += 1) expect((await decodePixels(join(out, `${n + 1}.png`))).centre()).toBe(n);
     expect(emulator.apiRequests("POST").map((request) => request.body)).toEqual([
-      {
-        model: "gpt-image-2",
-        prompt: "a red fox, without fog",
-        n: 4,
-        size: "1248x832",
-        quality: "medium",
-        stream: true,
-        partial_images: 2,
-      },
+      setRequestBody("a red fox, without fog", "1248x832"),
     ]);
   });
 

@@ -172,7 +172,8 @@ function singleImageRows(
   const rows = followUps.length > 0 ? [row(followUps)] : [];
   if (capabilities.outpaint) rows.push(...outpaintRows(job));
   const fullSize = job.imageUrls[0];
-  if (fullSize && fullSize.length <= 512) {
+  // Discord takes only http(s) links; a result kept as a blob (atelier-blob:) has none to open.
+  if (fullSize && fullSize.length <= 512 && /^https?:\/\//.test(fullSize)) {
     rows.push(
       row([{ type: ComponentType.Button, style: ButtonStyle.Link, label: "Open full size", url: fullSize }]),
     );

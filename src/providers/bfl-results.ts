@@ -2,7 +2,7 @@
 // U, V and Zoom hours later. So a finished set is copied at once into Atelier's blobs (the store the
 // bot renders from), and follow-ups read the bytes back from there. Downloads carry no key (the
 // links are signed), are bounded in time and size, and are logged without their query strings.
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { blobScheme, type ResultBlobs } from "../store/blobs.ts";
 import { type ProviderLogger, redactExcerpt } from "./http.ts";
 import { type ImageInput, ProviderError } from "./types.ts";
@@ -37,7 +37,7 @@ export function createResultImages(options: {
     if (!/^https?:\/\//i.test(url))
       throw new ProviderError("internal", `BFL gave image ${image} as an unusable link.`);
     const where = withoutQuery(url);
-    let response: Awaited<ReturnType<Agent["request"]>>;
+    let response: Dispatcher.ResponseData;
     try {
       const { origin, pathname, search } = new URL(url);
       response = await dispatcher().request({
@@ -48,7 +48,7 @@ export function createResultImages(options: {
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      options.logger.warn("BFL: could not fetch a result image", { url: where, error: String(error) });
+      options.logger.warn("BFL: could not fetch a result image", { url: where, error });
       throw new ProviderError("transient", `Atelier could not fetch image ${image} from BFL: trying again.`, {
         code: "result_fetch",
         cause: error,
@@ -71,11 +71,11 @@ export function createResultImages(options: {
     const contentType =
       String(headers["content-type"] ?? "")
         .split(";")[0]
+        ?.trim() ?? "";
     if (!contentType.startsWith("image/")) {
       await body.dump();
       throw new ProviderError("internal", `BFL sent image ${image} as ${contentType || "no image"}.`);
     }
-        ?.trim() ?? "";
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of body) {

@@ -195,9 +195,13 @@ export const modelProblemCodes = new Set(["NOT_FOUND", "model_not_image"]);
 function modelError(google: GoogleError, response: HttpErrorResponse): ProviderError | undefined {
   const { status } = response;
   if (status === 404 && google.status === "NOT_FOUND")
-    return new ProviderError("internal", `Gemini does not know the image model (NOT_FOUND: ${google.message})`, {
-      code: "NOT_FOUND",
-    });
+    return new ProviderError(
+      "internal",
+      `Gemini does not know the image model (NOT_FOUND: ${google.message})`,
+      {
+        code: "NOT_FOUND",
+      },
+    );
   if (status === 404)
     return new ProviderError(
       "internal",

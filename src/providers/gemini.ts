@@ -283,7 +283,11 @@ function apiRoot(baseUrl: string): string {
  */
 async function verify(gemini: Gemini, signal?: AbortSignal): Promise<void> {
   try {
-    await gemini.http.read(`${gemini.modelsPath}/${encodeURIComponent(gemini.model.name)}`, modelSchema, signal);
+    await gemini.http.read(
+      `${gemini.modelsPath}/${encodeURIComponent(gemini.model.name)}`,
+      modelSchema,
+      signal,
+    );
   } catch (error) {
     if (!(error instanceof ProviderError) || error.kind === "auth") throw error;
     if (modelProblemCodes.has(error.code ?? "")) throw await explained(gemini, error);

@@ -58,7 +58,10 @@ async function submit(
   };
   try {
     const first = await request.open(setSize, control.signal);
-    const taskId = first.requestId ?? `openai-${randomUUID()}`;
+    // OpenAI's request id names the task (support asks for it); anything odd gets an id of our own.
+    const given = first.requestId;
+    const usable = given !== undefined && /^[\w.-]{1,100}$/.test(given) && !openai.tasks.has(given);
+    const taskId = usable ? given : `openai-${randomUUID()}`;
     openai.tasks.start(taskId, request, first, control);
     return { kind: "task", taskId, warnings };
   } finally {

@@ -72,6 +72,10 @@ export class TaskBook {
 
   constructor(private readonly options: TaskBookOptions) {}
 
+  has(taskId: string): boolean {
+    return this.tasks.has(taskId);
+  }
+
   /** The task's snapshot now; an unknown id is a task this process never ran or no longer remembers. */
   get(taskId: string): TaskSnapshot {
     const task = this.tasks.get(taskId);
@@ -145,17 +149,25 @@ export class TaskBook {
     }
   }
 
+  /** Reads one stream to its end. Only the stream's own failures count as a cut; keeping an image can fail too. */
   private async read(task: Task, request: StreamedRequest, stream: OpenedStream): Promise<Ending> {
+    const messages = stream.messages[Symbol.asyncIterator]();
     try {
-      for await (const message of stream.messages) {
-        if (message.data === "[DONE]") break;
-        const ending = await this.take(task, request, message);
+      for (;;) {
+        let next: IteratorResult<SseMessage>;
+        try {
+          next = await messages.next();
+        } catch (error) {
+          if (task.control.signal.aborted) throw task.control.signal.reason;
+          return { kind: "cut", cause: error };
+        }
+        if (next.done || next.value.data === "[DONE]") return { kind: "ended" };
+        const ending = await this.take(task, request, next.value);
         if (ending) return ending;
       }
-      return { kind: "ended" };
-    } catch (error) {
-      if (task.control.signal.aborted) throw task.control.signal.reason;
-      return { kind: "cut", cause: error };
+    } finally {
+      // Whatever ended the reading, the connection is not read any further.
+      void messages.return?.();
     }
   }
 

@@ -18,12 +18,7 @@ import { generate, type OpenAi, setSize } from "./openai-send.ts";
 import { createStreamTransport, type StreamTransportOptions } from "./openai-stream.ts";
 import { TaskBook } from "./openai-tasks.ts";
 import { mapOpenAiHttpError } from "./openai-wire.ts";
-import {
-  type DeclaredCapabilities,
-  type ImageProvider,
-  type ProviderCapabilities,
-  ProviderError,
-} from "./types.ts";
+import { type DeclaredCapabilities, ProviderError } from "./types.ts";
 
 /** The newest GPT Image model in OpenAI's reference (2026-08): the default of OPENAI_IMAGE_MODEL. */
 export const defaultOpenAiModel = "gpt-image-2";
@@ -133,12 +128,3 @@ export function createOpenAiProvider(options: OpenAiProviderOptions) {
     },
   });
 }
-
-/** What every OpenAI provider offers, read off an adapter that never connects. */
-export const openaiCapabilities: ProviderCapabilities = createOpenAiProvider({
-  apiKey: "",
-  baseUrl: "https://api.openai.com/v1",
-  blobs: { put: async () => "", get: async () => undefined },
-}).capabilities;
-
-export type OpenAiProvider = ImageProvider & { close(): Promise<void> };

@@ -78,7 +78,9 @@ describe("Gemini through the bot", () => {
     });
     const original = await run.waitForOriginalMessage(() => true);
     const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
-    expect(grid.content).toMatch(new RegExp(`^\\*\\*a red fox --ar 3:2 --seed 7\\*\\* - <@${user.id}> \\(fast\\)`));
+    expect(grid.content).toMatch(
+      new RegExp(`^\\*\\*a red fox --ar 3:2 --seed 7\\*\\* - <@${user.id}> \\(fast\\)`),
+    );
     expect(grid.content).toContain("Left out --seed: Gemini gemini-3.1-flash-image takes no seed.");
     const progress = world.fake.edits(original.id).map((revision) => revision.content);
     expect(progress.some((content) => /\((25|50|75)%\) \(fast\)/.test(content))).toBe(true);
@@ -92,7 +94,9 @@ describe("Gemini through the bot", () => {
       height: 128,
       tiles: [0, 1, 2, 3],
     });
-    expect(lastCalls(4)).toEqual(Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }));
+    expect(lastCalls(4)).toEqual(
+      Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }),
+    );
 
     // U2: image 2 on its own, picked from the set without a call.
     const calls = gemini.generateBodies().length;
@@ -118,14 +122,19 @@ describe("Gemini through the bot", () => {
     const rerolled = await reroll.waitForFollowUp((m) => isFinished(m), 20_000);
     expect(rerolled.id).not.toBe(grid.id);
     expect((await quadrantColours(rerolled.attachments[0]?.bytes as Buffer)).tiles).toEqual([8, 9, 10, 11]);
-    expect(lastCalls(4)).toEqual(Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }));
+    expect(lastCalls(4)).toEqual(
+      Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }),
+    );
     expect(gemini.generateBodies()).toHaveLength(calls + 8);
   });
 
   it("a refused prompt ends as a refusal in Google's words", async () => {
     gemini.knobs.refusePrompts = /forbidden/;
     try {
-      const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a forbidden thing" } });
+      const run = await world.fake.runSlashCommand({
+        name: "imagine",
+        options: { prompt: "a forbidden thing" },
+      });
       const original = await run.waitForOriginalMessage(() => true);
       const failed = await world.fake.waitForMessage(
         (m) => m.id === original.id && m.embeds.length > 0,

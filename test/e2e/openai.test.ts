@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenAiEmulator, startOpenAiEmulator } from "../../emulators/index.ts";
 import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
 import type { FakeMessage } from "../fake-discord/index.ts";
+import { setRequestBody } from "../support/openai.ts";
 import { decodePixels } from "../support/pixels.ts";
 import {
   buttonRows,
@@ -71,15 +72,7 @@ describe("on OpenAI", () => {
       .filter((revision) => /\(\d+%\)/.test(revision.content) && revision.attachmentIds.length > 0);
     expect(previews.length).toBeGreaterThan(0);
     expect(lastRequest()?.path).toBe("/v1/images/generations");
-    expect(lastBody()).toEqual({
-      model: "gpt-image-2",
-      prompt: "a red fox",
-      n: 4,
-      size: "1248x832",
-      quality: "medium",
-      stream: true,
-      partial_images: 2,
-    });
+    expect(lastBody()).toEqual(setRequestBody("a red fox", "1248x832"));
     expect(buttonRows(grid)).toEqual([
       ["U1", "U2", "U3", "U4", "🔄"],
       ["V1", "V2", "V3", "V4"],

@@ -12,10 +12,7 @@ afterAll(async () => {
   await world.stop();
 });
 
-/**
- * node:http, not undici: a test-side undici request would install undici's global dispatcher in
- * this process, which discord.js (its own undici) then picks up for its uploads.
- */
+/** A plain GET with node:http, as a monitoring probe would. */
 function get(path: string): Promise<{ status: number; text: string; type: string }> {
   return new Promise((resolve, reject) => {
     httpGet(`${world.httpUrl}${path}`, (response) => {

@@ -5,11 +5,7 @@
 // task model (progress in quarters, a set fails whole, a task lost to a restart).
 // Waits are bounded by polling counts; retry sleeps are injected (instant) and recorded.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  type GeminiEmulator,
-  geminiRateLimitBody,
-  startGeminiEmulator,
-} from "../../emulators/index.ts";
+import { type GeminiEmulator, geminiRateLimitBody, startGeminiEmulator } from "../../emulators/index.ts";
 import {
   createGeminiProvider,
   type GeminiProvider,
@@ -48,7 +44,8 @@ const notForAdapterKeptTasks: Record<string, string> = {
   "a 429 with Retry-After on create is retried after that delay, making one task":
     "calls run after imagine returns: see 'rate limits'",
   "a 503 on create (not processed) is retried": "see 'a 503 on a call'",
-  "a 500 after processing a create is NOT retried and says it may have started": "see 'a 500 after processing'",
+  "a 500 after processing a create is NOT retried and says it may have started":
+    "see 'a 500 after processing'",
   "a truncated or malformed create answer is internal, maybe submitted, and sent once":
     "see 'a truncated or malformed answer'",
   "a malformed or truncated poll answer is retried like a 5xx": "no polls",
@@ -154,7 +151,9 @@ afterEach(() => {
 describe("a set is four generateContent calls", () => {
   it("sends the words, the nearest ratio and both modalities, four times, the key in a header", async () => {
     const adapter = provider();
-    const submitted = await adapter.imagine({ prompt: prompt("a red fox", { ar: "3:2", seed: 7, no: ["fog"] }) });
+    const submitted = await adapter.imagine({
+      prompt: prompt("a red fox", { ar: "3:2", seed: 7, no: ["fog"] }),
+    });
     expect(submitted.warnings).toEqual([
       {
         type: "moved",
@@ -285,12 +284,17 @@ describe("follow-ups", () => {
     const parent = await setOf(adapter, "a red fox");
     emulator.requests.length = 0;
     const remix = prompt("a blue fox", { ar: "2:3" });
-    await finished(adapter, adapter.followUp({ kind: "variation", parent, index: 1, strength: "strong", prompt: remix }));
-    const parts = (bodies()[0]?.contents as { parts: { text?: string }[] }[])[0]?.parts ?? [];
+    await finished(
+      adapter,
+      adapter.followUp({ kind: "variation", parent, index: 1, strength: "strong", prompt: remix }),
+    );
+    const parts = ((bodies()[0]?.contents ?? []) as { parts: { text?: string }[] }[])[0]?.parts ?? [];
     expect(parts.at(-1)?.text).toMatch(/Prompt: a blue fox$/);
     expect(imageConfigs()[0]).toEqual({ aspectRatio: "2:3" });
     const gone = { ...parent, imageUrls: ["atelier-blob:00000000-0000-4000-8000-000000000000"] };
-    const error = await failure(adapter.followUp({ kind: "variation", parent: gone, index: 1, strength: "subtle" }));
+    const error = await failure(
+      adapter.followUp({ kind: "variation", parent: gone, index: 1, strength: "subtle" }),
+    );
     expect(error).toMatchObject({ kind: "invalid", code: "image_expired" });
   });
 
@@ -367,7 +371,9 @@ describe("refusals in Google's words", () => {
     const adapter = provider();
     const final = await finished(adapter, adapter.imagine({ prompt: prompt("so much gore") }));
     expect(final.error).toMatchObject({ kind: "refused", code: "IMAGE_SAFETY" });
-    expect(final.error?.message).toMatch(/^Gemini refused the image \(IMAGE_SAFETY\): Unable to show the generated image/);
+    expect(final.error?.message).toMatch(
+      /^Gemini refused the image \(IMAGE_SAFETY\): Unable to show the generated image/,
+    );
   });
 
   it("one call of four blocked fails the whole set, and nothing is shown", async () => {
@@ -528,11 +534,16 @@ describe("the emulator, as Google's service answers", () => {
         headers: { "x-goog-api-key": apiKey, "content-type": "application/json" },
         body: JSON.stringify({ contents: [{ parts: [{ text: "a fox" }] }], generationConfig }),
       });
-    const ratio = await post("gemini-3-pro-image", { responseModalities: ["IMAGE"], imageConfig: { aspectRatio: "1:4" } });
+    const ratio = await post("gemini-3-pro-image", {
+      responseModalities: ["IMAGE"],
+      imageConfig: { aspectRatio: "1:4" },
+    });
     expect(ratio.status).toBe(400);
     const size = await post("gemini-2.5-flash-image", { imageConfig: { imageSize: "2K" } });
     expect(((await size.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
     const typo = await post("gemini-3-pro-image", { imageConfig: { aspect: "1:1" } });
-    expect(((await typo.json()) as { error: { message: string } }).error.message).toMatch(/Unknown name "aspect"/);
+    expect(((await typo.json()) as { error: { message: string } }).error.message).toMatch(
+      /Unknown name "aspect"/,
+    );
   });
 });

@@ -10,12 +10,14 @@ import {
   makeResultImage,
   type OpenAiEmulator,
   type OpenAiUpload,
+  openaiDefaultKnobs,
   startOpenAiEmulator,
 } from "../../emulators/index.ts";
 import { memoryBlobs } from "../../src/providers/index.ts";
 import { createOpenAiProvider, type OpenAiProviderOptions } from "../../src/providers/openai.ts";
 import type { ImageProvider, ParentTask, SubmitResult, TaskSnapshot } from "../../src/providers/types.ts";
 import type { ResultBlobs } from "../../src/store/blobs.ts";
+import { setRequestBody } from "../support/openai.ts";
 import { decodePixels } from "../support/pixels.ts";
 import { runProviderContract } from "./contract.ts";
 import { failure, poller, prompt, recordingLogger, recordingSleeps, taskIdOf } from "./support.ts";
@@ -58,16 +60,7 @@ beforeEach((context) => {
 });
 
 function resetKnobs(target: OpenAiEmulator): void {
-  Object.assign(target.knobs, {
-    durationMs: 120,
-    refusePrompts: undefined,
-    refuseOutputs: undefined,
-    moderationCategories: [],
-    refusalMessage: undefined,
-    quotaExhausted: false,
-    stall: false,
-    imagesPerStream: undefined,
-  });
+  Object.assign(target.knobs, openaiDefaultKnobs(120));
 }
 
 runProviderContract<OpenAiEmulator>("openai", {
@@ -175,15 +168,7 @@ describe("imagine", () => {
     const adapter = provider();
     const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a red fox", { ar: "3:2" }) }));
     expect(emulator.taskIds()).toContain(taskId);
-    expect(lastBody()).toEqual({
-      model: "gpt-image-2",
-      prompt: "a red fox",
-      n: 4,
-      size: "1248x832",
-      quality: "medium",
-      stream: true,
-      partial_images: 2,
-    });
+    expect(lastBody()).toEqual(setRequestBody("a red fox", "1248x832"));
     const { final, seen } = await finish(adapter, taskId);
     const running = seen.filter((snapshot) => snapshot.status === "running");
     const previews = running.map((snapshot) => snapshot.previewUrl).filter((url) => url !== undefined);
@@ -201,35 +186,15 @@ describe("imagine", () => {
     expect(creates()).toHaveLength(1);
   });
 
-  it("takes the size nearest --ar among a fixed-size model's three, and says when it rounds", async () => {
-    const adapter = provider({ model: "gpt-image-1.5" });
-    const exact = await adapter.imagine({ prompt: prompt("a fox", { ar: "3:2" }) });
-    expect(lastBody()).toMatchObject({ model: "gpt-image-1.5", size: "1536x1024" });
-    expect(exact.warnings).toEqual([]);
-    const rounded = await adapter.imagine({ prompt: prompt("a fox", { ar: "9:16" }) });
-    expect(lastBody().size).toBe("1024x1536");
-    expect(rounded.warnings).toEqual([
-      {
-        type: "changed",
-        feature: "--ar",
-        details: "9:16 → 1024×1536, the nearest size OpenAI gpt-image-1.5 makes",
-      },
-    ]);
-  });
-
-  it("makes gpt-image-2's size exact, within its 3:1 limit", async () => {
-    const adapter = provider();
-    await adapter.imagine({ prompt: prompt("a fox", { ar: "16:9" }) });
-    expect(lastBody().size).toBe("1360x768");
-    const wide = await adapter.imagine({ prompt: prompt("a fox", { ar: "4:1" }) });
-    expect(lastBody().size).toBe("1776x592");
-    expect(wide.warnings).toEqual([
-      {
-        type: "changed",
-        feature: "--ar",
-        details: "4:1 → 1776×592, the nearest size OpenAI gpt-image-2 makes",
-      },
-    ]);
+  it.each([
+    ["gpt-image-1.5", "3:2", "1536x1024", undefined],
+    ["gpt-image-1.5", "9:16", "1024x1536", "9:16 → 1024×1536, the nearest size OpenAI gpt-image-1.5 makes"],
+    ["gpt-image-2", "16:9", "1360x768", undefined],
+    ["gpt-image-2", "4:1", "1776x592", "4:1 → 1776×592, the nearest size OpenAI gpt-image-2 makes"],
+  ])("on %s, --ar %s is %s (a note when rounded: %s)", async (model, ar, size, rounded) => {
+    const result = await provider({ model }).imagine({ prompt: prompt("a fox", { ar }) });
+    expect(lastBody()).toMatchObject({ model, size });
+    expect(result.warnings).toEqual(rounded ? [{ type: "changed", feature: "--ar", details: rounded }] : []);
   });
 
   it("sends HD as high quality, standard as medium, --q as low/medium/high", async () => {
@@ -272,17 +237,13 @@ describe("imagine", () => {
     const final = await finished(adapter, adapter.imagine({ prompt: parsed }));
     expect(final.imageUrls).toHaveLength(4);
     expect(creates().at(-1)?.path).toBe("/v1/images/edits");
-    expect(lastBody()).toEqual({
-      model: "gpt-image-2",
-      prompt:
+    expect(lastBody()).toEqual(
+      setRequestBody(
         "Make a new picture that uses the given images as references for its subject, composition and style. The picture: a red fox",
-      images: [{ image_url: "https://img.test/ref.png" }, { image_url: "https://img.test/s.png" }],
-      n: 4,
-      size: "1248x832",
-      quality: "medium",
-      stream: true,
-      partial_images: 2,
-    });
+        "1248x832",
+        { images: [{ image_url: "https://img.test/ref.png" }, { image_url: "https://img.test/s.png" }] },
+      ),
+    );
     expect(adapter.check({ prompt: parsed }).warnings).toEqual([
       {
         type: "unsupported",
@@ -444,7 +405,8 @@ describe("streams cut short", () => {
     const final = await run({ prompt: prompt("a fox") });
     expect(final.status).toBe("failed");
     expect(final.error).toMatchObject({ kind: "internal", code: "stream_cut", maybeSubmitted: true });
-    expect(final.error?.message).toMatch(/after 2 of 4 images/);
+    // Images are counted as they are read: a cut can lose what arrived just before it.
+    expect(final.error?.message).toMatch(/broke off after [12] of 4 images; those were billed/);
     expect(creates()).toHaveLength(1);
   });
 
@@ -454,6 +416,15 @@ describe("streams cut short", () => {
     expect(final.status).toBe("completed");
     expect(creates()).toHaveLength(2);
     expect(warnLines().some((line) => /unreadable event/.test(line))).toBe(true);
+  });
+
+  it("a store that cannot keep an image fails the task without sending it again", async () => {
+    const adapter = provider({
+      blobs: { put: () => Promise.reject(new Error("disk full")), get: async () => undefined },
+    });
+    const final = await finished(adapter, adapter.imagine({ prompt: prompt("a fox") }));
+    expect(final.error).toMatchObject({ kind: "internal", code: "store" });
+    expect(creates()).toHaveLength(1);
   });
 
   it("a stream that ends with fewer images than n asked for is topped up with the rest", async () => {
