@@ -60,11 +60,15 @@ export function interruptedError(taskId: string): ProviderError {
 }
 
 function cutError(got: number, count: number, cause: unknown): ProviderError {
-  return new ProviderError(
-    "internal",
-    `OpenAI's stream broke off after ${got} of ${count} images; those were billed, so the set was not sent again. Try again.`,
-    { code: "stream_cut", maybeSubmitted: true, cause },
-  );
+  const what =
+    got === 0
+      ? "OpenAI's stream broke off again before any image was finished, so it was not sent a third time (OpenAI may have billed it)."
+      : `OpenAI's stream broke off after ${got} of ${count} images; those were billed, so the set was not sent again.`;
+  return new ProviderError("internal", `${what} Try again.`, {
+    code: "stream_cut",
+    maybeSubmitted: true,
+    cause,
+  });
 }
 
 export class TaskBook {

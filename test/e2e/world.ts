@@ -25,6 +25,7 @@ import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { registryOf } from "../../src/providers/index.ts";
 import { createMidjourneyProxyProvider } from "../../src/providers/midjourney-proxy.ts";
 import type { ImageProvider } from "../../src/providers/types.ts";
+import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import type { PreferenceStore } from "../../src/team/preferences.ts";
 import type { TeamServices } from "../../src/team/team.ts";
@@ -67,6 +68,8 @@ export interface WorldOptions {
 
 export interface WorldBackendContext {
   apiKey: string;
+  /** The world's store's blobs: where an adapter that answers with bytes puts them (as `atelier start` does). */
+  blobs: ResultBlobs;
   logger: Logger;
   taskDurationMs: number;
   tileLongSide: number;
@@ -123,6 +126,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       : undefined;
   const backend = await options.backend?.({
     apiKey: evolinkKey,
+    blobs: new BlobStore(store.keyv),
     logger,
     taskDurationMs: options.taskDurationMs ?? 400,
     tileLongSide: options.tileLongSide ?? 96,

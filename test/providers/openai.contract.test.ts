@@ -401,6 +401,7 @@ describe("streams cut short", () => {
   });
 
   it("cut after an image was finished (billed): reported as maybe billed, not sent again", async () => {
+    emulator.knobs.durationMs = 600;
     emulator.truncateNext({ method: "POST" });
     const final = await run({ prompt: prompt("a fox") });
     expect(final.status).toBe("failed");
