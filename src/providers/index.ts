@@ -111,11 +111,6 @@ const factories: Record<ProviderName, Factory> = {
     }),
 };
 
-// One line per adapter still to come; each is replaced by its adapter's factory.
-function notYetAvailable(name: string): never {
-  throw new ConfigError([`PROVIDER lists ${name}, which this version of Atelier cannot run yet.`]);
-}
-
 /** A registry over providers already made (the first is the default); names must be distinct. */
 export function registryOf(providers: readonly ImageProvider[]): ProviderRegistry {
   const [first] = providers;
