@@ -2,13 +2,9 @@
 // emulator. /imagine → progress → a grid of four BFL tasks → U2 → V1 → 🔄 → Zoom Out 2x on U2.
 // Results are copied into the bot's store as they finish (BFL's links expire), so the adapter is
 // given the store's blobs, as `atelier start` does.
-// discord.js first: its undici (v6) must install the process-wide dispatcher before Atelier's undici
-// (v7) does, or its file uploads fail ("action is not a function"); `atelier start` loads it first.
-import "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BflEmulator, startBflEmulator } from "../../emulators/index.ts";
 import { createBflProvider } from "../../src/providers/bfl.ts";
-import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
 import { decodePixels } from "../support/pixels.ts";
 import {
   buttonRows,
@@ -24,15 +20,9 @@ import {
 let world: World;
 let bfl: BflEmulator;
 
-/** The store's blobs, once the world (and its store) exists: what the bot's renderer reads. */
-const storeBlobs: ResultBlobs = {
-  put: (bytes, contentType) => new BlobStore(world.store.keyv).put(bytes, contentType),
-  get: (link) => new BlobStore(world.store.keyv).get(link),
-};
-
-const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs }) => {
+const backend: WorldBackend = async ({ apiKey, blobs, logger, taskDurationMs }) => {
   bfl = await startBflEmulator({ apiKey, taskDurationMs });
-  const provider = createBflProvider({ apiKey, baseUrl: bfl.baseUrl, logger, blobs: storeBlobs });
+  const provider = createBflProvider({ apiKey, baseUrl: bfl.baseUrl, logger, blobs });
   return { provider, baseUrl: bfl.baseUrl, stop: () => bfl.stop() };
 };
 

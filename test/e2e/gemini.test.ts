@@ -2,14 +2,9 @@
 // /imagine → progress → a grid of four generateContent calls → U2 → V1 → 🔄. Gemini answers in
 // base64, so the adapter keeps the images in the bot's store (as `atelier start` gives it the
 // store's blobs) and the grid is composed from those blob links.
-// discord.js first: its undici (v6) must install the process-wide HTTP dispatcher before Atelier's
-// undici (v7) does, or discord.js's file uploads fail ("action is not a function"). Both share
-// Symbol.for("undici.globalDispatcher.1"); `atelier start` loads discord.js first already.
-import "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GeminiEmulator, startGeminiEmulator } from "../../emulators/index.ts";
 import { createGeminiProvider } from "../../src/providers/gemini.ts";
-import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
 import { decodePixels } from "../support/pixels.ts";
 import {
   buttonRows,
@@ -25,13 +20,7 @@ import {
 let world: World;
 let gemini: GeminiEmulator;
 
-/** The store's blobs, once the world (and its store) exists: what the bot's renderer reads. */
-const storeBlobs: ResultBlobs = {
-  put: (bytes, contentType) => new BlobStore(world.store.keyv).put(bytes, contentType),
-  get: (link) => new BlobStore(world.store.keyv).get(link),
-};
-
-const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs, tileLongSide }) => {
+const backend: WorldBackend = async ({ apiKey, blobs, logger, taskDurationMs, tileLongSide }) => {
   gemini = await startGeminiEmulator({
     apiKey,
     generationMs: taskDurationMs,
@@ -42,7 +31,7 @@ const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs, tileLongS
     apiKey,
     baseUrl: gemini.baseUrl,
     model: "gemini-3.1-flash-image",
-    blobs: storeBlobs,
+    blobs,
     logger,
   });
   return { provider, baseUrl: gemini.baseUrl, stop: () => gemini.stop() };

@@ -3,7 +3,7 @@
 // grid; U2 picks an image without a request; V1, 🔄 and Zoom Out are new streamed requests.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenAiEmulator, startOpenAiEmulator } from "../../emulators/index.ts";
-import { BlobStore, type ResultBlobs } from "../../src/store/blobs.ts";
+import { createOpenAiProvider } from "../../src/providers/openai.ts";
 import type { FakeMessage } from "../fake-discord/index.ts";
 import { setRequestBody } from "../support/openai.ts";
 import { decodePixels } from "../support/pixels.ts";
@@ -21,25 +21,14 @@ import {
 
 let world: World;
 let openai: OpenAiEmulator;
-/** The bot's own blob store (its keyv), known once the world runs: the adapter keeps images there. */
-let storeBlobs: ResultBlobs | undefined;
-const botBlobs: ResultBlobs = {
-  put: (bytes, contentType) => (storeBlobs as ResultBlobs).put(bytes, contentType),
-  get: (link) => (storeBlobs as ResultBlobs).get(link),
-};
-
-const backend: WorldBackend = async ({ apiKey, logger, taskDurationMs }) => {
-  // Loaded after the world (discord.js) on purpose: the first undici copy loaded owns the global
-  // dispatcher, and discord.js's uploads fail on the project's newer undici (see the report).
-  const { createOpenAiProvider } = await import("../../src/providers/openai.ts");
+const backend: WorldBackend = async ({ apiKey, blobs, logger, taskDurationMs }) => {
   openai = await startOpenAiEmulator({ apiKey, durationMs: taskDurationMs });
-  const provider = createOpenAiProvider({ apiKey, baseUrl: openai.baseUrl, blobs: botBlobs, logger });
+  const provider = createOpenAiProvider({ apiKey, baseUrl: openai.baseUrl, blobs, logger });
   return { provider, baseUrl: openai.baseUrl, stop: () => openai.stop() };
 };
 
 beforeAll(async () => {
   world = await startWorld({ backend, taskDurationMs: 1_500 });
-  storeBlobs = new BlobStore(world.store.keyv);
 });
 afterAll(async () => {
   await world?.stop();
