@@ -3,7 +3,16 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 
-export const providerNames = ["evolink", "mjapi", "midjourney-proxy", "openai", "gemini", "bfl"] as const;
+export const providerNames = [
+  "evolink",
+  "mjapi",
+  "midjourney-proxy",
+  "openai",
+  "gemini",
+  "bfl",
+  "comfyui",
+  "a1111",
+] as const;
 export type ProviderName = (typeof providerNames)[number];
 
 function isProviderName(name: string): name is ProviderName {
@@ -42,6 +51,23 @@ const httpUrl = z
   })
   .transform((value) => value.replace(/\/+$/, ""));
 
+/** One http(s) URL or several, comma-separated (a pool of machines); kept as "a,b" without trailing slashes. */
+const httpUrlList = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const urls = value
+      .split(",")
+      .map((url) => url.trim().replace(/\/+$/, ""))
+      .filter((url) => url !== "");
+    const bad = urls.filter((url) => !(/^https?:\/\/[^\s/]+/.test(url) && URL.canParse(url)));
+    if (urls.length === 0 || bad.length > 0) {
+      context.addIssue({ code: "custom", message: "must be one http(s) URL or several, comma-separated" });
+      return z.NEVER;
+    }
+    return urls.join(",");
+  });
+
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z.coerce
     .number({ message: "must be a whole number" })
@@ -67,6 +93,7 @@ export const secretSettings = new Set([
   "OPENAI_API_KEY",
   "GEMINI_API_KEY",
   "BFL_API_KEY",
+  "A1111_AUTH",
   "REDIS_URL",
   "CALLBACK_SECRET",
 ]);
@@ -95,6 +122,15 @@ export const settingsSchema = z.object({
   BFL_API_KEY: optionalText,
   BFL_BASE_URL: httpUrl.default("https://api.bfl.ai"),
   BFL_MODEL: z.string().trim().min(1).default("flux-pro-1.1"),
+  COMFYUI_URL: httpUrlList.optional(),
+  COMFYUI_WORKFLOW: optionalText,
+  COMFYUI_CHECKPOINT: optionalText,
+  COMFYUI_CONCURRENCY: wholeNumber(1, 1, 16),
+  A1111_URL: httpUrlList.optional(),
+  A1111_AUTH: optionalText.refine((value) => value === undefined || /^[^:]+:.+$/.test(value), {
+    message: "must be user:password",
+  }),
+  A1111_UPSCALER: z.string().trim().min(1).default("R-ESRGAN 4x+"),
   DEFAULT_SPEED: z
     .enum(["draft", "fast", "turbo", "relax"], { message: "must be one of: draft, fast, turbo, relax" })
     .default("fast"),
@@ -135,10 +171,10 @@ export type Settings = z.infer<typeof settingsSchema>;
 /** What the running command needs beyond the schema's defaults. */
 export type ConfigPurpose = "prompt" | "provider" | "bot";
 
-const apiKeySetting: Record<ProviderName, keyof Settings> = {
+/** The key each hosted provider needs; self-hosted ones (midjourney-proxy, ComfyUI, A1111) may run without. */
+const apiKeySetting: Partial<Record<ProviderName, keyof Settings>> = {
   evolink: "EVOLINK_API_KEY",
   mjapi: "MJAPI_API_KEY",
-  "midjourney-proxy": "MIDJOURNEY_PROXY_API_KEY",
   openai: "OPENAI_API_KEY",
   gemini: "GEMINI_API_KEY",
   bfl: "BFL_API_KEY",
@@ -151,6 +187,8 @@ const baseUrlSetting: Record<ProviderName, keyof Settings> = {
   openai: "OPENAI_BASE_URL",
   gemini: "GEMINI_BASE_URL",
   bfl: "BFL_BASE_URL",
+  comfyui: "COMFYUI_URL",
+  a1111: "A1111_URL",
 };
 
 export class ConfigError extends Error {
@@ -177,8 +215,7 @@ function requirementProblems(settings: Settings, purpose: ConfigPurpose): string
   for (const provider of providers) {
     const keyName = apiKeySetting[provider];
     const which = providers.length === 1 ? `PROVIDER is ${provider}` : `PROVIDER lists ${provider}`;
-    // midjourney-proxy servers may run without a secret; the hosted protocols always need a key.
-    if (provider !== "midjourney-proxy" && !settings[keyName]) {
+    if (keyName !== undefined && !settings[keyName]) {
       problems.push(`${keyName} is missing: ${which}, which needs its API key.`);
     }
     const urlName = baseUrlSetting[provider];
@@ -231,8 +268,14 @@ export function secretValues(settings: Partial<Settings>): string[] {
     .filter((value): value is string => typeof value === "string" && value.length >= 4);
 }
 
-/** The base URL configured for `provider` (the default provider when not named). */
+/** Every base URL configured for `provider` (several for a pool of machines). */
+export function baseUrlsFor(settings: Settings, provider: ProviderName): string[] {
+  const value = settings[baseUrlSetting[provider]] as string | undefined;
+  return value === undefined ? [] : value.split(",");
+}
+
+/** The base URL configured for `provider` (the default provider when not named; a pool's first). */
 export function baseUrlFor(settings: Settings, provider?: ProviderName): string | undefined {
   const name = provider ?? configuredProviders(settings)[0] ?? "evolink";
-  return settings[baseUrlSetting[name]] as string | undefined;
+  return baseUrlsFor(settings, name)[0];
 }

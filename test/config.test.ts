@@ -140,7 +140,7 @@ describe("documentation of settings", () => {
     const { readFile } = await import("node:fs/promises");
     const { settingsSchema } = await import("../src/config.ts");
     const example = await readFile(new URL("../.env.example", import.meta.url), "utf8");
-    const listed = [...example.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]).sort();
+    const listed = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]).sort();
     expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
   });
 
@@ -148,7 +148,7 @@ describe("documentation of settings", () => {
     const { readFile } = await import("node:fs/promises");
     const { settingsSchema } = await import("../src/config.ts");
     const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-    const listed = [...readme.matchAll(/^\| `([A-Z_]+)`\s+\|/gm)].map((match) => match[1]).sort();
+    const listed = [...readme.matchAll(/^\| `([A-Z0-9_]+)`\s+\|/gm)].map((match) => match[1]).sort();
     expect(listed).toEqual(Object.keys(settingsSchema.shape).sort());
   });
 });

@@ -72,7 +72,7 @@ function status(job: JobRecord): string {
       if (job.progress === undefined || job.progress <= 0) {
         return job.queuePosition ? ` (Queued — ${job.queuePosition} ahead)` : " (Waiting to start)";
       }
-      return ` (${Math.min(99, Math.round(job.progress))}%)${speed}`;
+      return ` (${Math.min(99, Math.round(job.progress))}%)${speed}${job.progressNote ? ` — ${job.progressNote}` : ""}`;
     case "completed":
       // A separated or upscaled single image reads "Image #n @user", as in Midjourney.
       return job.kind === "upscale" ? "" : `${speed}${hd}`;

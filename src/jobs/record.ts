@@ -105,6 +105,8 @@ const jobRecordShape = z.object({
   progress: z.number().optional(),
   queuePosition: z.number().optional(),
   previewUrl: z.string().optional(),
+  /** The provider's word for the progress line (shown while running, not persisted as a transition). */
+  progressNote: z.string().optional(),
   imageUrls: z.array(z.string()).default([]),
   gridUrl: z.string().optional(),
   buttons: z.array(providerButtonSchema).optional(),

@@ -117,7 +117,7 @@ export class JobRunner {
     try {
       const provider = this.providerOf(job);
       const startedAt = job.submittedAt ?? job.createdAt;
-      let shown = JSON.stringify([job.progress, job.queuePosition, job.previewUrl]);
+      let shown = JSON.stringify([job.progress, job.queuePosition, job.previewUrl, job.progressNote]);
       const snapshot = await trackTask(provider, taskId, {
         pollIntervalMs: this.options.pollIntervalMs,
         startedAt,
@@ -131,8 +131,9 @@ export class JobRunner {
             progress: update.progress,
             queuePosition: update.queuePosition,
             previewUrl: update.previewUrl,
+            progressNote: update.note,
           };
-          const signature = JSON.stringify([next.progress, next.queuePosition, next.previewUrl]);
+          const signature = JSON.stringify(Object.values(next));
           if (signature === shown) return;
           shown = signature;
           this.options.onProgress({ ...job, ...next, updatedAt: this.options.now() });

@@ -109,7 +109,14 @@ const factories: Record<ProviderName, Factory> = {
       maxImageBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
       logger,
     }),
+  // Replaced by their adapters as they land (issue 10); until then a clear refusal at start.
+  comfyui: () => notYetAvailable("comfyui"),
+  a1111: () => notYetAvailable("a1111"),
 };
+
+function notYetAvailable(name: string): never {
+  throw new ConfigError([`PROVIDER lists ${name}, which this version of Atelier cannot run yet.`]);
+}
 
 /** A registry over providers already made (the first is the default); names must be distinct. */
 export function registryOf(providers: readonly ImageProvider[]): ProviderRegistry {

@@ -135,6 +135,8 @@ export interface TaskSnapshot {
   /** Position in the provider's own queue, when it says. */
   queuePosition?: number;
   previewUrl?: string;
+  /** A word for the progress line while running, e.g. "restarted on gpu2: gpu1 stopped answering". */
+  note?: string;
   /** The provider's own 2x2 grid, when it makes one. */
   gridUrl?: string;
   /** Finished images in reading order. */

@@ -42,7 +42,7 @@ describe("PROVIDER", () => {
     const [problem, ...more] = problemsOf({ ...keys, PROVIDER: "evolink,dalle" });
     expect(more).toEqual([]);
     expect(problem).toMatch(
-      /^PROVIDER must be one of: evolink, mjapi, midjourney-proxy, openai, gemini, bfl \("dalle" is not\)/,
+      /^PROVIDER must be one of: evolink, mjapi, midjourney-proxy, openai, gemini, bfl, comfyui, a1111 \("dalle" is not\)/,
     );
     expect(problemsOf({ ...keys, PROVIDER: " , " })[0]).toMatch(/PROVIDER must be one of/);
   });
