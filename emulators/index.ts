@@ -1,5 +1,7 @@
 // Provider emulators for tests and local runs, with the plumbing and image helpers they share.
+export * from "./a1111.ts";
 export * from "./bfl.ts";
+export * from "./comfyui.ts";
 export * from "./evolink.ts";
 export * from "./gemini.ts";
 export * from "./http.ts";

@@ -4,7 +4,9 @@
 import Keyv from "keyv";
 import { ConfigError, configuredProviders, type ProviderName, type Settings } from "../config.ts";
 import { BlobStore, type ResultBlobs } from "../store/blobs.ts";
+import { createA1111Provider } from "./a1111.ts";
 import { createBflProvider } from "./bfl.ts";
+import { createComfyUiProvider } from "./comfyui.ts";
 import { createEvolinkProvider } from "./evolink.ts";
 import { createGeminiProvider } from "./gemini.ts";
 import type { ProviderLogger } from "./http.ts";
@@ -109,14 +111,24 @@ const factories: Record<ProviderName, Factory> = {
       maxImageBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
       logger,
     }),
-  // Replaced by their adapters as they land (issue 10); until then a clear refusal at start.
-  comfyui: () => notYetAvailable("comfyui"),
-  a1111: () => notYetAvailable("a1111"),
+  comfyui: (settings, logger, services) =>
+    createComfyUiProvider({
+      urls: required(settings.COMFYUI_URL, "COMFYUI_URL", "comfyui").split(","),
+      workflowPath: settings.COMFYUI_WORKFLOW,
+      checkpoint: settings.COMFYUI_CHECKPOINT,
+      concurrency: settings.COMFYUI_CONCURRENCY,
+      blobs: services.blobs,
+      logger,
+    }),
+  a1111: (settings, logger, services) =>
+    createA1111Provider({
+      urls: required(settings.A1111_URL, "A1111_URL", "a1111").split(","),
+      auth: settings.A1111_AUTH,
+      upscaler: settings.A1111_UPSCALER,
+      blobs: services.blobs,
+      logger,
+    }),
 };
-
-function notYetAvailable(name: string): never {
-  throw new ConfigError([`PROVIDER lists ${name}, which this version of Atelier cannot run yet.`]);
-}
 
 /** A registry over providers already made (the first is the default); names must be distinct. */
 export function registryOf(providers: readonly ImageProvider[]): ProviderRegistry {
