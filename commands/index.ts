@@ -3,6 +3,7 @@ import { readArgs, readSubcommand, type SlashCommand } from "../src/discord/comm
 import { admin, adminCommand } from "./admin.ts";
 import { blend, blendCommand } from "./blend.ts";
 import { describe, describeCommand } from "./describe.ts";
+import { help, helpCommand } from "./help.ts";
 import { imagine, imagineCommand } from "./imagine.ts";
 import { info, infoCommand } from "./info.ts";
 import { prefer, preferCommand } from "./prefer.ts";
@@ -18,6 +19,7 @@ export const commands: SlashCommand[] = [
     run: (interaction, context) => admin(interaction, readSubcommand(adminCommand, interaction), context),
   },
   { definition: infoCommand, run: info },
+  { definition: helpCommand, run: help },
   { definition: settingsCommand, run: settings },
   {
     definition: preferCommand,

@@ -57,7 +57,9 @@ export function appError(status: number, error: string, detail: string, errors?:
 }
 
 /** FastAPI's RequestValidationError answer: `{"detail":[{type, loc, msg, input}]}`. */
-export function validationError(issues: { type: string; loc: (string | number)[]; msg: string; input: unknown }[]) {
+export function validationError(
+  issues: { type: string; loc: (string | number)[]; msg: string; input: unknown }[],
+) {
   return { status: 422, body: { detail: issues } };
 }
 
@@ -129,7 +131,12 @@ function fits(kind: Kind, value: unknown): boolean {
 export function checkFields(body: unknown): Reply | undefined {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     return validationError([
-      { type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary", input: body },
+      {
+        type: "model_attributes_type",
+        loc: ["body"],
+        msg: "Input should be a valid dictionary",
+        input: body,
+      },
     ]);
   const issues = Object.entries(body as Record<string, unknown>).flatMap(([name, value]) => {
     const kind = fieldKinds[name];
@@ -223,4 +230,27 @@ export function infoJson(g: Generation): string {
 /** `YYYYMMDDhhmmss`, as `shared.state.job_timestamp`. */
 export function jobTimestamp(date = new Date()): string {
   return date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
+/** `shared.state.dict()`. */
+export interface State {
+  skipped: boolean;
+  interrupted: boolean;
+  stopping_generation: boolean;
+  job: string;
+  job_count: number;
+  job_timestamp: string;
+  job_no: number;
+  sampling_step: number;
+  sampling_steps: number;
+}
+
+/** The job holding the lock, as the emulator draws it. */
+export interface Running {
+  colours: number[];
+  width: number;
+  height: number;
+  startedAt: number;
+  stalled: boolean;
+  preview?: Promise<string>;
 }

@@ -20,7 +20,7 @@
 // `interruptAtStep` (someone presses Interrupt in the web UI), `hang` (a frozen machine), the shared
 // failNext/malformedNext/truncateNext, and `stop()` (a machine that goes away mid-job).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import sharp from "sharp";
+import { checkBasicAuth, credentialsOf, decodeImage, previewGrid, upscaleImage } from "./a1111-images.ts";
 import {
   appError,
   batchSeeds,
@@ -30,9 +30,12 @@ import {
   infoJson,
   jobTimestamp,
   jsonInvalid,
+  type Running,
   randomSeed,
   type SdModel,
+  type State,
   samplers,
+  validationError,
 } from "./a1111-protocol.ts";
 import {
   asRecord,
@@ -47,7 +50,7 @@ import {
   readBody,
   sendReply,
 } from "./http.ts";
-import { colourForIndex, type ImageFormat, makeResultImage } from "./images.ts";
+import { type ImageFormat, makeResultImage } from "./images.ts";
 
 export type { SdModel } from "./a1111-protocol.ts";
 
@@ -88,55 +91,11 @@ export interface A1111Emulator extends EmulatorHandle<A1111Knobs> {
   busy(): boolean;
 }
 
-interface State {
-  skipped: boolean;
-  interrupted: boolean;
-  stopping_generation: boolean;
-  job: string;
-  job_count: number;
-  job_timestamp: string;
-  job_no: number;
-  sampling_step: number;
-  sampling_steps: number;
-}
-
-interface Running {
-  colours: number[];
-  width: number;
-  height: number;
-  startedAt: number;
-  stalled: boolean;
-  preview?: Promise<string>;
-}
-
 const api = "/sdapi/v1";
 const stallProgress = 0.93;
 
-function credentialsOf(auth: string | undefined): Map<string, string> | undefined {
-  if (!auth) return undefined;
-  return new Map(
-    auth.split(",").map((pair) => {
-      const at = pair.indexOf(":");
-      return [pair.slice(0, at), pair.slice(at + 1)] as [string, string];
-    }),
-  );
-}
-
 const num = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
 const str = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback);
-
-/** A base64 image (a `data:image/…;base64,` prefix allowed), as `decode_base64_to_image` reads it. */
-async function decodeImage(encoding: unknown): Promise<Buffer | undefined> {
-  if (typeof encoding !== "string" || encoding === "") return undefined;
-  const data = encoding.startsWith("data:image/") ? (encoding.split(",")[1] ?? "") : encoding;
-  const bytes = Buffer.from(data, "base64");
-  try {
-    await sharp(bytes).metadata();
-    return bytes;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Promise<A1111Emulator> {
   const credentials = credentialsOf(options.auth);
@@ -233,7 +192,11 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
     return locked(() => runGeneration(route, body, sampler));
   }
 
-  async function runGeneration(route: string, body: Record<string, unknown>, sampler: string): Promise<Reply> {
+  async function runGeneration(
+    route: string,
+    body: Record<string, unknown>,
+    sampler: string,
+  ): Promise<Reply> {
     const batchSize = num(body.batch_size, 1);
     const iterations = num(body.n_iter, 1);
     const steps = num(body.steps, 50);
@@ -265,7 +228,9 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
       imagesMade += made.length;
       const format = knobs.imageFormat;
       const images = await Promise.all(
-        made.map((index) => makeResultImage({ width, height, index, format }).then((b) => b.toString("base64"))),
+        made.map((index) =>
+          makeResultImage({ width, height, index, format }).then((b) => b.toString("base64")),
+        ),
       );
       const subseedStrength = num(body.subseed_strength, 0);
       const seed = num(body.seed, -1) === -1 ? randomSeed() : num(body.seed, 0);
@@ -302,29 +267,23 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
       return appError(500, "AssertionError", "", `could not find upscaler named ${name}`);
     const factor = num(body.upscaling_resize, 2);
     if (!(factor > 0))
-      return {
-        status: 422,
-        body: {
-          detail: [
-            {
-              type: "greater_than",
-              loc: ["body", "upscaling_resize"],
-              msg: "Input should be greater than 0",
-              input: factor,
-            },
-          ],
+      return validationError([
+        {
+          type: "greater_than",
+          loc: ["body", "upscaling_resize"],
+          msg: "Input should be greater than 0",
+          input: factor,
         },
-      };
+      ]);
     return locked(async () => {
       Object.assign(state, { job: "extras", job_count: 1, job_no: 0, sampling_step: 0, sampling_steps: 0 });
       try {
         await wait(knobs.stepMs * 2);
-        const { width = 1, height = 1 } = await sharp(image).metadata();
-        const resized = await sharp(image)
-          .resize(Math.round(width * factor), Math.round(height * factor), { kernel: "nearest" })
-          .png()
-          .toBuffer();
-        return { status: 200, body: { html_info: "<p>Postprocess upscale</p>", image: resized.toString("base64") } };
+        const resized = await upscaleImage(image, factor);
+        return {
+          status: 200,
+          body: { html_info: "<p>Postprocess upscale</p>", image: resized.toString("base64") },
+        };
       } finally {
         state.job = "";
         state.job_count = 0;
@@ -334,44 +293,40 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
 
   /** The batch so far as a small grid, as a live preview shows it. */
   function preview(job: Running): Promise<string> {
-    job.preview ??= (async () => {
-      const columns = Math.ceil(Math.sqrt(job.colours.length));
-      const rows = Math.ceil(job.colours.length / columns);
-      const tileW = Math.max(8, Math.round(job.width / 8));
-      const tileH = Math.max(8, Math.round(job.height / 8));
-      const tiles = job.colours.map((index, n) => ({
-        input: { create: { width: tileW, height: tileH, channels: 3 as const, background: rgb(index) } },
-        left: (n % columns) * tileW,
-        top: Math.floor(n / columns) * tileH,
-      }));
-      const canvas = sharp({
-        create: { width: tileW * columns, height: tileH * rows, channels: 3, background: "#000" },
-      });
-      return (await canvas.composite(tiles).png().toBuffer()).toString("base64");
-    })();
+    job.preview ??= previewGrid(job.colours, job.width, job.height);
     return job.preview;
   }
 
   async function progress(skipImage: boolean): Promise<Reply> {
-    const body: Record<string, unknown> = { progress: 0, eta_relative: 0, state: { ...state }, textinfo: null };
+    const body: Record<string, unknown> = {
+      progress: 0,
+      eta_relative: 0,
+      state: { ...state },
+      textinfo: null,
+    };
     if (state.job_count === 0) return { status: 200, body: { ...body, current_image: null } };
     const job = running;
     const value = job?.stalled ? stallProgress : Math.min(1, progressOf(state.sampling_step));
     const elapsed = job ? (Date.now() - job.startedAt) / 1000 : 0;
-    const current = job && knobs.livePreviews && state.sampling_step > 0 && !skipImage ? await preview(job) : null;
+    const current =
+      job && knobs.livePreviews && state.sampling_step > 0 && !skipImage ? await preview(job) : null;
     return {
       status: 200,
       body: { ...body, progress: value, eta_relative: elapsed / value - elapsed, current_image: current },
     };
   }
 
-  function route(method: string, path: string, query: URLSearchParams, body: unknown): Promise<Reply> | Reply {
+  function route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: unknown,
+  ): Promise<Reply> | Reply {
     const fields = asRecord(body);
     if (method === "POST" && (path === "/txt2img" || path === "/img2img"))
       return generate(path === "/txt2img" ? "txt2img" : "img2img", fields);
     if (method === "POST" && path === "/extra-single-image") return upscale(fields);
-    if (method === "GET" && path === "/progress")
-      return progress(query.get("skip_current_image") === "true");
+    if (method === "GET" && path === "/progress") return progress(query.get("skip_current_image") === "true");
     if (method === "POST" && path === "/interrupt") {
       if (state.job_count > 0) state.interrupted = true;
       return { status: 200, body: {} };
@@ -382,7 +337,13 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
     if (method === "GET" && path === "/upscalers")
       return {
         status: 200,
-        body: upscalers.map((name) => ({ name, model_name: null, model_path: null, model_url: null, scale: 4 })),
+        body: upscalers.map((name) => ({
+          name,
+          model_name: null,
+          model_path: null,
+          model_url: null,
+          scale: 4,
+        })),
       };
     if (method === "GET" && path === "/samplers")
       return { status: 200, body: samplers.map((name) => ({ name, aliases: [], options: {} })) };
@@ -390,20 +351,12 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
   }
 
   /** `Api.auth` behind FastAPI's HTTPBasic. */
-  function authorize(request: IncomingMessage): { hasAuthHeader: boolean; authorized: boolean; reply?: Reply } {
-    const header = request.headers.authorization;
-    if (!credentials) return { hasAuthHeader: header !== undefined, authorized: true };
-    const match = /^Basic\s+(\S+)$/i.exec(header ?? "");
-    if (!match) {
-      const reply = appError(401, "HTTPException", "Not authenticated");
-      return { hasAuthHeader: header !== undefined, authorized: false, reply: withChallenge(reply) };
-    }
-    const decoded = Buffer.from(match[1] ?? "", "base64").toString("utf8");
-    const at = decoded.indexOf(":");
-    const ok = at > 0 && credentials.get(decoded.slice(0, at)) === decoded.slice(at + 1);
-    if (ok) return { hasAuthHeader: true, authorized: true };
-    const reply = appError(401, "HTTPException", "Incorrect username or password");
-    return { hasAuthHeader: true, authorized: false, reply: withChallenge(reply) };
+  function authorize(request: IncomingMessage): {
+    hasAuthHeader: boolean;
+    authorized: boolean;
+    reply?: Reply;
+  } {
+    return checkBasicAuth(credentials, request.headers.authorization);
   }
 
   async function respond(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -418,7 +371,8 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
     const inApi = url.pathname.startsWith(`${api}/`);
     const path = inApi ? url.pathname.slice(api.length) : url.pathname;
     const fault = faults.take(method, path);
-    if (fault?.kind === "fail" && !fault.afterProcessing) return sendReply(response, record, notProcessed, fault);
+    if (fault?.kind === "fail" && !fault.afterProcessing)
+      return sendReply(response, record, notProcessed, fault);
     let reply: Reply;
     if (!inApi) reply = { status: 404, body: { detail: "Not Found" } };
     else if (refused) reply = refused;
@@ -464,13 +418,4 @@ export async function startA1111Emulator(options: A1111EmulatorOptions = {}): Pr
       return closeServer(server, timers);
     },
   };
-}
-
-function withChallenge(reply: Reply): Reply {
-  return { ...reply, headers: { "www-authenticate": "Basic" } };
-}
-
-function rgb(index: number): { r: number; g: number; b: number } {
-  const [r, g, b] = colourForIndex(index);
-  return { r, g, b };
 }

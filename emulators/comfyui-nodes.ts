@@ -40,7 +40,12 @@ const scaleMethods = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
 
 function nodeClasses(lists: NodeLists): Record<string, NodeClass> {
   const latent = { width: "INT", height: "INT", batch_size: "INT" };
-  const sampling = { model: "MODEL", cfg: "FLOAT", sampler_name: () => samplers, scheduler: () => schedulers };
+  const sampling = {
+    model: "MODEL",
+    cfg: "FLOAT",
+    sampler_name: () => samplers,
+    scheduler: () => schedulers,
+  };
   const conditioning = { positive: "CONDITIONING", negative: "CONDITIONING", latent_image: "LATENT" };
   return {
     CheckpointLoaderSimple: {
@@ -48,7 +53,11 @@ function nodeClasses(lists: NodeLists): Record<string, NodeClass> {
       output: ["MODEL", "CLIP", "VAE"],
       category: "loaders",
     },
-    CLIPTextEncode: { inputs: { text: "STRING", clip: "CLIP" }, output: ["CONDITIONING"], category: "conditioning" },
+    CLIPTextEncode: {
+      inputs: { text: "STRING", clip: "CLIP" },
+      output: ["CONDITIONING"],
+      category: "conditioning",
+    },
     EmptyLatentImage: { inputs: latent, output: ["LATENT"], category: "latent" },
     EmptySD3LatentImage: { inputs: latent, output: ["LATENT"], category: "latent/sd3" },
     KSampler: {
@@ -72,7 +81,11 @@ function nodeClasses(lists: NodeLists): Record<string, NodeClass> {
     },
     VAEDecode: { inputs: { samples: "LATENT", vae: "VAE" }, output: ["IMAGE"], category: "latent" },
     VAEEncode: { inputs: { pixels: "IMAGE", vae: "VAE" }, output: ["LATENT"], category: "latent" },
-    RepeatLatentBatch: { inputs: { samples: "LATENT", amount: "INT" }, output: ["LATENT"], category: "latent/batch" },
+    RepeatLatentBatch: {
+      inputs: { samples: "LATENT", amount: "INT" },
+      output: ["LATENT"],
+      category: "latent/batch",
+    },
     LatentUpscaleBy: {
       inputs: { samples: "LATENT", upscale_method: () => scaleMethods, scale_by: "FLOAT" },
       output: ["LATENT"],
@@ -105,7 +118,12 @@ function nodeClasses(lists: NodeLists): Record<string, NodeClass> {
       output: ["IMAGE"],
       category: "image/upscaling",
     },
-    SaveImage: { inputs: { images: "IMAGE", filename_prefix: "STRING" }, output: [], outputNode: true, category: "image" },
+    SaveImage: {
+      inputs: { images: "IMAGE", filename_prefix: "STRING" },
+      output: [],
+      outputNode: true,
+      category: "image",
+    },
     PreviewImage: { inputs: { images: "IMAGE" }, output: [], outputNode: true, category: "image" },
   };
 }
@@ -115,7 +133,10 @@ export function objectInfo(lists: NodeLists): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(nodeClasses(lists)).map(([name, node]) => {
       const required = Object.fromEntries(
-        Object.entries(node.inputs).map(([input, type]) => [input, typeof type === "string" ? [type, {}] : [type()]]),
+        Object.entries(node.inputs).map(([input, type]) => [
+          input,
+          typeof type === "string" ? [type, {}] : [type()],
+        ]),
       );
       const info = {
         input: { required },
@@ -161,10 +182,20 @@ function inputErrors(prompt: ApiPrompt, node: ApiNode, spec: NodeClass): NodeErr
     const value = node.inputs?.[name];
     const extra = { input_name: name, received_value: value };
     if (value === undefined) {
-      errors.push({ type: "required_input_missing", message: "Required input is missing", details: name, extra_info: { input_name: name } });
+      errors.push({
+        type: "required_input_missing",
+        message: "Required input is missing",
+        details: name,
+        extra_info: { input_name: name },
+      });
     } else if (isLink(value)) {
       if (!prompt[String(value[0])])
-        errors.push({ type: "invalid_link", message: "Bad linked input", details: `${name}: node ${value[0]} does not exist`, extra_info: extra });
+        errors.push({
+          type: "invalid_link",
+          message: "Bad linked input",
+          details: `${name}: node ${value[0]} does not exist`,
+          extra_info: extra,
+        });
     } else if (typeof type === "function") {
       const allowed = type();
       if (!allowed.includes(String(value)))
@@ -175,9 +206,19 @@ function inputErrors(prompt: ApiPrompt, node: ApiNode, spec: NodeClass): NodeErr
           extra_info: extra,
         });
     } else if ((type === "INT" || type === "FLOAT") && typeof value !== "number") {
-      errors.push({ type: "invalid_input_type", message: `Failed to convert an input value to a ${type} value`, details: `${name}, ${String(value)}`, extra_info: extra });
+      errors.push({
+        type: "invalid_input_type",
+        message: `Failed to convert an input value to a ${type} value`,
+        details: `${name}, ${String(value)}`,
+        extra_info: extra,
+      });
     } else if (type === "STRING" && typeof value !== "string") {
-      errors.push({ type: "invalid_input_type", message: "Failed to convert an input value to a STRING value", details: `${name}, ${String(value)}`, extra_info: extra });
+      errors.push({
+        type: "invalid_input_type",
+        message: "Failed to convert an input value to a STRING value",
+        details: `${name}, ${String(value)}`,
+        extra_info: extra,
+      });
     }
   }
   return errors;
@@ -192,20 +233,32 @@ export function validatePrompt(prompt: unknown, lists: NodeLists): { outputs: st
   const outputs: string[] = [];
   for (const [id, node] of Object.entries(graph)) {
     if (typeof node?.class_type !== "string")
-      return topLevel("invalid_prompt", `Cannot execute because a node is missing the class_type property.: Node ID '#${id}'`);
+      return topLevel(
+        "invalid_prompt",
+        `Cannot execute because a node is missing the class_type property.: Node ID '#${id}'`,
+      );
     const spec = classes[node.class_type];
     if (!spec)
-      return topLevel("invalid_prompt", `Cannot execute because node ${node.class_type} does not exist.: Node ID '#${id}'`);
+      return topLevel(
+        "invalid_prompt",
+        `Cannot execute because node ${node.class_type} does not exist.: Node ID '#${id}'`,
+      );
     if (spec.outputNode) outputs.push(id);
   }
   if (outputs.length === 0) return topLevel("prompt_no_outputs", "Prompt has no outputs");
   const failure: ValidationFailure = {
-    error: { type: "prompt_outputs_failed_validation", message: "Prompt outputs failed validation", details: "", extra_info: {} },
+    error: {
+      type: "prompt_outputs_failed_validation",
+      message: "Prompt outputs failed validation",
+      details: "",
+      extra_info: {},
+    },
     node_errors: {},
   };
   for (const [id, node] of Object.entries(graph)) {
     const errors = inputErrors(graph, node, classes[node.class_type] as NodeClass);
-    if (errors.length > 0) failure.node_errors[id] = { errors, dependent_outputs: outputs, class_type: node.class_type };
+    if (errors.length > 0)
+      failure.node_errors[id] = { errors, dependent_outputs: outputs, class_type: node.class_type };
   }
   return Object.keys(failure.node_errors).length > 0 ? failure : { outputs };
 }
@@ -271,7 +324,10 @@ export function evaluate(prompt: ApiPrompt, id: string, loadInput: (name: string
     }
     case "LatentUpscaleBy":
     case "ImageScaleBy":
-      return scaled(from(node.class_type === "LatentUpscaleBy" ? "samples" : "image"), numberInput(node, "scale_by"));
+      return scaled(
+        from(node.class_type === "LatentUpscaleBy" ? "samples" : "image"),
+        numberInput(node, "scale_by"),
+      );
     case "ImageUpscaleWithModel": {
       const loader = prompt[String((node.inputs.upscale_model as [string, number])[0])];
       return scaled(from("image"), modelFactor(String(loader?.inputs.model_name ?? "")));

@@ -115,7 +115,11 @@ export function previewFrame(image: Buffer, type: 1 | 2 = 1): Buffer {
 async function describeInput(bytes: Buffer): Promise<InputImage> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   const offset = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-  return { width: info.width, height: info.height, colour: nearestColourIndex([...data.subarray(offset, offset + 3)]) };
+  return {
+    width: info.width,
+    height: info.height,
+    colour: nearestColourIndex([...data.subarray(offset, offset + 3)]),
+  };
 }
 
 class ComfyUiServer {
@@ -151,7 +155,10 @@ class ComfyUiServer {
   }
 
   queue() {
-    return { running: this.runningJobs().map((job) => job.promptId), pending: this.pending.map((job) => job.promptId) };
+    return {
+      running: this.runningJobs().map((job) => job.promptId),
+      pending: this.pending.map((job) => job.promptId),
+    };
   }
 
   private runningJobs(): Job[] {
@@ -243,7 +250,11 @@ class ComfyUiServer {
       const node = job.prompt[id];
       if (node?.class_type === "SaveImage" || node?.class_type === "PreviewImage") {
         outputs[id] = { images: await this.save(job, id) };
-        this.send("executed", { node: id, display_node: id, output: outputs[id], prompt_id: job.promptId }, sid);
+        this.send(
+          "executed",
+          { node: id, display_node: id, output: outputs[id], prompt_id: job.promptId },
+          sid,
+        );
       }
     }
     if (this.stopped) return;
@@ -258,7 +269,10 @@ class ComfyUiServer {
     if (this.knobs.stall) job.stalled = true;
     const max = job.stalled ? 100 : Math.max(1, Number(node?.inputs.steps ?? 4));
     const last = job.stalled ? 93 : max;
-    const preview = this.knobs.previews && node?.class_type !== "ImageUpscaleWithModel" ? await this.previewOf(job, id) : undefined;
+    const preview =
+      this.knobs.previews && node?.class_type !== "ImageUpscaleWithModel"
+        ? await this.previewOf(job, id)
+        : undefined;
     for (let value = 1; value <= last; value += 1) {
       await this.wait(durationMs / max);
       if (this.stopped || job.interrupted) return;
@@ -315,12 +329,22 @@ class ComfyUiServer {
   }
 
   private fail(job: Job, error: unknown): void {
-    const data = { prompt_id: job.promptId, exception_message: String(error), exception_type: "Exception", traceback: [] };
+    const data = {
+      prompt_id: job.promptId,
+      exception_message: String(error),
+      exception_type: "Exception",
+      traceback: [],
+    };
     this.send("execution_error", data, job.clientId);
     this.record(job, {}, "error", [["execution_error", data]]);
   }
 
-  private record(job: Job, outputs: Record<string, unknown>, status: "success" | "error", messages: unknown[][]) {
+  private record(
+    job: Job,
+    outputs: Record<string, unknown>,
+    status: "success" | "error",
+    messages: unknown[][],
+  ) {
     this.history.set(job.promptId, {
       prompt: [job.number, job.promptId, job.prompt, job.extraData, job.outputs],
       outputs,
@@ -378,7 +402,8 @@ class ComfyUiServer {
     if (route === "POST /queue") return this.editQueue(body);
     if (route === "POST /interrupt") {
       const wanted = (body as { prompt_id?: string } | undefined)?.prompt_id;
-      if (this.running && (wanted === undefined || wanted === this.running.promptId)) this.running.interrupted = true;
+      if (this.running && (wanted === undefined || wanted === this.running.promptId))
+        this.running.interrupted = true;
       for (const job of this.stalled.filter((stuck) => wanted === undefined || wanted === stuck.promptId)) {
         this.stalled.splice(this.stalled.indexOf(job), 1);
         this.interrupted(job, executionOrder(job.prompt, job.outputs)[0] ?? "", []);
@@ -423,7 +448,8 @@ class ComfyUiServer {
   async upload(raw: Buffer, contentType: string): Promise<{ reply: Reply; recorded: unknown }> {
     const form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
     const image = form.get("image");
-    if (!image || typeof image === "string") return { reply: { status: 400, body: undefined }, recorded: undefined };
+    if (!image || typeof image === "string")
+      return { reply: { status: 400, body: undefined }, recorded: undefined };
     const bytes = Buffer.from(await image.arrayBuffer());
     let name = image.name || "";
     if (!name) return { reply: { status: 400, body: undefined }, recorded: undefined };
@@ -436,14 +462,37 @@ class ComfyUiServer {
     const subfolder = String(form.get("subfolder") ?? "");
     return {
       reply: { status: 200, body: { name, subfolder, type: "input" } },
-      recorded: { image: { filename: image.name, bytes }, overwrite: form.get("overwrite"), type: form.get("type") },
+      recorded: {
+        image: { filename: image.name, bytes },
+        overwrite: form.get("overwrite"),
+        type: form.get("type"),
+      },
     };
   }
 }
 
 const systemStats = {
-  system: { os: "posix", ram_total: 68_719_476_736, ram_free: 34_359_738_368, comfyui_version: "0.3.40-emulated", python_version: "3.12", pytorch_version: "2.7.0", embedded_python: false, argv: ["main.py", "--listen"] },
-  devices: [{ name: "cuda:0 Emulated GPU", type: "cuda", index: 0, vram_total: 25_769_803_776, vram_free: 20_000_000_000, torch_vram_total: 0, torch_vram_free: 0 }],
+  system: {
+    os: "posix",
+    ram_total: 68_719_476_736,
+    ram_free: 34_359_738_368,
+    comfyui_version: "0.3.40-emulated",
+    python_version: "3.12",
+    pytorch_version: "2.7.0",
+    embedded_python: false,
+    argv: ["main.py", "--listen"],
+  },
+  devices: [
+    {
+      name: "cuda:0 Emulated GPU",
+      type: "cuda",
+      index: 0,
+      vram_total: 25_769_803_776,
+      vram_free: 20_000_000_000,
+      torch_vram_total: 0,
+      torch_vram_free: 0,
+    },
+  ],
 };
 
 async function readRaw(request: IncomingMessage): Promise<Buffer> {
@@ -452,7 +501,11 @@ async function readRaw(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function respond(comfy: ComfyUiServer, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function respond(
+  comfy: ComfyUiServer,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? "/", "http://emulator");
   const path = url.pathname.replace(/^\/api(?=\/)/, "");
   const method = request.method ?? "GET";
@@ -470,7 +523,8 @@ async function respond(comfy: ComfyUiServer, request: IncomingMessage, response:
   };
   comfy.requests.push(record);
   const fault = comfy.faults.take(method, path);
-  if (fault?.kind === "fail" && !fault.afterProcessing) return sendReply(response, record, notProcessed, fault);
+  if (fault?.kind === "fail" && !fault.afterProcessing)
+    return sendReply(response, record, notProcessed, fault);
   let reply: Reply;
   if (upload) {
     const uploaded = await comfy.upload(raw, contentType);
@@ -512,7 +566,8 @@ export async function startComfyUiEmulator(options: ComfyUiEmulatorOptions = {})
     truncateNext: comfy.faults.truncateNext,
     truncatePolls: comfy.faults.truncatePolls,
     clearFaults: comfy.faults.clearFaults,
-    apiRequests: (method) => comfy.requests.filter((request) => method === undefined || request.method === method),
+    apiRequests: (method) =>
+      comfy.requests.filter((request) => method === undefined || request.method === method),
     taskIds: () => comfy.prompts.map((prompt) => prompt.promptId),
     queue: () => comfy.queue(),
     stopAnswering: stop,

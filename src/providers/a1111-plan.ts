@@ -83,7 +83,11 @@ function settingWarnings(requested: { speed?: Speed; quality?: Quality }, hd: bo
       details: "your own machines run at one speed",
     });
   if (hd || requested.quality === "hd")
-    warnings.push({ type: "unsupported", feature: "HD", details: `${label} here makes the model's native size` });
+    warnings.push({
+      type: "unsupported",
+      feature: "HD",
+      details: `${label} here makes the model's native size`,
+    });
   return warnings;
 }
 
@@ -124,7 +128,13 @@ export function planSet(
   const stylized: ProviderWarning[] =
     stylize === undefined
       ? []
-      : [{ type: "changed", feature: "--stylize", details: `as guidance: cfg_scale ${cfg} (A1111's default is 7)` }];
+      : [
+          {
+            type: "changed",
+            feature: "--stylize",
+            details: `as guidance: cfg_scale ${cfg} (A1111's default is 7)`,
+          },
+        ];
   const body: SetPlan["body"] = {
     prompt: translated.text,
     negative_prompt: translated.negativePrompt ?? "",
@@ -160,7 +170,8 @@ export function seedOfImage(set: { seed: number; strength: number }, index: numb
 export const nestedVariationWarning: ProviderWarning = {
   type: "changed",
   feature: "Vary",
-  details: "this set is itself a variation; A1111 varies around its seed, so the new set may drift from the image",
+  details:
+    "this set is itself a variation; A1111 varies around its seed, so the new set may drift from the image",
 };
 
 export interface UpscaleBody {

@@ -6,7 +6,14 @@
 // this process only: after a restart the blocking request is gone and the task says so.
 import sharp from "sharp";
 import type { ResultBlobs } from "../store/blobs.ts";
-import { type ProgressAnswer, parseInfo, progressSchema, emptySchema, imageBytes, imageTypeOf } from "./a1111-wire.ts";
+import {
+  emptySchema,
+  imageBytes,
+  imageTypeOf,
+  type ProgressAnswer,
+  parseInfo,
+  progressSchema,
+} from "./a1111-wire.ts";
 import type { HttpClient, ProviderLogger } from "./http.ts";
 import type { InstancePool, Lease } from "./pool.ts";
 import { ProviderError, type TaskSnapshot } from "./types.ts";
@@ -70,7 +77,8 @@ const connectCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUN
 /** The machine went away (connection refused, cut or silent), as opposed to an answer that said no. */
 export function stoppedAnswering(error: unknown): boolean {
   if (error instanceof InstanceDown) return true;
-  if (!(error instanceof ProviderError) || (error.kind !== "transient" && error.kind !== "timeout")) return false;
+  if (!(error instanceof ProviderError) || (error.kind !== "transient" && error.kind !== "timeout"))
+    return false;
   // An HTTP status or a garbled body came from a machine that is there.
   return !/^\d+$/.test(error.code ?? "") && !answeredCodes.has(error.code ?? "");
 }
@@ -89,7 +97,9 @@ function explained(error: unknown, url: string): ProviderError {
       { code: error.code, cause: error },
     );
   if (error instanceof ProviderError) return error;
-  return new ProviderError("internal", `Atelier could not keep A1111's images: ${String(error)}`, { cause: error });
+  return new ProviderError("internal", `Atelier could not keep A1111's images: ${String(error)}`, {
+    cause: error,
+  });
 }
 
 async function previewOf(encoded: string): Promise<Buffer | undefined> {

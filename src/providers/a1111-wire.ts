@@ -88,7 +88,9 @@ export function mapA1111HttpError(
     const fix = hasAuth
       ? "check that A1111_AUTH is the user:password given to --api-auth"
       : "it was started with --api-auth: set A1111_AUTH to its user:password";
-    return new ProviderError("auth", `${at} refused the login (HTTP ${status}): ${fix}.`, { code: String(status) });
+    return new ProviderError("auth", `${at} refused the login (HTTP ${status}): ${fix}.`, {
+      code: String(status),
+    });
   }
   if (status === 422)
     return new ProviderError(
@@ -108,7 +110,9 @@ export function mapA1111HttpError(
       code: String(status),
     });
   if (status >= 500 && text)
-    return new ProviderError("transient", `${at} failed (HTTP ${status}): ${text}.`, { code: String(status) });
+    return new ProviderError("transient", `${at} failed (HTTP ${status}): ${text}.`, {
+      code: String(status),
+    });
   return undefined;
 }
 
@@ -134,7 +138,9 @@ export function encodeTaskId(task: Omit<TaskIdentity, "nonce">): string {
 }
 
 export function decodeTaskId(taskId: string): TaskIdentity | undefined {
-  const match = /^a1111\.(set|up)\.(\d+|q)\.(\d+)\.(\d+)\.(\d+)\.([0-9a-f]{8})$/.exec(taskId.split("#")[0] ?? "");
+  const match = /^a1111\.(set|up)\.(\d+|q)\.(\d+)\.(\d+)\.(\d+)\.([0-9a-f]{8})$/.exec(
+    taskId.split("#")[0] ?? "",
+  );
   if (!match) return undefined;
   return {
     kind: match[1] as TaskKind,

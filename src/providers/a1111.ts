@@ -32,8 +32,8 @@ import {
   mapA1111HttpError,
   modelsSchema,
   type TaskIdentity,
-  upscaleSchema,
   upscalersSchema,
+  upscaleSchema,
 } from "./a1111-wire.ts";
 import { defineProvider } from "./define.ts";
 import { createHttpClient, type HttpClientOptions, type ProviderLogger } from "./http.ts";
@@ -157,7 +157,7 @@ const newSeed = (a: A1111) => Math.floor(a.random() * maxSeed);
 
 function identityOf(parent: ParentTask): TaskIdentity {
   const identity = decodeTaskId(parent.taskId);
-  if (!identity || identity.kind !== "set")
+  if (identity?.kind !== "set")
     throw invalid("This set was not made by Atelier's A1111 adapter, so its seeds are unknown.", "not_a1111");
   return identity;
 }
@@ -165,7 +165,10 @@ function identityOf(parent: ParentTask): TaskIdentity {
 async function upscale(a: A1111, parent: ParentTask, index: number): Promise<SubmitResult> {
   const blob = await a.blobs.get(imageOf(parent, index));
   if (!blob)
-    throw invalid(`Image ${index} of this set is no longer kept (kept for a week): run the prompt again.`, "image_expired");
+    throw invalid(
+      `Image ${index} of this set is no longer kept (kept for a week): run the prompt again.`,
+      "image_expired",
+    );
   const body = upscaleBody(blob.bytes, a.upscaler);
   const work: A1111Work = {
     count: 1,
@@ -196,7 +199,10 @@ async function followUp(a: A1111, request: FollowUpRequest): Promise<SubmitResul
       return startSet(a, plan, { seed: newSeed(a) });
     }
     case "hd":
-      throw invalid("A1111 here makes the model's native size: there is no HD run (use U to upscale).", "no_hd");
+      throw invalid(
+        "A1111 here makes the model's native size: there is no HD run (use U to upscale).",
+        "no_hd",
+      );
     case "action":
       throw invalid("A1111 has no provider buttons to press.", "unsupported_action");
     default:
@@ -240,7 +246,10 @@ async function verify(a: A1111, signal?: AbortSignal): Promise<void> {
     if (error instanceof ProviderError && error.kind === "auth") throw error;
     const instance = a.instances[index] as A1111Instance;
     a.pool.markDown(instance);
-    a.logger.warn("A1111: a machine did not answer the start-up check", { url: instance.url, error: String(error) });
+    a.logger.warn("A1111: a machine did not answer the start-up check", {
+      url: instance.url,
+      error: String(error),
+    });
     if (up.length === 0)
       throw new ProviderError(
         "internal",
@@ -250,9 +259,9 @@ async function verify(a: A1111, signal?: AbortSignal): Promise<void> {
   }
   const first = results.find((result) => result.status === "fulfilled");
   if (first?.status === "fulfilled") a.models = first.value.map((model) => model.model_name);
-  const upscalers = (await (up[0] as A1111Instance).read.read("/sdapi/v1/upscalers", upscalersSchema, signal)).map(
-    (item) => item.name,
-  );
+  const upscalers = (
+    await (up[0] as A1111Instance).read.read("/sdapi/v1/upscalers", upscalersSchema, signal)
+  ).map((item) => item.name);
   if (!upscalers.includes(a.upscaler))
     throw new ProviderError(
       "internal",
@@ -261,7 +270,12 @@ async function verify(a: A1111, signal?: AbortSignal): Promise<void> {
     );
 }
 
-function makeInstance(url: string, index: number, options: A1111ProviderOptions, maxTaskDurationMs: number): A1111Instance {
+function makeInstance(
+  url: string,
+  index: number,
+  options: A1111ProviderOptions,
+  maxTaskDurationMs: number,
+): A1111Instance {
   const auth = basicAuth(options.auth);
   const common = {
     baseUrl: url,

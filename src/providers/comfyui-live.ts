@@ -35,11 +35,16 @@ export class LiveFeed {
   /** Connects if not connected; resolves once open, or after `waitMs` whatever happened (previews are a bonus). */
   async ensure(waitMs = 2_000): Promise<void> {
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) return;
-    const url = new URL(`ws?clientId=${encodeURIComponent(this.clientId)}`, `${this.baseUrl.replace(/^http/, "ws")}/`);
+    const url = new URL(
+      `ws?clientId=${encodeURIComponent(this.clientId)}`,
+      `${this.baseUrl.replace(/^http/, "ws")}/`,
+    );
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.on("message", (data: Buffer, isBinary: boolean) => this.take(data, isBinary));
-    socket.on("error", (error) => this.logger.debug("ComfyUI: websocket error", { url: this.baseUrl, error: String(error) }));
+    socket.on("error", (error) =>
+      this.logger.debug("ComfyUI: websocket error", { url: this.baseUrl, error: String(error) }),
+    );
     socket.on("close", () => {
       if (this.socket === socket) this.socket = undefined;
     });

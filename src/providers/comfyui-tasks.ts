@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { type Dispatcher, FormData } from "undici";
 import { z } from "zod";
 import type { ResultBlobs } from "../store/blobs.ts";
+import type { LiveFeed } from "./comfyui-live.ts";
 import {
   executionErrorText,
   type HistoryEntry,
@@ -22,7 +23,6 @@ import {
   uploadedSchema,
 } from "./comfyui-wire.ts";
 import type { HttpClient, ProviderLogger } from "./http.ts";
-import type { LiveFeed } from "./comfyui-live.ts";
 import type { InstancePool, Lease, PoolInstance } from "./pool.ts";
 import { ProviderError, type TaskSnapshot } from "./types.ts";
 
@@ -71,24 +71,52 @@ function machineError(machine: Machine, message: string, code: string): Provider
 }
 
 /** GET `/view` of one result image (bytes, not JSON). */
-async function download(machine: Machine, ref: ImageRef, signal?: AbortSignal): Promise<{ bytes: Buffer; type: string }> {
+async function download(
+  machine: Machine,
+  ref: ImageRef,
+  signal?: AbortSignal,
+): Promise<{ bytes: Buffer; type: string }> {
   const url = new URL(`${machine.instance.url}/view`);
-  url.search = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type }).toString();
+  url.search = new URLSearchParams({
+    filename: ref.filename,
+    subfolder: ref.subfolder,
+    type: ref.type,
+  }).toString();
   let response: Dispatcher.ResponseData;
   try {
-    response = await machine.dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: "GET", signal: signal ?? null, headersTimeout: 30_000, bodyTimeout: 60_000 });
+    response = await machine.dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: "GET",
+      signal: signal ?? null,
+      headersTimeout: 30_000,
+      bodyTimeout: 60_000,
+    });
   } catch (error) {
-    throw new ProviderError("transient", `ComfyUI at ${machine.instance.url} did not send image ${ref.filename}.`, { code: "view", cause: error });
+    throw new ProviderError(
+      "transient",
+      `ComfyUI at ${machine.instance.url} did not send image ${ref.filename}.`,
+      { code: "view", cause: error },
+    );
   }
   const bytes = Buffer.from(await response.body.arrayBuffer());
   if (response.statusCode !== 200 || bytes.length === 0 || bytes.length > maxImageBytes)
-    throw machineError(machine, `image ${ref.filename} could not be read (HTTP ${response.statusCode}).`, "view");
+    throw machineError(
+      machine,
+      `image ${ref.filename} could not be read (HTTP ${response.statusCode}).`,
+      "view",
+    );
   const type = String(response.headers["content-type"] ?? "image/png");
   return { bytes, type: type.startsWith("image/") ? type : "image/png" };
 }
 
 /** POST `/upload/image`: the image in the machine's input folder; its name there. */
-export async function upload(machine: Machine, bytes: Buffer, name: string, signal?: AbortSignal): Promise<string> {
+export async function upload(
+  machine: Machine,
+  bytes: Buffer,
+  name: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const form = new FormData();
   form.set("image", new Blob([bytes], { type: "image/png" }), name);
   form.set("overwrite", "true");
@@ -96,13 +124,25 @@ export async function upload(machine: Machine, bytes: Buffer, name: string, sign
   const url = new URL(`${machine.instance.url}/upload/image`);
   let response: Dispatcher.ResponseData;
   try {
-    response = await machine.dispatcher.request({ origin: url.origin, path: url.pathname, method: "POST", body: form, signal: signal ?? null, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    response = await machine.dispatcher.request({
+      origin: url.origin,
+      path: url.pathname,
+      method: "POST",
+      body: form,
+      signal: signal ?? null,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+    });
   } catch (error) {
-    throw new ProviderError("transient", `Could not send the image to ComfyUI at ${machine.instance.url}.`, { code: errorCode(error), cause: error });
+    throw new ProviderError("transient", `Could not send the image to ComfyUI at ${machine.instance.url}.`, {
+      code: errorCode(error),
+      cause: error,
+    });
   }
   const text = await response.body.text();
   const parsed = response.statusCode === 200 ? uploadedSchema.safeParse(safeJson(text)) : undefined;
-  if (!parsed?.success) throw machineError(machine, `the image upload was refused (HTTP ${response.statusCode}).`, "upload");
+  if (!parsed?.success)
+    throw machineError(machine, `the image upload was refused (HTTP ${response.statusCode}).`, "upload");
   return parsed.data.subfolder ? `${parsed.data.subfolder}/${parsed.data.name}` : parsed.data.name;
 }
 
@@ -121,7 +161,10 @@ function errorCode(error: unknown): string {
 
 async function shrink(bytes: Buffer): Promise<Buffer | undefined> {
   try {
-    return await sharp(bytes).resize(previewLongSide, previewLongSide, { fit: "inside", withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
+    return await sharp(bytes)
+      .resize(previewLongSide, previewLongSide, { fit: "inside", withoutEnlargement: true })
+      .jpeg({ quality: 75 })
+      .toBuffer();
   } catch {
     return undefined;
   }
@@ -168,13 +211,29 @@ export class TaskBook {
         if (!stoppedAnswering(error) || tries + 1 >= pool.size) throw error;
         pool.markDown(machine.instance);
         avoid = machine.instance;
-        this.options.logger.warn("ComfyUI: a machine did not answer; trying another", { url: machine.instance.url });
+        this.options.logger.warn("ComfyUI: a machine did not answer; trying another", {
+          url: machine.instance.url,
+        });
       }
     }
   }
 
-  private register(machine: Machine, promptId: string, lease: Lease | undefined, work: Work | undefined): Task {
-    const task: Task = { taskId: taskIdOf(machine.instance.index, promptId), machine, promptId, lease, work, started: false, progress: 0, moving: false };
+  private register(
+    machine: Machine,
+    promptId: string,
+    lease: Lease | undefined,
+    work: Work | undefined,
+  ): Task {
+    const task: Task = {
+      taskId: taskIdOf(machine.instance.index, promptId),
+      machine,
+      promptId,
+      lease,
+      work,
+      started: false,
+      progress: 0,
+      moving: false,
+    };
     this.tasks.set(task.taskId, task);
     this.byPrompt.set(promptId, task);
     if (lease) {
@@ -190,7 +249,11 @@ export class TaskBook {
     if (task.moving) return this.running(task);
     let history: Record<string, HistoryEntry>;
     try {
-      history = await task.machine.http.read(`/history/${encodeURIComponent(task.promptId)}`, historySchema, signal);
+      history = await task.machine.http.read(
+        `/history/${encodeURIComponent(task.promptId)}`,
+        historySchema,
+        signal,
+      );
     } catch (error) {
       if (stoppedAnswering(error) && task.work && this.options.pool.size > 1) return this.move(task);
       throw error;
@@ -206,8 +269,16 @@ export class TaskBook {
     const { index, promptId } = parseTaskId(taskId);
     const machine = this.options.machines[index];
     if (!machine)
-      throw new ProviderError("internal", `Task ${taskId} ran on machine ${index + 1} of COMFYUI_URL, which now lists ${this.options.machines.length}.`, { code: "task_not_found" });
-    const history = await machine.http.read(`/history/${encodeURIComponent(promptId)}`, historySchema, signal);
+      throw new ProviderError(
+        "internal",
+        `Task ${taskId} ran on machine ${index + 1} of COMFYUI_URL, which now lists ${this.options.machines.length}.`,
+        { code: "task_not_found" },
+      );
+    const history = await machine.http.read(
+      `/history/${encodeURIComponent(promptId)}`,
+      historySchema,
+      signal,
+    );
     if (!history[promptId]) {
       const queue = await machine.http.read("/queue", queueSchema, signal);
       const listed = [...queue.queue_running, ...queue.queue_pending].some((item) => item[1] === promptId);
@@ -243,16 +314,32 @@ export class TaskBook {
     let snapshot: TaskSnapshot;
     if (outcome === "interrupted") snapshot = { taskId: task.taskId, status: "cancelled", imageUrls: [] };
     else if (outcome === "error")
-      snapshot = { taskId: task.taskId, status: "failed", imageUrls: [], error: new ProviderError("internal", executionErrorText(entry), { code: "execution_error" }) };
+      snapshot = {
+        taskId: task.taskId,
+        status: "failed",
+        imageUrls: [],
+        error: new ProviderError("internal", executionErrorText(entry), { code: "execution_error" }),
+      };
     else {
       const refs = resultImages(entry);
-      if (refs.length === 0) throw machineError(task.machine, "the workflow finished without saving an image (add a SaveImage node).", "no_images");
+      if (refs.length === 0)
+        throw machineError(
+          task.machine,
+          "the workflow finished without saving an image (add a SaveImage node).",
+          "no_images",
+        );
       const imageUrls: string[] = [];
       for (const ref of refs) {
         const image = await download(task.machine, ref, signal);
         imageUrls.push(await this.options.blobs.put(image.bytes, image.type));
       }
-      snapshot = { taskId: task.taskId, status: "completed", progress: 100, imageUrls, ...(task.note ? { note: task.note } : {}) };
+      snapshot = {
+        taskId: task.taskId,
+        status: "completed",
+        progress: 100,
+        imageUrls,
+        ...(task.note ? { note: task.note } : {}),
+      };
     }
     this.end(task, snapshot);
     return snapshot;
@@ -275,7 +362,10 @@ export class TaskBook {
     task.lease?.release();
     task.moving = true;
     task.note = `moving to another machine: ${from} stopped answering`;
-    logger.warn("ComfyUI: a machine stopped answering; starting its task again on another", { url: from, task: task.taskId });
+    logger.warn("ComfyUI: a machine stopped answering; starting its task again on another", {
+      url: from,
+      task: task.taskId,
+    });
     void (async () => {
       const lease = await pool.acquire(task.machine.instance);
       const machine = machines[lease.instance.index] as Machine;
@@ -283,12 +373,27 @@ export class TaskBook {
         await machine.live.ensure();
         const promptId = await (task.work as Work)(machine);
         this.byPrompt.delete(task.promptId);
-        Object.assign(task, { machine, promptId, lease, started: false, note: `restarted on ${machine.instance.url}: ${from} stopped answering` });
+        Object.assign(task, {
+          machine,
+          promptId,
+          lease,
+          started: false,
+          note: `restarted on ${machine.instance.url}: ${from} stopped answering`,
+        });
         this.byPrompt.set(promptId, task);
       } catch (error) {
         lease.release();
         const reason = error instanceof ProviderError ? error.message : String(error);
-        this.end(task, { taskId: task.taskId, status: "failed", imageUrls: [], error: new ProviderError("transient", `${from} stopped answering and the task could not start on ${machine.instance.url}: ${reason}`, { code: "failover" }) });
+        this.end(task, {
+          taskId: task.taskId,
+          status: "failed",
+          imageUrls: [],
+          error: new ProviderError(
+            "transient",
+            `${from} stopped answering and the task could not start on ${machine.instance.url}: ${reason}`,
+            { code: "failover" },
+          ),
+        });
       } finally {
         task.moving = false;
       }
@@ -304,10 +409,24 @@ export class TaskBook {
     const queue = await http.read("/queue", queueSchema, signal);
     const listedIn = (items: unknown[][]) => items.some((item) => item[1] === task.promptId);
     if (listedIn(queue.queue_pending)) {
-      await http.requestJson({ method: "POST", path: "/queue", body: { delete: [task.promptId] }, schema: anything, idempotent: true, signal });
+      await http.requestJson({
+        method: "POST",
+        path: "/queue",
+        body: { delete: [task.promptId] },
+        schema: anything,
+        idempotent: true,
+        signal,
+      });
       this.end(task, { taskId, status: "cancelled", imageUrls: [] });
     } else if (listedIn(queue.queue_running)) {
-      await http.requestJson({ method: "POST", path: "/interrupt", body: { prompt_id: task.promptId }, schema: anything, idempotent: true, signal });
+      await http.requestJson({
+        method: "POST",
+        path: "/interrupt",
+        body: { prompt_id: task.promptId },
+        schema: anything,
+        idempotent: true,
+        signal,
+      });
     }
   }
 

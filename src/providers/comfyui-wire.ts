@@ -16,7 +16,9 @@ const imageRefSchema = z.object({
 export type ImageRef = z.infer<typeof imageRefSchema>;
 
 const historyEntrySchema = z.object({
-  outputs: z.record(z.string(), z.object({ images: z.array(imageRefSchema).optional() }).passthrough()).default({}),
+  outputs: z
+    .record(z.string(), z.object({ images: z.array(imageRefSchema).optional() }).passthrough())
+    .default({}),
   status: z
     .object({
       status_str: z.string().optional(),
@@ -38,11 +40,17 @@ export const queueSchema = z.object({
 /** `GET /object_info`: only the lists the adapter needs (checkpoints, upscale models). */
 export const objectInfoSchema = z.record(
   z.string(),
-  z.object({ input: z.object({ required: z.record(z.string(), z.unknown()).default({}) }).passthrough() }).passthrough(),
+  z
+    .object({ input: z.object({ required: z.record(z.string(), z.unknown()).default({}) }).passthrough() })
+    .passthrough(),
 );
 export type ObjectInfo = z.infer<typeof objectInfoSchema>;
 
-export const uploadedSchema = z.object({ name: z.string().min(1), subfolder: z.string().default(""), type: z.string().default("input") });
+export const uploadedSchema = z.object({
+  name: z.string().min(1),
+  subfolder: z.string().default(""),
+  type: z.string().default("input"),
+});
 
 /** The values of a combo input (`[["a", "b"], {…}]`) as `/object_info` lists them; [] when absent. */
 export function comboValues(info: ObjectInfo, nodeClass: string, input: string): string[] {
@@ -55,7 +63,8 @@ export function comboValues(info: ObjectInfo, nodeClass: string, input: string):
 export function outcomeOf(entry: HistoryEntry): "success" | "interrupted" | "error" {
   const messages = entry.status?.messages ?? [];
   if (messages.some(([type]) => type === "execution_interrupted")) return "interrupted";
-  if (entry.status?.status_str === "error" || messages.some(([type]) => type === "execution_error")) return "error";
+  if (entry.status?.status_str === "error" || messages.some(([type]) => type === "execution_error"))
+    return "error";
   return "success";
 }
 
@@ -78,7 +87,10 @@ export function resultImages(entry: HistoryEntry): ImageRef[] {
 }
 
 const nodeErrorsSchema = z.object({
-  error: z.union([z.string(), z.object({ type: z.string().optional(), message: z.string().optional(), details: z.string().optional() })]),
+  error: z.union([
+    z.string(),
+    z.object({ type: z.string().optional(), message: z.string().optional(), details: z.string().optional() }),
+  ]),
   node_errors: z
     .union([
       z.array(z.unknown()),
@@ -137,7 +149,9 @@ export function taskIdOf(index: number, promptId: string): string {
 export function parseTaskId(taskId: string): { index: number; promptId: string } {
   const match = /^(\d+):([\w-]+)$/.exec(taskId);
   if (!match)
-    throw new ProviderError("invalid", `"${taskId}" is not a ComfyUI task id of this bot.`, { code: "task_id" });
+    throw new ProviderError("invalid", `"${taskId}" is not a ComfyUI task id of this bot.`, {
+      code: "task_id",
+    });
   return { index: Number(match[1]), promptId: match[2] as string };
 }
 

@@ -30,7 +30,17 @@ export interface Placement {
 }
 
 type Key = keyof Placement;
-const placeholderKeys: Key[] = ["prompt", "negative", "seed", "width", "height", "batch", "checkpoint", "image", "denoise"];
+const placeholderKeys: Key[] = [
+  "prompt",
+  "negative",
+  "seed",
+  "width",
+  "height",
+  "batch",
+  "checkpoint",
+  "image",
+  "denoise",
+];
 const samplerClasses = new Set(["KSampler", "KSamplerAdvanced"]);
 const latentClasses = new Set(["EmptyLatentImage", "EmptySD3LatentImage"]);
 
@@ -45,11 +55,15 @@ export function asGraph(value: unknown, source: string): Graph {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw workflowError(`${source} is not a workflow object.`);
   if ("nodes" in value && "links" in value)
-    throw workflowError(`${source} is a UI workflow; in ComfyUI use Workflow → Export (API) and point COMFYUI_WORKFLOW at that file.`);
+    throw workflowError(
+      `${source} is a UI workflow; in ComfyUI use Workflow → Export (API) and point COMFYUI_WORKFLOW at that file.`,
+    );
   for (const [id, node] of Object.entries(value)) {
     const shaped = node as Partial<GraphNode> | null;
     if (typeof shaped?.class_type !== "string" || typeof shaped.inputs !== "object" || shaped.inputs === null)
-      throw workflowError(`node ${id} of ${source} has no class_type and inputs: is it an API-format workflow?`);
+      throw workflowError(
+        `node ${id} of ${source} has no class_type and inputs: is it an API-format workflow?`,
+      );
   }
   return value as Graph;
 }
@@ -114,7 +128,13 @@ function findSampler(graph: Graph): string {
 }
 
 /** The node `sampler`'s `input` links to, when it is of one of `classes`; an error naming both otherwise. */
-function linked(graph: Graph, sampler: string, input: string, classes: Set<string>, placeholder: string): string {
+function linked(
+  graph: Graph,
+  sampler: string,
+  input: string,
+  classes: Set<string>,
+  placeholder: string,
+): string {
   const link = graph[sampler]?.inputs[input];
   const target = isLink(link) ? String(link[0]) : undefined;
   if (target !== undefined && classes.has(graph[target]?.class_type ?? "")) return target;
@@ -136,7 +156,8 @@ export function placeValues(template: Graph, values: Placement): Graph {
     if (!used.has("prompt")) linkedInputs(graph, sampler, "positive", text, "%prompt%").text = values.prompt;
     if (!used.has("negative") && (values.negative !== "" || isTextNode(graph, inputs.negative)))
       linkedInputs(graph, sampler, "negative", text, "%negative%").text = values.negative;
-    if (!used.has("seed")) inputs[graph[sampler]?.class_type === "KSamplerAdvanced" ? "noise_seed" : "seed"] = values.seed;
+    if (!used.has("seed"))
+      inputs[graph[sampler]?.class_type === "KSamplerAdvanced" ? "noise_seed" : "seed"] = values.seed;
     if (values.image === undefined && needs("width", "height", "batch")) {
       const latent = linkedInputs(graph, sampler, "latent_image", latentClasses, "%width%");
       if (!used.has("width")) latent.width = values.width;
@@ -159,7 +180,13 @@ function isTextNode(graph: Graph, link: unknown): boolean {
   return isLink(link) && graph[String(link[0])]?.class_type === "CLIPTextEncode";
 }
 
-function linkedInputs(graph: Graph, sampler: string, input: string, classes: Set<string>, placeholder: string) {
+function linkedInputs(
+  graph: Graph,
+  sampler: string,
+  input: string,
+  classes: Set<string>,
+  placeholder: string,
+) {
   return (graph[linked(graph, sampler, input, classes, placeholder)] as GraphNode).inputs;
 }
 
@@ -176,7 +203,10 @@ function startFromImage(graph: Graph, values: Placement): void {
   const sampler = findSampler(graph);
   const decoder = Object.keys(graph).find((id) => graph[id]?.class_type === "VAEDecode");
   const vae = decoder === undefined ? undefined : graph[decoder]?.inputs.vae;
-  if (!isLink(vae)) throw workflowError('found no VAEDecode node to borrow the VAE from: use "%image%" and "%denoise%" yourself.');
+  if (!isLink(vae))
+    throw workflowError(
+      'found no VAEDecode node to borrow the VAE from: use "%image%" and "%denoise%" yourself.',
+    );
   const [load, encode, repeat] = nextIds(graph, 3) as [string, string, string];
   graph[load] = { class_type: "LoadImage", inputs: { image: values.image } };
   graph[encode] = { class_type: "VAEEncode", inputs: { pixels: [load, 0], vae } };
@@ -193,11 +223,17 @@ function startFromImage(graph: Graph, values: Placement): void {
 /** U: image `image` twice as large — through `model` (then to exactly 2×), or a lanczos resize. */
 export function upscaleGraph(image: string, size: { width: number; height: number }, model?: string): Graph {
   const load = { class_type: "LoadImage", inputs: { image } };
-  const save = (from: string) => ({ class_type: "SaveImage", inputs: { images: [from, 0], filename_prefix: "atelier-upscale" } });
+  const save = (from: string) => ({
+    class_type: "SaveImage",
+    inputs: { images: [from, 0], filename_prefix: "atelier-upscale" },
+  });
   if (model === undefined)
     return {
       "1": load,
-      "2": { class_type: "ImageScaleBy", inputs: { image: ["1", 0], upscale_method: "lanczos", scale_by: 2 } },
+      "2": {
+        class_type: "ImageScaleBy",
+        inputs: { image: ["1", 0], upscale_method: "lanczos", scale_by: 2 },
+      },
       "3": save("2"),
     };
   return {
@@ -206,7 +242,13 @@ export function upscaleGraph(image: string, size: { width: number; height: numbe
     "3": { class_type: "ImageUpscaleWithModel", inputs: { upscale_model: ["2", 0], image: ["1", 0] } },
     "4": {
       class_type: "ImageScale",
-      inputs: { image: ["3", 0], upscale_method: "lanczos", width: size.width * 2, height: size.height * 2, crop: "disabled" },
+      inputs: {
+        image: ["3", 0],
+        upscale_method: "lanczos",
+        width: size.width * 2,
+        height: size.height * 2,
+        crop: "disabled",
+      },
     },
     "5": save("4"),
   };

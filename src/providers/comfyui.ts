@@ -12,10 +12,22 @@ import type { ParsedPrompt } from "../prompt/types.ts";
 import type { ResultBlobs } from "../store/blobs.ts";
 import { type LiveEvents, LiveFeed } from "./comfyui-live.ts";
 import { type Machine, TaskBook, upload, type Work } from "./comfyui-tasks.ts";
-import { comboValues, mapComfyHttpError, type ObjectInfo, objectInfoSchema, submittedSchema } from "./comfyui-wire.ts";
+import {
+  comboValues,
+  mapComfyHttpError,
+  type ObjectInfo,
+  objectInfoSchema,
+  submittedSchema,
+} from "./comfyui-wire.ts";
 import { type Graph, loadWorkflow, type Placement, placeValues, upscaleGraph } from "./comfyui-workflow.ts";
 import { defineProvider } from "./define.ts";
-import { type Clock, createHttpClient, type HttpTimeouts, type ProviderLogger, type RetryPolicy } from "./http.ts";
+import {
+  type Clock,
+  createHttpClient,
+  type HttpTimeouts,
+  type ProviderLogger,
+  type RetryPolicy,
+} from "./http.ts";
 import { InstancePool } from "./pool.ts";
 import { imageOf, withoutSeed } from "./shared.ts";
 import { modelVersionProblem, sizeForAspect, translatePrompt } from "./translate.ts";
@@ -80,9 +92,18 @@ interface Plan {
   warnings: ProviderWarning[];
 }
 
-function planOf(prompt: ParsedPrompt, megapixels: number, checkpoint: string | undefined): { plan: Plan } | { error: ProviderError } {
+function planOf(
+  prompt: ParsedPrompt,
+  megapixels: number,
+  checkpoint: string | undefined,
+): { plan: Plan } | { error: ProviderError } {
   if (prompt.text.length > maxPromptLength)
-    return { error: invalid(`The prompt is ${prompt.text.length} characters; ComfyUI jobs take at most ${maxPromptLength}.`, "prompt_length") };
+    return {
+      error: invalid(
+        `The prompt is ${prompt.text.length} characters; ComfyUI jobs take at most ${maxPromptLength}.`,
+        "prompt_length",
+      ),
+    };
   const version = modelVersionProblem(prompt.params, "ComfyUI", [checkpoint ?? "the workflow's checkpoint"]);
   if (version) return { error: invalid(version, "model_version") };
   const translated = translatePrompt(prompt, knobs);
@@ -102,9 +123,14 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
   const maxTaskDurationMs = options.maxTaskDurationMs ?? 15 * 60_000;
   const megapixels = options.megapixels ?? 1;
   const template = loadWorkflow(options.workflowPath);
-  const wantsCheckpoint = options.checkpoint === undefined && JSON.stringify(template).includes("%checkpoint%");
+  const wantsCheckpoint =
+    options.checkpoint === undefined && JSON.stringify(template).includes("%checkpoint%");
   const clientId = randomUUID();
-  const pool = new InstancePool({ urls: options.urls, concurrency: options.concurrency ?? 1, retryAfterMs: options.retryDownAfterMs });
+  const pool = new InstancePool({
+    urls: options.urls,
+    concurrency: options.concurrency ?? 1,
+    retryAfterMs: options.retryDownAfterMs,
+  });
   let book: TaskBook | undefined;
   const events: LiveEvents = {
     started: (id) => book?.events.started(id),
@@ -117,7 +143,14 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
     const label = `ComfyUI at ${url}`;
     return {
       instance: pool.instance(index) as Machine["instance"],
-      http: createHttpClient({ ...options.http, retry, baseUrl: url, providerLabel: label, logger, mapHttpError: (response) => mapComfyHttpError(response, label) }),
+      http: createHttpClient({
+        ...options.http,
+        retry,
+        baseUrl: url,
+        providerLabel: label,
+        logger,
+        mapHttpError: (response) => mapComfyHttpError(response, label),
+      }),
       live: new LiveFeed(url, clientId, events, logger),
       dispatcher: new Agent({ connections: 4 }),
     };
@@ -141,18 +174,35 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
     if (!wantsCheckpoint) return options.checkpoint;
     const [first] = comboValues(await infoOf(machine, signal), "CheckpointLoaderSimple", "ckpt_name");
     if (first === undefined)
-      throw new ProviderError("internal", `ComfyUI at ${machine.instance.url} lists no checkpoint: put a model in its models/checkpoints folder, or set COMFYUI_CHECKPOINT.`, { code: "no_checkpoint" });
+      throw new ProviderError(
+        "internal",
+        `ComfyUI at ${machine.instance.url} lists no checkpoint: put a model in its models/checkpoints folder, or set COMFYUI_CHECKPOINT.`,
+        { code: "no_checkpoint" },
+      );
     return first;
   }
 
   async function post(machine: Machine, graph: Graph, signal?: AbortSignal): Promise<string> {
-    const answer = await machine.http.create("/prompt", { prompt: graph, client_id: clientId }, submittedSchema, signal);
+    const answer = await machine.http.create(
+      "/prompt",
+      { prompt: graph, client_id: clientId },
+      submittedSchema,
+      signal,
+    );
     return answer.prompt_id;
   }
 
-  async function run(placement: Plan["placement"], warnings: ProviderWarning[], signal?: AbortSignal): Promise<SubmitResult> {
+  async function run(
+    placement: Plan["placement"],
+    warnings: ProviderWarning[],
+    signal?: AbortSignal,
+  ): Promise<SubmitResult> {
     const work: Work = async (machine, workSignal) =>
-      post(machine, placeValues(template, { ...placement, checkpoint: await checkpointFor(machine, workSignal) }), workSignal);
+      post(
+        machine,
+        placeValues(template, { ...placement, checkpoint: await checkpointFor(machine, workSignal) }),
+        workSignal,
+      );
     return { kind: "task", taskId: await tasks.submit(work, signal), warnings };
   }
 
@@ -165,25 +215,46 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
   /** Image n of the parent set: its bytes (a blob this adapter kept) and size. */
   async function sourceImage(parent: FollowUpRequest["parent"], index: number) {
     const blob = await options.blobs.get(imageOf(parent, index));
-    if (!blob) throw invalid("This image is no longer kept (ComfyUI images are kept for a week): run /imagine again.", "image_expired");
+    if (!blob)
+      throw invalid(
+        "This image is no longer kept (ComfyUI images are kept for a week): run /imagine again.",
+        "image_expired",
+      );
     const bytes = await sharp(blob.bytes).png().toBuffer();
     const meta = await sharp(bytes).metadata();
     return { bytes, width: meta.width ?? 1, height: meta.height ?? 1 };
   }
 
-  async function variation(request: Extract<FollowUpRequest, { kind: "variation" }>, signal?: AbortSignal): Promise<SubmitResult> {
+  async function variation(
+    request: Extract<FollowUpRequest, { kind: "variation" }>,
+    signal?: AbortSignal,
+  ): Promise<SubmitResult> {
     const source = await sourceImage(request.parent, request.index);
     const plan = planned(withoutSeed(request.prompt ?? request.parent.prompt));
     const work: Work = async (machine, workSignal) => {
       const image = await upload(machine, source.bytes, `atelier-${randomUUID()}.png`, workSignal);
       const checkpoint = await checkpointFor(machine, workSignal);
-      const placement = { ...plan.placement, width: source.width, height: source.height, image, denoise: variationDenoise[request.strength], checkpoint };
+      const placement = {
+        ...plan.placement,
+        width: source.width,
+        height: source.height,
+        image,
+        denoise: variationDenoise[request.strength],
+        checkpoint,
+      };
       return post(machine, placeValues(template, placement), workSignal);
     };
-    return { kind: "task", taskId: await tasks.submit(work, signal), warnings: plan.warnings.filter((w) => w.feature !== "--ar") };
+    return {
+      kind: "task",
+      taskId: await tasks.submit(work, signal),
+      warnings: plan.warnings.filter((w) => w.feature !== "--ar"),
+    };
   }
 
-  async function upscale(request: Extract<FollowUpRequest, { kind: "upscale" }>, signal?: AbortSignal): Promise<SubmitResult> {
+  async function upscale(
+    request: Extract<FollowUpRequest, { kind: "upscale" }>,
+    signal?: AbortSignal,
+  ): Promise<SubmitResult> {
     const source = await sourceImage(request.parent, request.index);
     const warnings: ProviderWarning[] = [];
     const work: Work = async (machine, workSignal) => {
@@ -191,10 +262,19 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
       const [model] = comboValues(await infoOf(machine, workSignal), "UpscaleModelLoader", "model_name");
       warnings.length = 0;
       if (model === undefined)
-        warnings.push({ type: "changed", feature: `U${request.index}`, details: "the ComfyUI server lists no upscale model, so this is a plain 2× resize" });
+        warnings.push({
+          type: "changed",
+          feature: `U${request.index}`,
+          details: "the ComfyUI server lists no upscale model, so this is a plain 2× resize",
+        });
       return post(machine, upscaleGraph(image, source, model), workSignal);
     };
-    if (request.style) warnings.push({ type: "unsupported", feature: `Upscale (${request.style})`, details: "ComfyUI upscales one way" });
+    if (request.style)
+      warnings.push({
+        type: "unsupported",
+        feature: `Upscale (${request.style})`,
+        details: "ComfyUI upscales one way",
+      });
     const taskId = await tasks.submit(work, signal);
     return { kind: "task", taskId, warnings };
   }
@@ -216,7 +296,15 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
 
   /** At start: every machine answers `/object_info`, has the checkpoint, and the workflow takes the values. */
   async function verify(signal?: AbortSignal): Promise<void> {
-    placeValues(template, { prompt: "check", negative: "", seed: 1, width: 1024, height: 1024, batch: setSize, checkpoint: "check" });
+    placeValues(template, {
+      prompt: "check",
+      negative: "",
+      seed: 1,
+      width: 1024,
+      height: 1024,
+      batch: setSize,
+      checkpoint: "check",
+    });
     const problems: string[] = [];
     let reachable = 0;
     for (const machine of machines) {
@@ -225,17 +313,28 @@ export function createComfyUiProvider(options: ComfyUiProviderOptions) {
         info = await infoOf(machine, signal);
       } catch (error) {
         pool.markDown(machine.instance);
-        problems.push(`${machine.instance.url} did not answer GET /object_info (${(error as Error).message}); start ComfyUI with --listen and check COMFYUI_URL`);
+        problems.push(
+          `${machine.instance.url} did not answer GET /object_info (${(error as Error).message}); start ComfyUI with --listen and check COMFYUI_URL`,
+        );
         continue;
       }
       reachable += 1;
       const checkpoints = comboValues(info, "CheckpointLoaderSimple", "ckpt_name");
       if (options.checkpoint !== undefined && !checkpoints.includes(options.checkpoint))
-        throw new ProviderError("internal", `COMFYUI_CHECKPOINT is ${options.checkpoint}, which ComfyUI at ${machine.instance.url} does not have; it has: ${checkpoints.join(", ") || "none"}.`, { code: "checkpoint" });
+        throw new ProviderError(
+          "internal",
+          `COMFYUI_CHECKPOINT is ${options.checkpoint}, which ComfyUI at ${machine.instance.url} does not have; it has: ${checkpoints.join(", ") || "none"}.`,
+          { code: "checkpoint" },
+        );
       if (wantsCheckpoint && checkpoints.length === 0)
-        throw new ProviderError("internal", `ComfyUI at ${machine.instance.url} lists no checkpoint: put a model in models/checkpoints.`, { code: "no_checkpoint" });
+        throw new ProviderError(
+          "internal",
+          `ComfyUI at ${machine.instance.url} lists no checkpoint: put a model in models/checkpoints.`,
+          { code: "no_checkpoint" },
+        );
     }
-    if (reachable === 0) throw new ProviderError("internal", `ComfyUI: ${problems.join("; ")}.`, { code: "unreachable" });
+    if (reachable === 0)
+      throw new ProviderError("internal", `ComfyUI: ${problems.join("; ")}.`, { code: "unreachable" });
     for (const problem of problems) logger.warn(`ComfyUI: ${problem}`);
   }
 

@@ -89,15 +89,20 @@ describe("request bodies", () => {
   it("V2 is image 2's seed with a variation seed: 0.15 subtle, 0.4 strong", async () => {
     const adapter = provider();
     for (const strength of ["subtle", "strong"] as const) {
-      const { final } = await run(adapter, adapter.followUp({ kind: "variation", parent, index: 2, strength }));
+      const { final } = await run(
+        adapter,
+        adapter.followUp({ kind: "variation", parent, index: 2, strength }),
+      );
       expect(final.imageUrls).toHaveLength(4);
     }
-    expect(emulator.bodies("txt2img").map(({ seed, subseed_strength, prompt: text, width }) => ({
-      seed,
-      subseed_strength,
-      text,
-      width,
-    }))).toEqual([
+    expect(
+      emulator.bodies("txt2img").map(({ seed, subseed_strength, prompt: text, width }) => ({
+        seed,
+        subseed_strength,
+        text,
+        width,
+      })),
+    ).toEqual([
       { seed: 8, subseed_strength: 0.15, text: "a red fox", width: 120 },
       { seed: 8, subseed_strength: 0.4, text: "a red fox", width: 120 },
     ]);
@@ -194,7 +199,9 @@ describe("errors an admin fixes", () => {
     const gone = await startA1111Emulator();
     await gone.stop();
     const final = await failed(provider({ urls: [gone.baseUrl] }));
-    expect(final.error?.message).toMatch(/Could not connect to A1111 at http:\/\/127\.0\.0\.1:\d+ .*check A1111_URL/);
+    expect(final.error?.message).toMatch(
+      /Could not connect to A1111 at http:\/\/127\.0\.0\.1:\d+ .*check A1111_URL/,
+    );
   });
 
   it("a task cut off by a restart says so, where it ran, and that 🔄 costs nothing", async () => {
@@ -202,14 +209,18 @@ describe("errors an admin fixes", () => {
     const taskId = taskIdOf(await adapter.imagine({ prompt: prompt("a fox") }));
     await finish(adapter, taskId);
     const error = await failure(provider().fetchTask(taskId));
-    expect(error.message).toContain(`interrupted by a restart of Atelier while it ran on ${emulator.baseUrl}`);
+    expect(error.message).toContain(
+      `interrupted by a restart of Atelier while it ran on ${emulator.baseUrl}`,
+    );
     expect(error.message).toMatch(/costs nothing/);
   });
 
   it("the start-up check lists the models and names the upscalers there are", async () => {
     await provider().verify();
     const error = await failure(provider({ upscaler: "Magic 8x" }).verify());
-    expect(error.message).toMatch(/^A1111_UPSCALER is "Magic 8x", which .* does not have; set it to one of: None, /);
+    expect(error.message).toMatch(
+      /^A1111_UPSCALER is "Magic 8x", which .* does not have; set it to one of: None, /,
+    );
     expect((await failure(provider({ auth: undefined }).verify())).kind).toBe("auth");
   });
 });

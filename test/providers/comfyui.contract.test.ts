@@ -20,7 +20,10 @@ const fetchableBlobs: ResultBlobs = {
   put: async (bytes, contentType) => `data:${contentType};base64,${bytes.toString("base64")}`,
   get: async (link) => {
     const answer = await fetch(link);
-    return { bytes: Buffer.from(await answer.arrayBuffer()), contentType: answer.headers.get("content-type") ?? "" };
+    return {
+      bytes: Buffer.from(await answer.arrayBuffer()),
+      contentType: answer.headers.get("content-type") ?? "",
+    };
   },
 };
 
@@ -37,6 +40,8 @@ beforeEach((context) => {
 });
 
 const checkpoint = "sd_xl_base_1.0.safetensors";
+/** The node id a link input (`[id, slot]`) points at. */
+const linkOf = (input: unknown) => String((input as [string] | undefined)?.[0]);
 
 runProviderContract<ComfyUiEmulator>("comfyui", {
   // Task ids are `<machine index>:<prompt id>`; the contract compares them with the emulator's.
@@ -45,7 +50,13 @@ runProviderContract<ComfyUiEmulator>("comfyui", {
     return { ...started, taskIds: () => started.prompts.map((received) => `0:${received.promptId}`) };
   },
   adapter: (_emulator, { baseUrl, logger, sleep }) =>
-    createComfyUiProvider({ urls: [baseUrl], checkpoint, blobs: fetchableBlobs, logger, http: { clock: { sleep } } }),
+    createComfyUiProvider({
+      urls: [baseUrl],
+      checkpoint,
+      blobs: fetchableBlobs,
+      logger,
+      http: { clock: { sleep } },
+    }),
   keySetting: "COMFYUI_URL",
   baseUrlSetting: "COMFYUI_URL",
   callbackField: "callback_url",
@@ -80,7 +91,11 @@ describe("comfyui: what is particular to ComfyUI", () => {
     adapters.push(adapter);
     return adapter;
   }
-  const lastGraph = () => emulator.prompts.at(-1)?.prompt as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+  const lastGraph = () =>
+    emulator.prompts.at(-1)?.prompt as Record<
+      string,
+      { class_type: string; inputs: Record<string, unknown> }
+    >;
 
   async function finishedSet(adapter: ImageProvider, text = "a red fox"): Promise<ParentTask> {
     const parsed = prompt(text, { ar: "16:9" });
@@ -136,16 +151,32 @@ describe("comfyui: what is particular to ComfyUI", () => {
   it("places values in a user's workflow by placeholder, and names the node it cannot use", async () => {
     const dir = mkdtempSync(join(tmpdir(), "atelier-comfy-"));
     const workflow = {
-      "10": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "v1-5-pruned-emaonly.safetensors" } },
+      "10": {
+        class_type: "CheckpointLoaderSimple",
+        inputs: { ckpt_name: "v1-5-pruned-emaonly.safetensors" },
+      },
       "11": { class_type: "CLIPTextEncode", inputs: { text: "masterpiece, %prompt%", clip: ["10", 1] } },
       "12": { class_type: "CLIPTextEncode", inputs: { text: "%negative%, blurry", clip: ["10", 1] } },
-      "13": { class_type: "EmptySD3LatentImage", inputs: { width: "%width%", height: "%height%", batch_size: "%batch%" } },
+      "13": {
+        class_type: "EmptySD3LatentImage",
+        inputs: { width: "%width%", height: "%height%", batch_size: "%batch%" },
+      },
       "14": {
         class_type: "KSamplerAdvanced",
         inputs: {
-          model: ["10", 0], add_noise: "enable", noise_seed: "%seed%", steps: 8, cfg: 4, sampler_name: "euler",
-          scheduler: "normal", positive: ["11", 0], negative: ["12", 0], latent_image: ["13", 0],
-          start_at_step: 0, end_at_step: 10000, return_with_leftover_noise: "disable",
+          model: ["10", 0],
+          add_noise: "enable",
+          noise_seed: "%seed%",
+          steps: 8,
+          cfg: 4,
+          sampler_name: "euler",
+          scheduler: "normal",
+          positive: ["11", 0],
+          negative: ["12", 0],
+          latent_image: ["13", 0],
+          start_at_step: 0,
+          end_at_step: 10000,
+          return_with_leftover_noise: "disable",
         },
       },
       "15": { class_type: "VAEDecode", inputs: { samples: ["14", 0], vae: ["10", 2] } },
@@ -163,33 +194,43 @@ describe("comfyui: what is particular to ComfyUI", () => {
     expect(graph["10"]?.inputs.ckpt_name).toBe("v1-5-pruned-emaonly.safetensors");
     expect((await finish(adapter, taskIdOf(result))).final.imageUrls).toHaveLength(4);
 
-    const broken = { ...workflow, "14": { ...workflow["14"], inputs: { ...workflow["14"].inputs, positive: ["13", 0] } } };
+    const broken = {
+      ...workflow,
+      "14": { ...workflow["14"], inputs: { ...workflow["14"].inputs, positive: ["13", 0] } },
+    };
     (broken["11"].inputs as Record<string, unknown>).text = "no placeholder";
     writeFileSync(path, JSON.stringify(broken));
     const error = await failure(provider({ workflowPath: path }).imagine({ prompt: prompt("a cat") }));
-    expect(error.message).toContain("the positive input of KSamplerAdvanced (node 14) comes from EmptySD3LatentImage (node 13)");
+    expect(error.message).toContain(
+      "the positive input of KSamplerAdvanced (node 14) comes from EmptySD3LatentImage (node 13)",
+    );
     expect(error.message).toContain("COMFYUI_WORKFLOW");
   });
 
   it("V uploads image n and samples from it at denoise 0.35 (subtle) or 0.65 (strong), four at a time", async () => {
     const adapter = provider();
     const parent = await finishedSet(adapter);
-    for (const [strength, denoise] of [["subtle", 0.35], ["strong", 0.65]] as const) {
+    for (const [strength, denoise] of [
+      ["subtle", 0.35],
+      ["strong", 0.65],
+    ] as const) {
       const result = await adapter.followUp({ kind: "variation", parent, index: 3, strength });
       const graph = lastGraph();
       const sampler = graph["3"]?.inputs as Record<string, unknown>;
       expect(sampler.denoise).toBe(denoise);
       expect(sampler.seed).not.toBe(0);
-      const repeat = graph[String((sampler.latent_image as [string])[0])];
+      const repeat = graph[linkOf(sampler.latent_image)];
       expect(repeat).toMatchObject({ class_type: "RepeatLatentBatch", inputs: { amount: 4 } });
-      const encode = graph[String((repeat?.inputs.samples as [string])[0])];
+      const encode = graph[linkOf(repeat?.inputs.samples)];
       expect(encode).toMatchObject({ class_type: "VAEEncode", inputs: { vae: ["4", 2] } });
-      const load = graph[String((encode?.inputs.pixels as [string])[0])];
+      const load = graph[linkOf(encode?.inputs.pixels)];
       expect(load?.class_type).toBe("LoadImage");
       const uploaded = emulator.inputs.get(String(load?.inputs.image)) as Buffer;
       expect((await decodePixels(uploaded)).centre()).toBe(2);
       const { final } = await finish(adapter, taskIdOf(result));
-      expect((await Promise.all(final.imageUrls.map(pixelsOf))).map((image) => image.width)).toEqual([1344, 1344, 1344, 1344]);
+      expect((await Promise.all(final.imageUrls.map(pixelsOf))).map((image) => image.width)).toEqual([
+        1344, 1344, 1344, 1344,
+      ]);
     }
   });
 
@@ -198,7 +239,11 @@ describe("comfyui: what is particular to ComfyUI", () => {
     const parent = await finishedSet(adapter);
     const result = await adapter.followUp({ kind: "upscale", parent, index: 4 });
     expect(Object.values(lastGraph()).map((node) => node.class_type)).toEqual([
-      "LoadImage", "UpscaleModelLoader", "ImageUpscaleWithModel", "ImageScale", "SaveImage",
+      "LoadImage",
+      "UpscaleModelLoader",
+      "ImageUpscaleWithModel",
+      "ImageScale",
+      "SaveImage",
     ]);
     expect(lastGraph()["2"]?.inputs.model_name).toBe("4x-UltraSharp.pth");
     expect(lastGraph()["4"]?.inputs).toMatchObject({ width: 2688, height: 1536 });
@@ -219,7 +264,9 @@ describe("comfyui: what is particular to ComfyUI", () => {
     const withPreview = seen.filter((snapshot) => snapshot.previewUrl !== undefined);
     expect(withPreview.length).toBeGreaterThan(0);
     expect(withPreview.every((snapshot) => snapshot.status === "running")).toBe(true);
-    const preview = await decodePixels(Buffer.from(await (await fetch(withPreview[0]?.previewUrl ?? "")).arrayBuffer()));
+    const preview = await decodePixels(
+      Buffer.from(await (await fetch(withPreview[0]?.previewUrl ?? "")).arrayBuffer()),
+    );
     expect([preview.width, preview.height, preview.centre()]).toEqual([256, 146, 0]);
     expect(new Set(seen.map((snapshot) => snapshot.progress)).size).toBeGreaterThan(3);
   });
@@ -245,7 +292,10 @@ describe("comfyui: what is particular to ComfyUI", () => {
     const second = taskIdOf(await adapter.imagine({ prompt: prompt("two") }));
     expect(emulator.queue().pending).toHaveLength(1);
     await adapter.cancel?.(second);
-    expect(emulator.apiRequests("POST").at(-1)).toMatchObject({ path: "/queue", body: { delete: [second.split(":")[1]] } });
+    expect(emulator.apiRequests("POST").at(-1)).toMatchObject({
+      path: "/queue",
+      body: { delete: [second.split(":")[1]] },
+    });
     expect((await adapter.fetchTask(second)).status).toBe("cancelled");
     await adapter.cancel?.(first);
     expect((await finish(adapter, first)).final.status).toBe("cancelled");
@@ -267,7 +317,10 @@ describe("comfyui: a pool of machines", () => {
   const finish = poller({ polls: 600, everyMs: 10 });
 
   beforeEach(async () => {
-    machines = [await startComfyUiEmulator({ taskDurationMs: 400 }), await startComfyUiEmulator({ taskDurationMs: 400 })];
+    machines = [
+      await startComfyUiEmulator({ taskDurationMs: 400 }),
+      await startComfyUiEmulator({ taskDurationMs: 400 }),
+    ];
   });
   afterEach(async () => {
     await Promise.all(adapters.splice(0).map((adapter) => adapter.close?.()));
