@@ -10,8 +10,9 @@ import { Agent } from "undici";
 import { silentLogger } from "../log.ts";
 import type { ParsedPrompt } from "../prompt/types.ts";
 import type { ResultBlobs } from "../store/blobs.ts";
+import { type Machine, upload, type Work } from "./comfyui-files.ts";
 import { type LiveEvents, LiveFeed } from "./comfyui-live.ts";
-import { type Machine, TaskBook, upload, type Work } from "./comfyui-tasks.ts";
+import { TaskBook } from "./comfyui-tasks.ts";
 import {
   comboValues,
   mapComfyHttpError,
