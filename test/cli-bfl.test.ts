@@ -1,31 +1,13 @@
 // `atelier imagine … --provider bfl` as a newcomer runs it: the real bin script in a child process,
 // BFL_BASE_URL at the emulator. Four BFL tasks make the set; the CLI writes the grid and the images.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BflEmulator, startBflEmulator } from "../emulators/index.ts";
-import { decodePixels } from "./support/pixels.ts";
+import { expectSetWritten, runAtelier } from "./support/cli.ts";
 
-const run = promisify(execFile);
-const bin = new URL("../bin/atelier.mjs", import.meta.url).pathname;
 const apiKey = "bfl-cli-test-key-0123";
-
-async function atelier(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      cwd: tmpdir(),
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe("atelier imagine --provider bfl", () => {
   let emulator: BflEmulator;
@@ -48,25 +30,11 @@ describe("atelier imagine --provider bfl", () => {
 
   it("writes a grid twice the tile size and the four images in reading order, noting --no", async () => {
     const prompt = "a red fox --ar 3:2 --seed 7 --no fog";
-    const result = await atelier(["imagine", prompt, "--provider", "bfl", "--out", out], env());
+    const result = await runAtelier(["imagine", prompt, "--provider", "bfl", "--out", out], env());
     expect(result.stderr).not.toContain(apiKey);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/--no/);
-    const files = readdirSync(out).sort();
-    expect(files).toEqual([
-      "1.jpg",
-      "2.jpg",
-      "3.jpg",
-      "4.jpg",
-      expect.stringMatching(/^grid\.(jpg|webp|png)$/),
-    ]);
-    const tile = await sharp(join(out, "1.jpg")).metadata();
-    const grid = await sharp(join(out, files[4] as string)).metadata();
-    expect([tile.width, tile.height]).toEqual([1248, 832]);
-    expect([grid.width, grid.height]).toEqual([2496, 1664]);
-    for (let n = 0; n < 4; n += 1) {
-      expect((await decodePixels(join(out, `${n + 1}.jpg`))).centre()).toBe(n);
-    }
+    await expectSetWritten(out, { tile: [1248, 832], ext: "jpg" });
     const bodies = emulator.apiRequests("POST").map((request) => request.body as Record<string, unknown>);
     expect(bodies.map((body) => [body.prompt, body.width, body.height, body.seed])).toEqual(
       [7, 8, 9, 10].map((seed) => ["a red fox, without fog", 1248, 832, seed]),
@@ -74,7 +42,7 @@ describe("atelier imagine --provider bfl", () => {
   });
 
   it("fails with one clear line naming BFL_API_KEY when the key is wrong", async () => {
-    const result = await atelier(["imagine", "a red fox", "--provider", "bfl", "--out", out], {
+    const result = await runAtelier(["imagine", "a red fox", "--provider", "bfl", "--out", out], {
       ...env(),
       BFL_API_KEY: "bfl-wrong-key-9999",
     });

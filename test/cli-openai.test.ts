@@ -1,15 +1,13 @@
 // `atelier imagine … --provider openai` as a newcomer runs it, OPENAI_BASE_URL at the emulator: one
 // streamed request makes the set; the CLI writes the grid (twice the tile size each way, in reading
 // order) and the four images, and notes what OpenAI could not take.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenAiEmulator, startOpenAiEmulator } from "../emulators/index.ts";
-import { runAtelier } from "./support/cli.ts";
+import { expectSetWritten, runAtelier } from "./support/cli.ts";
 import { setRequestBody } from "./support/openai.ts";
-import { decodePixels } from "./support/pixels.ts";
 
 const apiKey = "sk-cli-openai-test-0123456789";
 
@@ -39,20 +37,7 @@ describe("atelier imagine --provider openai", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/--seed/);
     expect(result.stderr).toMatch(/--no/);
-    const files = readdirSync(out).sort();
-    expect(files).toEqual([
-      "1.png",
-      "2.png",
-      "3.png",
-      "4.png",
-      expect.stringMatching(/^grid\.(jpg|webp|png)$/),
-    ]);
-    const tile = await sharp(join(out, "1.png")).metadata();
-    const grid = await decodePixels(join(out, files[4] as string));
-    expect([tile.width, tile.height]).toEqual([1248, 832]);
-    expect([grid.width, grid.height]).toEqual([2496, 1664]);
-    expect(grid.quadrants()).toEqual([0, 1, 2, 3]);
-    for (let n = 0; n < 4; n += 1) expect((await decodePixels(join(out, `${n + 1}.png`))).centre()).toBe(n);
+    await expectSetWritten(out, { tile: [1248, 832] });
     expect(emulator.apiRequests("POST").map((request) => request.body)).toEqual([
       setRequestBody("a red fox, without fog", "1248x832"),
     ]);

@@ -1,34 +1,16 @@
 // The `atelier` command as a newcomer runs it: the real bin script in a child process.
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvolinkEmulator, startEvolinkEmulator } from "../emulators/index.ts";
-import { decodePixels } from "./support/pixels.ts";
+import { expectSetWritten, runAtelier } from "./support/cli.ts";
 
-const run = promisify(execFile);
-const bin = new URL("../bin/atelier.mjs", import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-
-async function atelier(args: string[], env: Record<string, string> = {}, cwd = tmpdir()) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      cwd,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe("atelier: help, version, usage errors", () => {
   it("lists every command with examples on --help, exit 0", async () => {
-    const result = await atelier(["--help"]);
+    const result = await runAtelier(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: atelier /);
     for (const command of ["start", "check", "imagine", "playground"]) {
@@ -43,25 +25,25 @@ describe("atelier: help, version, usage errors", () => {
     ["start", ["Examples:"]],
     ["playground", ["--port <port>", "Examples:"]],
   ])("shows usage, options and examples for `atelier %s --help`", async (command, expected) => {
-    const result = await atelier([command, "--help"]);
+    const result = await runAtelier([command, "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: atelier ${command}`);
     for (const text of expected) expect(result.stdout).toContain(text);
-    expect((await atelier(["help", command])).stdout).toBe(result.stdout);
+    expect((await runAtelier(["help", command])).stdout).toBe(result.stdout);
   });
 
   it("prints the package version for --version and -V", async () => {
     for (const flag of ["--version", "-V"]) {
-      const result = await atelier([flag]);
+      const result = await runAtelier([flag]);
       expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
     }
   });
 
   it("exits 2 with the help on stderr when no command is given, and names an unknown command", async () => {
-    const none = await atelier([]);
+    const none = await runAtelier([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("Usage: atelier");
-    const unknown = await atelier(["chekc", "a fox"]);
+    const unknown = await runAtelier(["chekc", "a fox"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'chekc'");
     expect(unknown.stderr).toContain("Did you mean check?");
@@ -70,7 +52,7 @@ describe("atelier: help, version, usage errors", () => {
 
 describe("atelier check", () => {
   it("reads an em dash as a parameter marker and says so", async () => {
-    const result = await atelier(["check", "a cat —ar 16:9 --s 250"]);
+    const result = await runAtelier(["check", "a cat —ar 16:9 --s 250"]);
     expect(result.code).toBe(0);
     const parsed = JSON.parse(result.stdout);
     expect(parsed.ok).toBe(true);
@@ -79,7 +61,7 @@ describe("atelier check", () => {
   });
 
   it("exits 1 naming --ar and the expected form", async () => {
-    const result = await atelier(["check", "a cat --ar banana"]);
+    const result = await runAtelier(["check", "a cat --ar banana"]);
     expect(result.code).toBe(1);
     const parsed = JSON.parse(result.stdout);
     expect(parsed.error.parameter).toBe("--ar");
@@ -87,26 +69,26 @@ describe("atelier check", () => {
   });
 
   it("reads an unquoted prompt's --words as its parameters, the same as the quoted prompt", async () => {
-    const quoted = await atelier(["check", "a fox --ar 3:2 --no red"]);
-    const unquoted = await atelier(["check", "a", "fox", "--ar", "3:2", "--no", "red"]);
+    const quoted = await runAtelier(["check", "a fox --ar 3:2 --no red"]);
+    const unquoted = await runAtelier(["check", "a", "fox", "--ar", "3:2", "--no", "red"]);
     expect(quoted.code).toBe(0);
     expect(unquoted).toEqual(quoted);
     expect(JSON.parse(quoted.stdout).expanded).toEqual(["a fox --ar 3:2 --no red"]);
   });
 
   it("checks a prompt that is literally --help when it follows --", async () => {
-    const result = await atelier(["check", "--", "--help"]);
+    const result = await runAtelier(["check", "--", "--help"]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).error.parameter).toBe("--help");
-    const more = await atelier(["check", "a", "fox", "--ar", "3:2", "--", "--s", "100"]);
+    const more = await runAtelier(["check", "a", "fox", "--ar", "3:2", "--", "--s", "100"]);
     expect(JSON.parse(more.stdout).expanded).toEqual(["a fox --ar 3:2 --stylize 100"]);
   });
 
   it("exits 2 when given both --jsonl and a prompt, or nothing", async () => {
-    const both = await atelier(["check", "a fox", "--jsonl"]);
+    const both = await runAtelier(["check", "a fox", "--jsonl"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--jsonl reads prompts from stdin/);
-    expect((await atelier(["check"])).code).toBe(2);
+    expect((await runAtelier(["check"])).code).toBe(2);
   });
 
   it("runs whatever unrelated settings say, reading only PROMPT_MAX_JOBS (environment or .env)", async () => {
@@ -119,13 +101,13 @@ describe("atelier check", () => {
         EVOLINK_BASE_URL: "ftp://x",
         HTTP_PORT: "-1",
       };
-      const fine = await atelier(["check", "a fox --ar 3:2"], bad, dir);
+      const fine = await runAtelier(["check", "a fox --ar 3:2"], bad, dir);
       expect(fine.code).toBe(0);
       expect(JSON.parse(fine.stdout).ok).toBe(true);
-      const capped = await atelier(["check", "{a,b,c} fox"], bad, dir);
+      const capped = await runAtelier(["check", "{a,b,c} fox"], bad, dir);
       expect(capped.code).toBe(1);
       expect(JSON.parse(capped.stdout).error.message).toMatch(/the cap is 2/);
-      const invalid = await atelier(["check", "a fox"], { ...bad, PROMPT_MAX_JOBS: "99" }, dir);
+      const invalid = await runAtelier(["check", "a fox"], { ...bad, PROMPT_MAX_JOBS: "99" }, dir);
       expect(invalid.code).toBe(1);
       expect(invalid.stdout).toBe("");
       expect(invalid.stderr).toBe(
@@ -137,7 +119,7 @@ describe("atelier check", () => {
   });
 
   it("exits 1 explaining that one image needs text", async () => {
-    const result = await atelier(["check", "https://x.test/a.png"]);
+    const result = await runAtelier(["check", "https://x.test/a.png"]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).error.message).toMatch(/one image needs text/i);
   });
@@ -159,30 +141,15 @@ describe("atelier imagine", () => {
 
   it("writes a 2×2 grid twice the tile size and the four images, in order", async () => {
     const env = { EVOLINK_BASE_URL: emulator.baseUrl, EVOLINK_API_KEY: apiKey, POLL_INTERVAL_SECONDS: "0.1" };
-    const result = await atelier(["imagine", "a red fox --ar 3:2", "--out", out], env);
+    const result = await runAtelier(["imagine", "a red fox --ar 3:2", "--out", out], env);
     expect(result.stderr).not.toContain(apiKey);
     expect(result.code).toBe(0);
-    const files = readdirSync(out).sort();
-    expect(files).toEqual([
-      "1.png",
-      "2.png",
-      "3.png",
-      "4.png",
-      expect.stringMatching(/^grid\.(jpg|webp|png)$/),
-    ]);
-    const tile = await sharp(join(out, "1.png")).metadata();
-    const grid = await sharp(join(out, files[4] as string)).metadata();
-    expect(tile.width).toBe(300);
-    expect(tile.height).toBe(200);
-    expect([grid.width, grid.height]).toEqual([600, 400]);
-    for (let n = 0; n < 4; n += 1) {
-      expect((await decodePixels(join(out, `${n + 1}.png`))).paletteIndexAt(150, 100)).toBe(n);
-    }
+    await expectSetWritten(out, { tile: [300, 200] });
   });
 
   it("fails with one clear line naming the setting when the key is wrong", async () => {
     const env = { EVOLINK_BASE_URL: emulator.baseUrl, EVOLINK_API_KEY: "evk-wrong-key-9999" };
-    const result = await atelier(["imagine", "a red fox", "--out", out], env);
+    const result = await runAtelier(["imagine", "a red fox", "--out", out], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/EVOLINK_API_KEY/);
     expect(result.stderr).not.toContain("evk-wrong-key-9999");
@@ -197,7 +164,7 @@ describe("atelier imagine", () => {
 
   it("creates a missing --out directory", async () => {
     const nested = join(out, "new", "deeper");
-    const result = await atelier(["imagine", "a red fox", "--out", nested, "--speed", "turbo"], settings());
+    const result = await runAtelier(["imagine", "a red fox", "--out", nested, "--speed", "turbo"], settings());
     expect(result.code).toBe(0);
     expect(readdirSync(nested)).toContain("4.png");
     expect(readdirSync(nested).filter((name) => name.startsWith(".atelier"))).toEqual([]);
@@ -211,7 +178,7 @@ describe("atelier imagine", () => {
       [file, "it is a file, not a directory"],
       [join(file, "sub"), "part of the path is a file"],
     ] as const) {
-      const result = await atelier(["imagine", "a red fox", "--out", dir], settings());
+      const result = await runAtelier(["imagine", "a red fox", "--out", dir], settings());
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`atelier imagine: --out ${dir} cannot hold the images: ${reason}`);
     }
@@ -221,7 +188,7 @@ describe("atelier imagine", () => {
 
   it("names an unknown option with a suggestion, exit 2, nothing sent", async () => {
     const before = sent();
-    const result = await atelier(["imagine", "a fox", "--outt", out], settings());
+    const result = await runAtelier(["imagine", "a fox", "--outt", out], settings());
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown option '--outt'");
     expect(result.stderr).toContain("Did you mean --out?");
@@ -238,14 +205,14 @@ describe("atelier imagine", () => {
     [["imagine", "a fox", "--out"], /option '-o, --out <dir>' argument missing/],
   ])("exits 2 on a wrong command line: %j", async (args, message) => {
     const before = sent();
-    const result = await atelier(args, settings());
+    const result = await runAtelier(args, settings());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(sent()).toBe(before);
   });
 
   it("stops before anything is sent when the settings are missing", async () => {
-    const result = await atelier(["imagine", "a red fox", "--out", out], {
+    const result = await runAtelier(["imagine", "a red fox", "--out", out], {
       EVOLINK_BASE_URL: emulator.baseUrl,
     });
     expect(result.code).toBe(1);
