@@ -19,28 +19,58 @@ export interface MetricsSources {
   queueDepth(): number;
 }
 
+/** The job figures: how jobs end, how long they take, which provider errors they meet. */
+function jobMetrics(registry: Registry) {
+  return {
+    finished: new Counter({
+      name: "atelier_jobs_finished_total",
+      help: "Jobs that ended, by provider, kind of job and outcome (completed, or the error kind).",
+      labelNames: ["provider", "kind", "outcome"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "atelier_job_duration_seconds",
+      help: "From asking to the end of the job (queue wait included), by provider and outcome.",
+      labelNames: ["provider", "outcome"],
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200],
+      registers: [registry],
+    }),
+    providerErrors: new Counter({
+      name: "atelier_provider_errors_total",
+      help: "Jobs the provider failed, by provider and kind of error (refused, auth, quota, transient, timeout, …).",
+      labelNames: ["provider", "kind"],
+      registers: [registry],
+    }),
+  };
+}
+
+/** The Discord figures: responses by status class, rate limits met, delivery retries. */
+function discordMetrics(registry: Registry) {
+  return {
+    discordCalls: new Counter({
+      name: "atelier_discord_responses_total",
+      help: "Discord REST responses by status class (2xx, 4xx, 429, 5xx).",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "atelier_discord_rate_limited_total",
+      help: "Times a Discord rate limit made a request wait.",
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: "atelier_delivery_retries_total",
+      help: "Attempts to deliver a finished job that failed and were retried.",
+      registers: [registry],
+    }),
+  };
+}
+
 export function createMetrics(sources: MetricsSources): AtelierMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const finished = new Counter({
-    name: "atelier_jobs_finished_total",
-    help: "Jobs that ended, by provider, kind of job and outcome (completed, or the error kind).",
-    labelNames: ["provider", "kind", "outcome"],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "atelier_job_duration_seconds",
-    help: "From asking to the end of the job (queue wait included), by provider and outcome.",
-    labelNames: ["provider", "outcome"],
-    buckets: [5, 15, 30, 60, 120, 300, 600, 1200],
-    registers: [registry],
-  });
-  const providerErrors = new Counter({
-    name: "atelier_provider_errors_total",
-    help: "Jobs the provider failed, by provider and kind of error (refused, auth, quota, transient, timeout, …).",
-    labelNames: ["provider", "kind"],
-    registers: [registry],
-  });
+  const { finished, duration, providerErrors } = jobMetrics(registry);
+  const { discordCalls, rateLimited, retries } = discordMetrics(registry);
   new Gauge({
     name: "atelier_queue_depth",
     help: "Jobs waiting for a running slot.",
@@ -48,22 +78,6 @@ export function createMetrics(sources: MetricsSources): AtelierMetrics {
     collect() {
       this.set(sources.queueDepth());
     },
-  });
-  const discordCalls = new Counter({
-    name: "atelier_discord_responses_total",
-    help: "Discord REST responses by status class (2xx, 4xx, 429, 5xx).",
-    labelNames: ["status"],
-    registers: [registry],
-  });
-  const rateLimited = new Counter({
-    name: "atelier_discord_rate_limited_total",
-    help: "Times a Discord rate limit made a request wait.",
-    registers: [registry],
-  });
-  const retries = new Counter({
-    name: "atelier_delivery_retries_total",
-    help: "Attempts to deliver a finished job that failed and were retried.",
-    registers: [registry],
   });
   const onFinished = (job: JobRecord) => {
     const outcome = job.state === "completed" ? "completed" : (job.error?.kind ?? "failed");
