@@ -40,7 +40,14 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         "atelier imagine --help",
       )}\nExit codes: 0 ok, 1 a prompt or job failed (or a setting it needs is wrong), 2 wrong command line.\n`,
     );
+  addStartCommand(program, setExitCode);
+  addCheckCommand(program, setExitCode);
+  addImagineCommand(program, setExitCode);
+  addPlaygroundCommand(program, setExitCode);
+  return program;
+}
 
+function addStartCommand(program: Command, setExitCode: (code: number) => void): void {
   program
     .command("start")
     .summary("run the Discord bot (what `npm start` runs)")
@@ -53,7 +60,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       const { runBot } = await import("./start.ts");
       setExitCode(await runBot(loadSettings("bot")));
     });
+}
 
+function addCheckCommand(program: Command, setExitCode: (code: number) => void): void {
   program
     .command("check")
     .summary("parse a prompt and print it as JSON (exit 1 when it is wrong)")
@@ -98,7 +107,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
           : await checkOne(promptWords(words).join(" "), process, promptOptions),
       );
     });
+}
 
+function addImagineCommand(program: Command, setExitCode: (code: number) => void): void {
   program
     .command("imagine")
     .summary("run a prompt on the image service and write the grid and images into a directory")
@@ -148,7 +159,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         setExitCode(await runImagine({ ...options, prompt, out: options.out }, loadSettings("provider")));
       },
     );
+}
 
+function addPlaygroundCommand(program: Command, setExitCode: (code: number) => void): void {
   program
     .command("playground")
     .summary("try the bot without Discord: a local page that behaves like a Discord channel")
@@ -177,8 +190,6 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       const { runPlayground } = await import("./playground.ts");
       setExitCode(await runPlayground({ port, host: options.host, emulator: options.emulator === true }));
     });
-
-  return program;
 }
 
 /**
