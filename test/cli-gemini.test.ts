@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GeminiEmulator, startGeminiEmulator } from "../emulators/index.ts";
 import { expectSetWritten, runAtelier } from "./support/cli.ts";
 
-
 describe("atelier imagine --provider gemini", () => {
   const apiKey = "gemini-cli-test-key-0123";
   let emulator: GeminiEmulator;

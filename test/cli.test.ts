@@ -164,7 +164,10 @@ describe("atelier imagine", () => {
 
   it("creates a missing --out directory", async () => {
     const nested = join(out, "new", "deeper");
-    const result = await runAtelier(["imagine", "a red fox", "--out", nested, "--speed", "turbo"], settings());
+    const result = await runAtelier(
+      ["imagine", "a red fox", "--out", nested, "--speed", "turbo"],
+      settings(),
+    );
     expect(result.code).toBe(0);
     expect(readdirSync(nested)).toContain("4.png");
     expect(readdirSync(nested).filter((name) => name.startsWith(".atelier"))).toEqual([]);

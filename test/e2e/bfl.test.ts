@@ -6,16 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BflEmulator, startBflEmulator } from "../../emulators/index.ts";
 import { createBflProvider } from "../../src/providers/bfl.ts";
 import { decodePixels } from "../support/pixels.ts";
-import {
-  buttonRows,
-  centreColour,
-  customIdOf,
-  isFinished,
-  quadrantColours,
-  startWorld,
-  type World,
-  type WorldBackend,
-} from "./world.ts";
+import { clickFinished, expectGrid, expectSingleButtons, imagineWithProgress } from "./backend-flow.ts";
+import { centreColour, quadrantColours, startWorld, type World, type WorldBackend } from "./world.ts";
 
 let world: World;
 let bfl: BflEmulator;
@@ -48,25 +40,11 @@ async function sentImage(body: Record<string, unknown>, field: string) {
 describe("BFL through the bot", () => {
   it("/imagine shows progress, then a grid of the four tasks; U2, V1, 🔄 and Zoom Out 2x follow", async () => {
     const user = world.fake.makeUser("ada");
-    const run = await world.fake.runSlashCommand({
-      name: "imagine",
-      options: { prompt: "a red fox --ar 3:2 --seed 11" },
-      user,
-    });
-    const original = await run.waitForOriginalMessage(() => true);
-    const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
+    const { grid, edits } = await imagineWithProgress(world, "a red fox --ar 3:2 --seed 11", user);
     expect(grid.content).toBe(`**a red fox --ar 3:2 --seed 11** - <@${user.id}> (fast)`);
-    const progress = world.fake.edits(original.id).map((revision) => revision.content);
+    const progress = edits.map((revision) => revision.content);
     expect(progress.some((content) => /\(\d+%\) \(fast\)/.test(content))).toBe(true);
-    expect(buttonRows(grid)).toEqual([
-      ["U1", "U2", "U3", "U4", "🔄"],
-      ["V1", "V2", "V3", "V4"],
-    ]);
-    expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
-      width: 2496,
-      height: 1664,
-      tiles: [0, 1, 2, 3],
-    });
+    await expectGrid(grid, [2496, 1664]);
     expect(lastCreates(4)).toEqual(
       [11, 12, 13, 14].map((seed) => ({
         path: "/v1/flux-pro-1.1",
@@ -76,19 +54,13 @@ describe("BFL through the bot", () => {
 
     // U2: image 2 on its own, no call; its buttons include BFL's outpainting.
     const creates = bfl.apiRequests("POST").length;
-    const u2 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "U2") });
-    const single = await u2.waitForFollowUp((m) => isFinished(m), 20_000);
+    const single = await clickFinished(world, grid, "U2");
     expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
-    expect(buttonRows(single).slice(0, 3)).toEqual([
-      ["Vary (Subtle)", "Vary (Strong)", "Run as HD"],
-      ["Zoom Out 2x", "Zoom Out 1.5x", "Make Square"],
-      ["⬅️", "➡️", "⬆️", "⬇️"],
-    ]);
+    expectSingleButtons(single);
     expect(bfl.apiRequests("POST")).toHaveLength(creates);
 
     // V1: Kontext, given image 1's bytes; a new grid of four.
-    const v1 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1") });
-    const varied = await v1.waitForFollowUp((m) => isFinished(m), 20_000);
+    const varied = await clickFinished(world, grid, "V1");
     expect((await quadrantColours(varied.attachments[0]?.bytes as Buffer)).tiles).toEqual([0, 1, 2, 3]);
     const variations = lastCreates(4);
     expect(variations.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-kontext-pro"));
@@ -97,18 +69,13 @@ describe("BFL through the bot", () => {
     expect((await sentImage(variations[0]?.body ?? {}, "input_image")).centre()).toBe(0);
 
     // 🔄: the same prompt with new seeds.
-    const reroll = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "🔄") });
-    await reroll.waitForFollowUp((m) => isFinished(m), 20_000);
+    await clickFinished(world, grid, "🔄");
     const rerolled = lastCreates(4);
     expect(rerolled.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-pro-1.1"));
     expect(rerolled.map((create) => create.body.seed)).not.toEqual([11, 12, 13, 14]);
 
     // Zoom Out 2x on U2: expand, image 2 with half its size again on every side.
-    const zoom = await world.fake.clickButton({
-      message: single,
-      customId: customIdOf(single, "Zoom Out 2x"),
-    });
-    const zoomed = await zoom.waitForFollowUp((m) => isFinished(m), 30_000);
+    const zoomed = await clickFinished(world, single, "Zoom Out 2x", 30_000);
     const expands = lastCreates(4);
     expect(expands.map((create) => create.path)).toEqual(Array(4).fill("/v1/flux-pro-1.0-expand"));
     expect(expands[0]?.body).toMatchObject({

@@ -5,6 +5,7 @@ import type { FakeMessage } from "../fake-discord/index.ts";
 import {
   buttonRows,
   customIdOf,
+  imagineFailed,
   imagineGrid,
   isFinished,
   quadrantColours,
@@ -104,15 +105,7 @@ describe("grid buttons", () => {
   it("a refused prompt turns red, says what to do, and its 🔄 runs it again", async () => {
     world.emulator.knobs.refusePrompts = /forbidden/;
     try {
-      const run = await world.fake.runSlashCommand({
-        name: "imagine",
-        options: { prompt: "a forbidden thing" },
-      });
-      const original = await run.waitForOriginalMessage(() => true);
-      const failed = await world.fake.waitForMessage(
-        (message) => message.id === original.id && message.embeds.length > 0,
-        15_000,
-      );
+      const failed = await imagineFailed(world, "a forbidden thing");
       expect(failed.content).toMatch(/\(failed\)$/);
       expect(failed.embeds[0]?.title).toBe("Prompt refused");
       expect(failed.embeds[0]?.color).toBe(0xed4245);

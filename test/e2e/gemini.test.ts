@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GeminiEmulator, startGeminiEmulator } from "../../emulators/index.ts";
 import { createGeminiProvider } from "../../src/providers/gemini.ts";
 import { decodePixels } from "../support/pixels.ts";
+import { clickFinished, expectGrid, imagineWithProgress } from "./backend-flow.ts";
 import {
   buttonRows,
   centreColour,
-  customIdOf,
-  isFinished,
+  imagineFailed,
   quadrantColours,
   startWorld,
   type World,
@@ -60,44 +60,28 @@ function lastCalls(count: number) {
 describe("Gemini through the bot", () => {
   it("/imagine shows progress, then a grid of the four calls; U2, V1 and 🔄 follow", async () => {
     const user = world.fake.makeUser("ada");
-    const run = await world.fake.runSlashCommand({
-      name: "imagine",
-      options: { prompt: "a red fox --ar 3:2 --seed 7" },
-      user,
-    });
-    const original = await run.waitForOriginalMessage(() => true);
-    const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
+    const { grid, edits } = await imagineWithProgress(world, "a red fox --ar 3:2 --seed 7", user);
     expect(grid.content).toMatch(
       new RegExp(`^\\*\\*a red fox --ar 3:2 --seed 7\\*\\* - <@${user.id}> \\(fast\\)`),
     );
     expect(grid.content).toContain("Left out --seed: Gemini gemini-3.1-flash-image takes no seed.");
-    const progress = world.fake.edits(original.id).map((revision) => revision.content);
+    const progress = edits.map((revision) => revision.content);
     expect(progress.some((content) => /\((25|50|75)%\) \(fast\)/.test(content))).toBe(true);
-    expect(buttonRows(grid)).toEqual([
-      ["U1", "U2", "U3", "U4", "🔄"],
-      ["V1", "V2", "V3", "V4"],
-    ]);
     // Tiles of 96×64 (3:2), the grid twice that, images in reading order.
-    expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
-      width: 192,
-      height: 128,
-      tiles: [0, 1, 2, 3],
-    });
+    await expectGrid(grid, [192, 128]);
     expect(lastCalls(4)).toEqual(
       Array(4).fill({ parts: [{ text: "a red fox" }], imageConfig: { aspectRatio: "3:2" } }),
     );
 
     // U2: image 2 on its own, picked from the set without a call.
     const calls = gemini.generateBodies().length;
-    const u2 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "U2") });
-    const single = await u2.waitForFollowUp((m) => isFinished(m), 20_000);
+    const single = await clickFinished(world, grid, "U2");
     expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
     expect(buttonRows(single)[0]).toEqual(["Vary (Subtle)", "Vary (Strong)", "Run as HD"]);
     expect(gemini.generateBodies()).toHaveLength(calls);
 
     // V1: image 1's bytes sent back inline with the (default, strong) variation words; a new grid.
-    const v1 = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "V1") });
-    const varied = await v1.waitForFollowUp((m) => isFinished(m), 20_000);
+    const varied = await clickFinished(world, grid, "V1");
     expect((await quadrantColours(varied.attachments[0]?.bytes as Buffer)).tiles).toEqual([4, 5, 6, 7]);
     const variations = lastCalls(4);
     expect(gemini.generateBodies()).toHaveLength(calls + 4);
@@ -107,8 +91,7 @@ describe("Gemini through the bot", () => {
     expect(variations[0]?.imageConfig).toEqual({ aspectRatio: "3:2" });
 
     // 🔄: the same prompt again, four new calls, a new message.
-    const reroll = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "🔄") });
-    const rerolled = await reroll.waitForFollowUp((m) => isFinished(m), 20_000);
+    const rerolled = await clickFinished(world, grid, "🔄");
     expect(rerolled.id).not.toBe(grid.id);
     expect((await quadrantColours(rerolled.attachments[0]?.bytes as Buffer)).tiles).toEqual([8, 9, 10, 11]);
     expect(lastCalls(4)).toEqual(
@@ -120,15 +103,7 @@ describe("Gemini through the bot", () => {
   it("a refused prompt ends as a refusal in Google's words", async () => {
     gemini.knobs.refusePrompts = /forbidden/;
     try {
-      const run = await world.fake.runSlashCommand({
-        name: "imagine",
-        options: { prompt: "a forbidden thing" },
-      });
-      const original = await run.waitForOriginalMessage(() => true);
-      const failed = await world.fake.waitForMessage(
-        (m) => m.id === original.id && m.embeds.length > 0,
-        20_000,
-      );
+      const failed = await imagineFailed(world, "a forbidden thing", 20_000);
       expect(failed.embeds[0]?.title).toBe("Prompt refused");
       expect(failed.embeds[0]?.description).toMatch(/I can't create images of forbidden/);
     } finally {

@@ -8,11 +8,15 @@ import type { FakeMessage } from "../fake-discord/index.ts";
 import { setRequestBody } from "../support/openai.ts";
 import { decodePixels } from "../support/pixels.ts";
 import {
-  buttonRows,
+  clickFinished,
+  expectGrid,
+  expectLivePreviews,
+  expectSingleButtons,
+  imagineWithProgress,
+} from "./backend-flow.ts";
+import {
   centreColour,
-  customIdOf,
   evolinkKey,
-  isFinished,
   quadrantColours,
   startWorld,
   type World,
@@ -39,38 +43,19 @@ const lastRequest = () => openai.apiRequests("POST").at(-1);
 /** The last POST's body; an edit's files (`image[]`, `mask`) as the emulator read them. */
 const lastBody = () => lastRequest()?.body as Record<string, unknown> & { "image[]": Upload[]; mask: Upload };
 
-async function click(message: FakeMessage, label: string): Promise<FakeMessage> {
-  const clicked = await world.fake.clickButton({ message, customId: customIdOf(message, label) });
-  return clicked.waitForFollowUp((reply) => isFinished(reply), 20_000);
-}
+const click = (message: FakeMessage, label: string) => clickFinished(world, message, label);
 
 describe("on OpenAI", () => {
   let grid: FakeMessage;
   let single: FakeMessage;
 
   it("/imagine shows the image forming, then the 2×2 grid in reading order", async () => {
-    const run = await world.fake.runSlashCommand({
-      name: "imagine",
-      options: { prompt: "a red fox --ar 3:2" },
-    });
-    const original = await run.waitForOriginalMessage(() => true);
-    grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
-
-    const previews = world.fake
-      .edits(original.id)
-      .filter((revision) => /\(\d+%\)/.test(revision.content) && revision.attachmentIds.length > 0);
-    expect(previews.length).toBeGreaterThan(0);
+    const imagined = await imagineWithProgress(world, "a red fox --ar 3:2");
+    grid = imagined.grid;
+    expectLivePreviews(imagined.edits);
     expect(lastRequest()?.path).toBe("/v1/images/generations");
     expect(lastBody()).toEqual(setRequestBody("a red fox", "1248x832"));
-    expect(buttonRows(grid)).toEqual([
-      ["U1", "U2", "U3", "U4", "🔄"],
-      ["V1", "V2", "V3", "V4"],
-    ]);
-    expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
-      width: 2496,
-      height: 1664,
-      tiles: [0, 1, 2, 3],
-    });
+    await expectGrid(grid, [2496, 1664]);
   });
 
   it("U2 is image 2 alone, with V, HD, Zoom Out, Pan and Make Square, and costs no request", async () => {
@@ -79,11 +64,7 @@ describe("on OpenAI", () => {
     expect(await centreColour(single.attachments[0]?.bytes as Buffer)).toBe(1);
     // (The views also add an "Open full size" link to the image's atelier-blob: link, which real
     // Discord refuses: only http(s) links are allowed. Left to src/discord/views.ts; see the report.)
-    expect(buttonRows(single).slice(0, 3)).toEqual([
-      ["Vary (Subtle)", "Vary (Strong)", "Run as HD"],
-      ["Zoom Out 2x", "Zoom Out 1.5x", "Make Square"],
-      ["⬅️", "➡️", "⬆️", "⬇️"],
-    ]);
+    expectSingleButtons(single);
     expect(openai.apiRequests()).toHaveLength(before);
   });
 

@@ -259,6 +259,16 @@ export async function imagineGrid(world: World, prompt: string, user?: APIUser):
   return finishedReply(world, run);
 }
 
+/** Runs /imagine and waits for its reply to end as a failure (a message with an embed). */
+export async function imagineFailed(world: World, prompt: string, timeoutMs = 15_000): Promise<FakeMessage> {
+  const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt } });
+  const original = await run.waitForOriginalMessage(() => true);
+  return world.fake.waitForMessage(
+    (message) => message.id === original.id && message.embeds.length > 0,
+    timeoutMs,
+  );
+}
+
 /** Which emulator image (0-based) fills each quadrant of a 2×2 grid, in reading order. */
 export async function quadrantColours(
   bytes: Buffer,
