@@ -32,14 +32,14 @@ describe("atelier imagine --provider a1111", () => {
     const result = await runAtelier(["imagine", prompt, "--provider", "a1111", "--out", out], settings());
     expect(result.stderr).not.toContain("cli-a1111-password");
     expect(result.code).toBe(0);
-    await expectSetWritten(out, { tile: [1256, 840] });
+    await expectSetWritten(out, { tile: [1344, 896] });
     expect(emulator.bodies("txt2img")).toEqual([
       expect.objectContaining({
         prompt: "a red fox",
         negative_prompt: "fog",
         seed: 7,
-        width: 1256,
-        height: 840,
+        width: 1344,
+        height: 896,
         batch_size: 4,
         n_iter: 1,
         subseed_strength: 0,

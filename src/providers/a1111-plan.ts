@@ -1,10 +1,11 @@
-// The AUTOMATIC1111 side of a prompt, without I/O: Midjourney syntax through the one translation table
-// (src/providers/translate.ts) into a txt2img body — `--no` → negative_prompt, `--seed` → seed,
-// `--ar` → width × height (multiples of 8 around the model's native area), `--stylize` → cfg_scale
-// (inverted: more stylize, less literal guidance), `--tile` → tiling, `--v`/`--niji` an error — and the
-// bodies of V (a variation seed on image n's seed) and U (the configured upscaler, 2×).
+// The AUTOMATIC1111 side of a prompt, without I/O: Midjourney syntax through the Stable Diffusion
+// mapping ComfyUI shares (sd-translate.ts: `--no`, `--seed`, `--ar`, `::` weights, `--stylize` → cfg_scale,
+// `--q` → steps, `--chaos` → subseed_strength between the four images) into a txt2img body, plus
+// `--tile` → tiling and `--v`/`--niji` an error — and the bodies of V (a variation seed on image n's
+// seed) and U (the configured upscaler, 2×).
 import type { ParsedPrompt } from "../prompt/types.ts";
-import { type BackendKnobs, modelVersionProblem, sizeForAspect, translatePrompt } from "./translate.ts";
+import { translateForSd } from "./sd-translate.ts";
+import { modelVersionProblem } from "./translate.ts";
 import {
   mergeWarnings,
   ProviderError,
@@ -25,6 +26,7 @@ export const variationStrength: Record<VariationStrength, number> = { subtle: 0.
 export interface A1111Defaults {
   /** Side of a square image at the model's native area (SDXL 1024; SD 1.5 512). */
   nativeSide: number;
+  /** Sampling steps without `--q`. */
   steps: number;
   /** Names of the checkpoints, for the --v/--niji error. */
   models: () => readonly string[];
@@ -47,31 +49,19 @@ export interface Txt2ImgBody {
   save_images: false;
 }
 
-/** A set to make: the body without its seeds, the prompt's own seed, and what changed. */
+/** A set to make: the body without its seeds, the prompt's own seed and spread (`--chaos`), and what changed. */
 export interface SetPlan {
   body: Omit<Txt2ImgBody, "seed" | "subseed" | "subseed_strength">;
   seed?: number;
+  /** subseed_strength of the set: the four images share the seed and differ by this much. */
+  spread?: number;
   warnings: ProviderWarning[];
 }
 
 const label = "AUTOMATIC1111";
-const knobs: BackendKnobs = {
-  label,
-  seed: true,
-  negativePrompt: true,
-  imageInputs: false,
-  mapped: ["stylize", "tile"],
-};
 
 export function invalid(message: string, code?: string): ProviderError {
   return new ProviderError("invalid", message, { code });
-}
-
-/** Midjourney's default --stylize (100) is A1111's default CFG 7; each doubling takes 1.5 off. */
-export function cfgForStylize(stylize: number | undefined): number {
-  if (stylize === undefined) return 7;
-  const cfg = 7 - 1.5 * Math.log2(Math.max(stylize, 12.5) / 100);
-  return Math.round(Math.min(11.5, Math.max(3, cfg)) * 2) / 2;
 }
 
 function settingWarnings(requested: { speed?: Speed; quality?: Quality }, hd: boolean): ProviderWarning[] {
@@ -91,21 +81,6 @@ function settingWarnings(requested: { speed?: Speed; quality?: Quality }, hd: bo
   return warnings;
 }
 
-function sizeOf(aspect: { width: number; height: number }, defaults: A1111Defaults) {
-  const size = sizeForAspect(aspect, defaults.nativeSide ** 2, 8, { min: 64, max: 2048 });
-  const off = Math.abs(Math.log(size.width / size.height) - Math.log(aspect.width / aspect.height)) > 0.02;
-  const warning: ProviderWarning[] = off
-    ? [
-        {
-          type: "changed",
-          feature: "--ar",
-          details: `${aspect.width}:${aspect.height} → ${size.width}×${size.height} (sides are multiples of 8)`,
-        },
-      ]
-    : [];
-  return { size, warning };
-}
-
 /** The prompt as a txt2img body, or the reason it cannot be sent. */
 export function planSet(
   prompt: ParsedPrompt,
@@ -114,46 +89,41 @@ export function planSet(
 ): { plan: SetPlan } | { error: ProviderError } {
   const version = modelVersionProblem(prompt.params, label, defaults.models());
   if (version) return { error: invalid(version, "model_version") };
-  const translated = translatePrompt(prompt, knobs);
-  if (translated.text.length > a1111MaxPromptLength)
+  const sd = translateForSd(prompt, {
+    label,
+    pixels: defaults.nativeSide ** 2,
+    spread: true,
+    mapped: ["tile"],
+  });
+  if (sd.prompt.length > a1111MaxPromptLength)
     return {
       error: invalid(
-        `The prompt is ${translated.text.length} characters; Atelier sends ${label} at most ${a1111MaxPromptLength}.`,
+        `The prompt is ${sd.prompt.length} characters; Atelier sends ${label} at most ${a1111MaxPromptLength}.`,
         "too_long",
       ),
     };
-  const { size, warning } = sizeOf(translated.aspect, defaults);
-  const stylize = prompt.params.stylize;
-  const cfg = cfgForStylize(stylize);
-  const stylized: ProviderWarning[] =
-    stylize === undefined
-      ? []
-      : [
-          {
-            type: "changed",
-            feature: "--stylize",
-            details: `as guidance: cfg_scale ${cfg} (A1111's default is 7)`,
-          },
-        ];
   const body: SetPlan["body"] = {
-    prompt: translated.text,
-    negative_prompt: translated.negativePrompt ?? "",
-    ...size,
+    prompt: sd.prompt,
+    negative_prompt: sd.negativePrompt,
+    width: sd.width,
+    height: sd.height,
     batch_size: imagesPerSet,
     n_iter: 1,
-    steps: defaults.steps,
-    cfg_scale: cfg,
+    steps: sd.steps ?? defaults.steps,
+    cfg_scale: sd.cfg ?? 7,
     ...(prompt.params.tile ? { tiling: true } : {}),
     send_images: true,
     save_images: false,
   };
-  const warnings = mergeWarnings(
-    translated.warnings,
-    warning,
-    stylized,
-    settingWarnings(requested, prompt.params.hd !== undefined),
-  );
-  return { plan: { body, ...(translated.seed === undefined ? {} : { seed: translated.seed }), warnings } };
+  const warnings = mergeWarnings(sd.warnings, settingWarnings(requested, prompt.params.hd !== undefined));
+  return {
+    plan: {
+      body,
+      ...(sd.seed === undefined ? {} : { seed: sd.seed }),
+      ...(sd.spread === undefined ? {} : { spread: sd.spread }),
+      warnings,
+    },
+  };
 }
 
 export function planned(result: { plan: SetPlan } | { error: ProviderError }): SetPlan {
@@ -166,12 +136,12 @@ export function seedOfImage(set: { seed: number; strength: number }, index: numb
   return set.strength === 0 ? set.seed + index - 1 : set.seed;
 }
 
-/** Words for a variation of a variation: A1111 has one variation seed, so it varies around the first set's image. */
+/** Words for a variation of a set whose images share a seed (a variation, or `--chaos`): A1111 has one variation seed, so it varies around that shared seed. */
 export const nestedVariationWarning: ProviderWarning = {
   type: "changed",
   feature: "Vary",
   details:
-    "this set is itself a variation; A1111 varies around its seed, so the new set may drift from the image",
+    "this set's images share one seed (a variation or --chaos); A1111 varies around that seed, so the new set may drift from the image",
 };
 
 export interface UpscaleBody {

@@ -196,7 +196,7 @@ async function followUp(a: A1111, request: FollowUpRequest): Promise<SubmitResul
     }
     case "reroll": {
       const plan = planned(planSet(withoutSeed(request.prompt ?? parent.prompt), {}, a.defaults));
-      return startSet(a, plan, { seed: newSeed(a) });
+      return startSet(a, plan, { seed: newSeed(a), strength: plan.spread });
     }
     case "hd":
       throw invalid(
@@ -345,7 +345,7 @@ export function createA1111Provider(options: A1111ProviderOptions): A1111Provide
     },
     imagine: async (request) => {
       const plan = planned(planSet(request.prompt, request, a.defaults));
-      return startSet(a, plan, { seed: plan.seed ?? newSeed(a) });
+      return startSet(a, plan, { seed: plan.seed ?? newSeed(a), strength: plan.spread });
     },
     followUp: (request) => followUp(a, request),
     fetchTask: async (taskId): Promise<TaskSnapshot> => {

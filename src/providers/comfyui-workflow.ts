@@ -2,8 +2,8 @@
 // the shipped text-to-image default, a user's own (COMFYUI_WORKFLOW), and where the prompt, negative
 // prompt, seed, size and batch go in either — by placeholder first (`"%prompt%"`, `"%negative%"`,
 // `"%seed%"`, `"%width%"`, `"%height%"`, `"%batch%"`, `"%checkpoint%"`, `"%image%"`, `"%denoise%"`),
-// then by node type, following the sampler's links: KSampler/KSamplerAdvanced → positive and
-// negative CLIPTextEncode, latent_image → EmptyLatentImage/EmptySD3LatentImage. V rewires the
+// then by node type, following the sampler's links: KSampler/KSamplerAdvanced (also its cfg and steps
+// when the prompt has --stylize / --q) → positive and negative CLIPTextEncode, latent_image → EmptyLatentImage/EmptySD3LatentImage. V rewires the
 // sampler to start from an uploaded image (LoadImage → VAEEncode → RepeatLatentBatch, denoise below
 // 1); U is a graph of its own (an upscale model the server has, else a 2× lanczos resize).
 import { readFileSync } from "node:fs";
@@ -16,7 +16,7 @@ export interface GraphNode {
 }
 export type Graph = Record<string, GraphNode>;
 
-/** What goes into a workflow. `image` and `denoise` only for image-to-image (V). */
+/** What goes into a workflow. `image` and `denoise` only for image-to-image (V); `cfg` and `steps` only when asked for. */
 export interface Placement {
   prompt: string;
   negative: string;
@@ -24,6 +24,10 @@ export interface Placement {
   width: number;
   height: number;
   batch: number;
+  /** The sampler's `cfg` (from `--stylize`); the workflow's own without it. */
+  cfg?: number;
+  /** The sampler's `steps` (from `--q`); the workflow's own without it. */
+  steps?: number;
   checkpoint?: string;
   image?: string;
   denoise?: number;
@@ -164,6 +168,11 @@ export function placeValues(template: Graph, values: Placement): Graph {
       if (!used.has("height")) latent.height = values.height;
       if (!used.has("batch")) latent.batch_size = values.batch;
     }
+  }
+  if (values.cfg !== undefined || values.steps !== undefined) {
+    const inputs = (graph[findSampler(graph)] as GraphNode).inputs;
+    if (values.cfg !== undefined) inputs.cfg = values.cfg;
+    if (values.steps !== undefined) inputs.steps = values.steps;
   }
   if (values.checkpoint !== undefined && !used.has("checkpoint"))
     for (const node of Object.values(graph))

@@ -30,8 +30,9 @@ import {
   type RetryPolicy,
 } from "./http.ts";
 import { InstancePool } from "./pool.ts";
+import { translateForSd } from "./sd-translate.ts";
 import { imageOf, withoutSeed } from "./shared.ts";
-import { modelVersionProblem, sizeForAspect, translatePrompt } from "./translate.ts";
+import { modelVersionProblem } from "./translate.ts";
 import {
   type DeclaredCapabilities,
   type FollowUpRequest,
@@ -65,7 +66,6 @@ export interface ComfyUiProviderOptions {
 export const variationDenoise: Record<VariationStrength, number> = { subtle: 0.35, strong: 0.65 };
 const setSize = 4;
 const maxPromptLength = 6000;
-const knobs = { label: "ComfyUI", seed: true, negativePrompt: true, imageInputs: false } as const;
 
 function capabilities(maxTaskDurationMs: number): DeclaredCapabilities {
   return {
@@ -107,16 +107,18 @@ function planOf(
     };
   const version = modelVersionProblem(prompt.params, "ComfyUI", [checkpoint ?? "the workflow's checkpoint"]);
   if (version) return { error: invalid(version, "model_version") };
-  const translated = translatePrompt(prompt, knobs);
-  const size = sizeForAspect(translated.aspect, megapixels * 1024 * 1024, 64, { min: 256, max: 2048 });
+  const sd = translateForSd(prompt, { label: "ComfyUI", pixels: megapixels * 1024 * 1024 });
   const placement = {
-    prompt: translated.text,
-    negative: translated.negativePrompt ?? "",
-    seed: translated.seed ?? randomInt(0, 2 ** 32),
+    prompt: sd.prompt,
+    negative: sd.negativePrompt,
+    seed: sd.seed ?? randomInt(0, 2 ** 32),
     batch: setSize,
-    ...size,
+    width: sd.width,
+    height: sd.height,
+    ...(sd.cfg === undefined ? {} : { cfg: sd.cfg }),
+    ...(sd.steps === undefined ? {} : { steps: sd.steps }),
   };
-  return { plan: { placement, warnings: translated.warnings } };
+  return { plan: { placement, warnings: sd.warnings } };
 }
 
 export function createComfyUiProvider(options: ComfyUiProviderOptions) {

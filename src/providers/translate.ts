@@ -1,7 +1,7 @@
 // Midjourney syntax for backends that are not Midjourney: one table, used by every such adapter.
 // A parameter is either carried over (to a knob the backend has), folded into the text, or dropped
 // with a warning as data; nothing is silently lost. The README's translation table describes this.
-import type { ParsedPrompt, PromptParams } from "../prompt/types.ts";
+import type { ParsedPrompt, PromptParams, PromptSegment } from "../prompt/types.ts";
 import type { ProviderWarning } from "./types.ts";
 
 /** The knobs a backend has; a parameter without one is folded into the text or warned about. */
@@ -13,6 +13,8 @@ export interface BackendKnobs {
   negativePrompt: boolean;
   /** Image inputs: image prompts and --sref/--cref/--oref are sent as reference images. */
   imageInputs: boolean;
+  /** How the backend writes `::` weights (parts with a negative weight go to the negative prompt); else the parts are joined with a note. */
+  weights?: (segments: readonly PromptSegment[]) => { text: string; negative: string[] };
   /** Parameters the adapter maps itself (e.g. "stylize" → guidance, "tile"), beyond the ones above. */
   mapped?: readonly (keyof PromptParams)[];
 }
@@ -109,18 +111,19 @@ function referenceImages(params: PromptParams, knobs: BackendKnobs, warnings: Pr
 export function translatePrompt(prompt: ParsedPrompt, knobs: BackendKnobs): TranslatedPrompt {
   const warnings: ProviderWarning[] = [];
   const params = prompt.params;
-  let text = flattenWeights(prompt, warnings, knobs.label);
+  const weighted = prompt.segments?.length && knobs.weights ? knobs.weights(prompt.segments) : undefined;
+  let text = weighted?.text ?? flattenWeights(prompt, warnings, knobs.label);
   let negativePrompt: string | undefined;
-  if (params.no?.length) {
-    if (knobs.negativePrompt) negativePrompt = params.no.join(", ");
-    else {
-      text = `${text}, without ${params.no.join(", without ")}`;
-      warnings.push({
-        type: "moved",
-        feature: "--no",
-        details: `${knobs.label} has no negative prompt; added to the text`,
-      });
-    }
+  if (knobs.negativePrompt) {
+    const negatives = [...(params.no ?? []), ...(weighted?.negative ?? [])];
+    if (negatives.length > 0) negativePrompt = negatives.join(", ");
+  } else if (params.no?.length) {
+    text = `${text}, without ${params.no.join(", without ")}`;
+    warnings.push({
+      type: "moved",
+      feature: "--no",
+      details: `${knobs.label} has no negative prompt; added to the text`,
+    });
   }
   if (params.seed !== undefined && !knobs.seed)
     warnings.push({ type: "unsupported", feature: "--seed", details: `${knobs.label} takes no seed` });

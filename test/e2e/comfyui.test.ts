@@ -53,7 +53,7 @@ describe("on ComfyUI", () => {
       .edits(original.id)
       .filter((revision) => /\(\d+%\)/.test(revision.content) && revision.attachmentIds.length > 0);
     expect(previews.length).toBeGreaterThan(0);
-    expect(lastGraph()["5"]?.inputs).toEqual({ width: 640, height: 448, batch_size: 4 });
+    expect(lastGraph()["5"]?.inputs).toEqual({ width: 576, height: 384, batch_size: 4 });
     expect(lastGraph()["3"]?.inputs.seed).toBe(9);
     expect(lastGraph()["6"]?.inputs.text).toBe("a red fox");
     expect(buttonRows(grid)).toEqual([
@@ -61,8 +61,8 @@ describe("on ComfyUI", () => {
       ["V1", "V2", "V3", "V4"],
     ]);
     expect(await quadrantColours(grid.attachments[0]?.bytes as Buffer)).toEqual({
-      width: 1280,
-      height: 896,
+      width: 1152,
+      height: 768,
       tiles: [0, 1, 2, 3],
     });
   });
@@ -72,7 +72,7 @@ describe("on ComfyUI", () => {
     expect(Object.values(lastGraph()).map((node) => node.class_type)).toContain("ImageUpscaleWithModel");
     const bytes = single.attachments[0]?.bytes as Buffer;
     const image = await decodePixels(bytes);
-    expect([image.width, image.height]).toEqual([1280, 896]);
+    expect([image.width, image.height]).toEqual([1152, 768]);
     expect(await centreColour(bytes)).toBe(1);
   });
 

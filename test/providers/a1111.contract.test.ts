@@ -52,7 +52,7 @@ runProviderContract<A1111Emulator>("a1111", {
   baseUrlSetting: "A1111_URL",
   callbackField: "callback_url",
   unknownTaskId: "a1111.set.0.7.9.0.0badc0de",
-  size: { set: [128, 72], upscale: [256, 144] },
+  size: { set: [128, 64], upscale: [256, 128] },
   refuse: () => {},
   refusalReasonIsWord: false,
   stall: (target) => {

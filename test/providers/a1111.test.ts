@@ -23,7 +23,7 @@ function provider(extra: Partial<A1111ProviderOptions> = {}) {
     auth,
     blobs: inlineBlobs,
     logger,
-    nativeSide: 96,
+    nativeSide: 160,
     steps: 10,
     pollIntervalMs: 5,
     random: () => 0.5,
@@ -67,8 +67,8 @@ describe("request bodies", () => {
       {
         prompt: "a red fox",
         negative_prompt: "fog",
-        width: 120,
-        height: 80,
+        width: 192,
+        height: 128,
         batch_size: 4,
         n_iter: 1,
         steps: 10,
@@ -81,7 +81,7 @@ describe("request bodies", () => {
       },
     ]);
     const images = await Promise.all(final.imageUrls.map(pixelsOf));
-    expect(images).toEqual([0, 1, 2, 3].map((colourIndex) => ({ width: 120, height: 80, colourIndex })));
+    expect(images).toEqual([0, 1, 2, 3].map((colourIndex) => ({ width: 192, height: 128, colourIndex })));
     expect(emulator.requests.every((request) => request.authorized)).toBe(true);
     parent = { taskId: final.taskId, prompt: fox, imageUrls: final.imageUrls };
   });
@@ -103,8 +103,8 @@ describe("request bodies", () => {
         width,
       })),
     ).toEqual([
-      { seed: 8, subseed_strength: 0.15, text: "a red fox", width: 120 },
-      { seed: 8, subseed_strength: 0.4, text: "a red fox", width: 120 },
+      { seed: 8, subseed_strength: 0.15, text: "a red fox", width: 192 },
+      { seed: 8, subseed_strength: 0.4, text: "a red fox", width: 192 },
     ]);
   });
 
@@ -120,17 +120,28 @@ describe("request bodies", () => {
       show_extras_results: true,
     });
     expect((await decodePixels(Buffer.from(String(body?.image), "base64"))).centre()).toBe(2);
-    expect(await pixelsOf(final.imageUrls[0] ?? "")).toEqual({ width: 240, height: 160, colourIndex: 2 });
+    expect(await pixelsOf(final.imageUrls[0] ?? "")).toEqual({ width: 384, height: 256, colourIndex: 2 });
   });
 
-  it("🔄 is a new seed; --stylize becomes cfg_scale; --v is an error naming the models", async () => {
+  it("🔄 is a new seed; --stylize becomes cfg_scale, --q steps, --chaos subseed_strength, :: weights (a:1.5); --v is an error", async () => {
     const adapter = provider({ random: () => 0.25 });
     await run(adapter, adapter.followUp({ kind: "reroll", parent }));
     expect(emulator.bodies("txt2img")[0]?.seed).not.toBe(7);
     const styled = adapter.check({ prompt: prompt("a fox", { stylize: 400 }) });
     expect(styled.warnings).toEqual([
-      { type: "changed", feature: "--stylize", details: "as guidance: cfg_scale 4 (A1111's default is 7)" },
+      { type: "changed", feature: "--stylize", details: "as guidance: CFG 4 (7 is usual)" },
     ]);
+    emulator.requests.length = 0;
+    const weighted = prompt("a fox", { chaos: 50, quality: 2, seed: 3 });
+    weighted.segments = [{ text: "a fox", weight: 3 }, { text: "snow" }];
+    await run(adapter, adapter.imagine({ prompt: weighted }));
+    expect(emulator.bodies("txt2img")[0]).toMatchObject({
+      prompt: "(a fox:1.5), (snow:0.5)",
+      seed: 3,
+      subseed_strength: 0.6,
+      steps: 40,
+      cfg_scale: 7,
+    });
     const v6 = adapter.check({ prompt: prompt("a fox", { v: "6" }) }).error;
     expect(v6?.kind).toBe("invalid");
     expect(v6?.message).toMatch(/--v 6 picks a Midjourney model, but this job runs on AUTOMATIC1111/);

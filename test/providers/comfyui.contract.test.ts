@@ -119,7 +119,9 @@ describe("comfyui: what is particular to ComfyUI", () => {
     const adapter = provider();
     const parsed = prompt("a red fox", { ar: "16:9", no: ["snow", "trees"], seed: 42 });
     const result = await adapter.imagine({ prompt: parsed });
-    expect(result.warnings).toEqual([]);
+    expect(result.warnings).toEqual([
+      { type: "changed", feature: "--ar", details: "16:9 → 1344×768 (sides are multiples of 64)" },
+    ]);
     expect(emulator.prompts.at(-1)?.clientId).toMatch(/^[0-9a-f-]{36}$/);
     expect(lastGraph()).toEqual({
       "3": {
@@ -185,12 +187,14 @@ describe("comfyui: what is particular to ComfyUI", () => {
     const path = join(dir, "workflow.json");
     writeFileSync(path, JSON.stringify(workflow));
     const adapter = provider({ workflowPath: path });
-    const result = await adapter.imagine({ prompt: prompt("a cat", { ar: "2:3", no: ["dogs"], seed: 7 }) });
+    const cat = prompt("a cat", { ar: "2:3", no: ["dogs"], seed: 7, stylize: 200, quality: 0.5 });
+    cat.segments = [{ text: "a cat", weight: 2 }, { text: "a hat" }];
+    const result = await adapter.imagine({ prompt: cat });
     const graph = lastGraph();
-    expect(graph["11"]?.inputs.text).toBe("masterpiece, a cat");
+    expect(graph["11"]?.inputs.text).toBe("masterpiece, (a cat:1.33), (a hat:0.67)");
     expect(graph["12"]?.inputs.text).toBe("dogs, blurry");
-    expect(graph["13"]?.inputs).toEqual({ width: 832, height: 1280, batch_size: 4 });
-    expect(graph["14"]?.inputs.noise_seed).toBe(7);
+    expect(graph["13"]?.inputs).toEqual({ width: 896, height: 1344, batch_size: 4 });
+    expect(graph["14"]?.inputs).toMatchObject({ noise_seed: 7, cfg: 5.5, steps: 15 });
     expect(graph["10"]?.inputs.ckpt_name).toBe("v1-5-pruned-emaonly.safetensors");
     expect((await finish(adapter, taskIdOf(result))).final.imageUrls).toHaveLength(4);
 
