@@ -107,7 +107,10 @@ export class JobPresenter implements JobListener {
   }
 
   onFinished(job: JobRecord): void {
-    void this.deliverFinal(job);
+    // Never an unhandled rejection: the job stays open and is delivered again at the next start.
+    this.deliverFinal(job).catch((error: unknown) =>
+      this.options.logger.error("delivering a finished job crashed", { job: job.id, error }),
+    );
   }
 
   /** Stops retrying deliveries (shutdown); undelivered jobs are delivered again at the next start. */
