@@ -292,6 +292,58 @@ async function setButtons(
   return `Buttons on someone else's job can now be used by ${describeButtons(after)}.`;
 }
 
+type ArgsOf<Path extends AdminCall["path"]> = Extract<AdminCall, { path: Path }>["args"];
+
+async function setLimits(
+  configs: GuildConfigStore,
+  guildId: string,
+  given: ArgsOf<"limits">,
+): Promise<string> {
+  const unchanged = Object.values(given).every((value) => value === undefined);
+  const after = unchanged
+    ? await configs.get(guildId)
+    : await configs.update(guildId, (config) => ({
+        ...config,
+        userDailyJobs: limitFrom(given["user-daily"], config.userDailyJobs),
+        guildDailyJobs: limitFrom(given["guild-daily"], config.guildDailyJobs),
+        cooldownSeconds: limitFrom(given.cooldown, config.cooldownSeconds),
+      }));
+  return `**Limits:** ${describeLimits(after)}`;
+}
+
+/** `names` is a comma-separated list; none at all lets members use every configured service. */
+async function setProviders(
+  configs: GuildConfigStore,
+  guildId: string,
+  names: string | undefined,
+): Promise<string> {
+  const wanted = (names ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+  const after = await configs.update(guildId, (config) => ({
+    ...config,
+    providers: [...new Set(wanted)],
+  }));
+  return after.providers.length === 0
+    ? "**Image services:** members may use every configured one."
+    : `**Image services:** members may use ${after.providers.map((name) => `\`${name}\``).join(", ")} (the first is the default here).`;
+}
+
+/** Zero refusals turns offender blocking off; a block lasts an hour unless told otherwise. */
+async function setOffenders(
+  configs: GuildConfigStore,
+  guildId: string,
+  { refusals, minutes }: ArgsOf<"offenders">,
+): Promise<string> {
+  const after = await configs.update(guildId, (config) => ({
+    ...config,
+    offenderRefusals: refusals === 0 ? undefined : refusals,
+    offenderBlockMinutes: refusals === 0 ? undefined : minutes || config.offenderBlockMinutes || 60,
+  }));
+  return `**Offenders:** ${describeOffenders(after)}`;
+}
+
 /** Does what the subcommand asks and says what the settings are now. */
 export async function runAdminCall(
   call: AdminCall,
@@ -316,47 +368,18 @@ export async function runAdminCall(
       const roles = [role, role2, role3].filter((id): id is string => id !== undefined);
       return setButtons(configs, guildId, "roles", roles);
     }
-    case "limits": {
-      const given = call.args;
-      const unchanged = Object.values(given).every((value) => value === undefined);
-      const after = unchanged
-        ? await configs.get(guildId)
-        : await configs.update(guildId, (config) => ({
-            ...config,
-            userDailyJobs: limitFrom(given["user-daily"], config.userDailyJobs),
-            guildDailyJobs: limitFrom(given["guild-daily"], config.guildDailyJobs),
-            cooldownSeconds: limitFrom(given.cooldown, config.cooldownSeconds),
-          }));
-      return `**Limits:** ${describeLimits(after)}`;
-    }
+    case "limits":
+      return setLimits(configs, guildId, call.args);
     case "ban add":
       return changeBan(configs, guildId, call.args.term, true);
     case "ban remove":
       return changeBan(configs, guildId, call.args.term, false);
     case "ban list":
       return listBanned(await configs.get(guildId));
-    case "providers": {
-      const names = (call.args.names ?? "")
-        .split(",")
-        .map((name) => name.trim().toLowerCase())
-        .filter((name) => name !== "");
-      const after = await configs.update(guildId, (config) => ({
-        ...config,
-        providers: [...new Set(names)],
-      }));
-      return after.providers.length === 0
-        ? "**Image services:** members may use every configured one."
-        : `**Image services:** members may use ${after.providers.map((name) => `\`${name}\``).join(", ")} (the first is the default here).`;
-    }
-    case "offenders": {
-      const { refusals, minutes } = call.args;
-      const after = await configs.update(guildId, (config) => ({
-        ...config,
-        offenderRefusals: refusals === 0 ? undefined : refusals,
-        offenderBlockMinutes: refusals === 0 ? undefined : minutes || config.offenderBlockMinutes || 60,
-      }));
-      return `**Offenders:** ${describeOffenders(after)}`;
-    }
+    case "providers":
+      return setProviders(configs, guildId, call.args.names);
+    case "offenders":
+      return setOffenders(configs, guildId, call.args);
   }
 }
 

@@ -1,12 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import {
   type APIApplicationCommand,
   type APIUser,
-  ComponentType,
   GatewayDispatchEvents,
   GatewayOpcodes,
-  InteractionType,
 } from "discord-api-types/v10";
 import { ChangeFeed, type Probe } from "./change-feed.ts";
 import { channelRoutes } from "./channel-routes.ts";
@@ -15,41 +12,16 @@ import type { FakeContext } from "./context.ts";
 import { type FailureOptions, FaultInjector, type RateLimitOptions, type RequestMatcher } from "./faults.ts";
 import { GatewayServer, type IdentifyRecord } from "./gateway.ts";
 import { ATTACHMENTS_PREFIX, HttpHandler, type RecordedRequest } from "./http-handler.ts";
-import {
-  buildButtonInteraction,
-  buildChatInputInteraction,
-  buildCommandOptions,
-  buildModalSubmitInteraction,
-  declaredOptionsFor,
-  type FakeInteractionPayload,
-  nestInSubcommand,
-  type SlashOptionValue,
-} from "./interaction-payloads.ts";
+import type { ButtonClickInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
 import { interactionRoutes } from "./interaction-routes.ts";
-import { InteractionHandle, type InteractionRecord, InteractionRegistry } from "./interactions.ts";
-import { visitComponents } from "./message-body.ts";
-import {
-  type FakeMessage,
-  type MessageRevision,
-  MessageStore,
-  type StoredAttachment,
-  type StoredMessage,
-  toFakeMessage,
-} from "./message-store.ts";
+import { type InteractionHandle, InteractionRegistry } from "./interactions.ts";
+import { type FakeMessage, type MessageRevision, MessageStore, toFakeMessage } from "./message-store.ts";
 import { MessageWriter } from "./message-writer.ts";
-import { submissionFor, submissionFromFields } from "./modal-submission.ts";
-import {
-  buildApiAttachment,
-  buildApiMessage,
-  buildRole,
-  buildUser,
-  DEFAULT_PERMISSIONS,
-  type FakeMemberSettings,
-  type FakeWorld,
-} from "./payloads.ts";
+import { buildRole, buildUser, createWorld, type FakeMemberSettings } from "./payloads.ts";
 import { platformRoutes } from "./platform-routes.ts";
 import { Router } from "./router.ts";
 import { SnowflakeFactory } from "./snowflake.ts";
+import { handleFor, UserActions } from "./user-actions.ts";
 
 export interface FakeDiscordOptions {
   /** Token the fake accepts as `Authorization: Bot <token>` and in IDENTIFY. */
@@ -69,41 +41,6 @@ export interface FakeDiscordOptions {
   dispatchTimeoutMs?: number;
   /** Refuse `runSlashCommand` for commands the bot never registered (as Discord would). Default true. */
   requireRegisteredCommands?: boolean;
-}
-
-/** A file a user attaches to a slash command option. */
-export interface FileInput {
-  filename: string;
-  bytes: Uint8Array;
-  contentType?: string;
-}
-
-export interface SlashCommandInput {
-  name: string;
-  /** Option name → value; types come from the registered command definition. */
-  options?: Record<string, SlashOptionValue>;
-  /** Attachment option name → file (served by the fake so the bot can download it). */
-  attachments?: Record<string, FileInput>;
-  subcommand?: string;
-  subcommandGroup?: string;
-  /** Defaults to `fake.defaultUser`. */
-  user?: APIUser;
-}
-
-export interface ButtonClickInput {
-  /** The message carrying the button (id, or anything with an `id` such as a FakeMessage). */
-  message: string | { id: string };
-  customId: string;
-  user?: APIUser;
-}
-
-export interface ModalSubmitInput {
-  customId: string;
-  /** Text input custom_id → value. */
-  fields: Record<string, string>;
-  user?: APIUser;
-  /** The interaction that opened the modal: mirrors its layout and carries its message along. */
-  openedBy?: InteractionHandle;
 }
 
 const DEFAULTS = {
@@ -143,7 +80,7 @@ export class FakeDiscord {
   readonly #gateway: GatewayServer;
   readonly #faults = new FaultInjector();
   readonly #dispatchTimeoutMs: number;
-  readonly #requireRegisteredCommands: boolean;
+  readonly #userActions: UserActions;
   #stopped = false;
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
@@ -159,41 +96,19 @@ export class FakeDiscord {
   }
 
   private constructor(server: Server, baseUrl: string, options: FakeDiscordOptions) {
-    const ids = new SnowflakeFactory();
-    const feed = new ChangeFeed();
-    const world = createWorld(ids, {
-      botUsername: options.botUsername ?? DEFAULTS.botUsername,
-      guildName: options.guildName ?? DEFAULTS.guildName,
-      channelName: options.channelName ?? DEFAULTS.channelName,
-      maxFileBytes: options.maxFileBytes ?? DEFAULTS.maxFileBytes,
-    });
-    const store = new MessageStore(ids, feed, `${baseUrl}${ATTACHMENTS_PREFIX}`);
     this.#server = server;
     this.baseUrl = baseUrl;
     this.restBaseUrl = `${baseUrl}/api`;
     this.gatewayUrl = `ws://${new URL(baseUrl).host}`;
     this.botToken = options.botToken ?? DEFAULTS.botToken;
+    this.#context = createContext(baseUrl, this.gatewayUrl, options);
+    const { world, feed } = this.#context;
     this.applicationId = world.applicationId;
     this.botUser = world.botUser;
     this.botUserId = world.botUser.id;
     this.guildId = world.guildId;
     this.channelId = world.channelId;
     this.#dispatchTimeoutMs = options.dispatchTimeoutMs ?? DEFAULTS.dispatchTimeoutMs;
-    this.#requireRegisteredCommands = options.requireRegisteredCommands ?? true;
-    this.#context = {
-      world,
-      ids,
-      feed,
-      store,
-      writer: new MessageWriter(store, world.maxFileBytes),
-      interactions: new InteractionRegistry(feed),
-      commands: new CommandRegistry(ids, world.applicationId),
-      gatewayUrl: this.gatewayUrl,
-      settings: {
-        enforceThreeSeconds: options.enforceThreeSeconds ?? false,
-        responseDeadlineMs: options.responseDeadlineMs ?? DEFAULTS.responseDeadlineMs,
-      },
-    };
     this.defaultUser = this.makeUser("tester");
     this.#gateway = new GatewayServer({
       world,
@@ -202,6 +117,17 @@ export class FakeDiscord {
       gatewayUrl: this.gatewayUrl,
       feed,
     });
+    this.#userActions = new UserActions({
+      context: this.#context,
+      gateway: this.#gateway,
+      defaultUser: this.defaultUser,
+      dispatchTimeoutMs: this.#dispatchTimeoutMs,
+      requireRegisteredCommands: options.requireRegisteredCommands ?? true,
+    });
+    this.#serveRestAndGateway();
+  }
+
+  #serveRestAndGateway(): void {
     const router = new Router([
       ...platformRoutes(this.#context),
       ...interactionRoutes(this.#context),
@@ -211,13 +137,13 @@ export class FakeDiscord {
       router,
       faults: this.#faults,
       botToken: this.botToken,
-      store,
-      feed,
+      store: this.#context.store,
+      feed: this.#context.feed,
       requests: this.requests,
       serverErrors: this.serverErrors,
     });
-    server.on("request", handler.listener);
-    server.on("upgrade", (request, socket, head) => this.#gateway.handleUpgrade(request, socket, head));
+    this.#server.on("request", handler.listener);
+    this.#server.on("upgrade", (request, socket, head) => this.#gateway.handleUpgrade(request, socket, head));
   }
 
   /** Closes every gateway connection and the HTTP server (including keep-alive sockets). */
@@ -305,87 +231,18 @@ export class FakeDiscord {
   }
 
   /** Sends INTERACTION_CREATE for a slash command; resolves once it is on the wire. */
-  async runSlashCommand(input: SlashCommandInput): Promise<InteractionHandle> {
-    const { world, ids } = this.#context;
-    const command = await this.#registeredCommand(input.name);
-    const uploads = Object.entries(input.attachments ?? {}).map(
-      ([option, file]) => [option, this.#saveUserFile(file)] as const,
-    );
-    const declared = declaredOptionsFor(command, input.subcommand, input.subcommandGroup);
-    const attachmentIds = Object.fromEntries(uploads.map(([option, attachment]) => [option, attachment.id]));
-    const basic = buildCommandOptions(input.options ?? {}, attachmentIds, declared);
-    const id = ids.next();
-    const token = newInteractionToken(id);
-    const user = input.user ?? this.defaultUser;
-    const payload = buildChatInputInteraction({
-      world,
-      id,
-      token,
-      user,
-      name: input.name,
-      commandId: command?.id ?? ids.next(),
-      commandGuildId: command?.guild_id,
-      options: nestInSubcommand(basic, input.subcommand, input.subcommandGroup),
-      attachments: uploads.map(([, attachment]) => buildApiAttachment(attachment)),
-    });
-    return this.#dispatchInteraction(
-      { id, token, type: InteractionType.ApplicationCommand, user, commandName: input.name },
-      payload,
-      undefined,
-    );
+  runSlashCommand(input: SlashCommandInput): Promise<InteractionHandle> {
+    return this.#userActions.runSlashCommand(input);
   }
 
   /** Clicks a button as `user`; the message must carry an enabled button with that custom_id. */
-  async clickButton(input: ButtonClickInput): Promise<InteractionHandle> {
-    const message = this.#liveMessage(typeof input.message === "string" ? input.message : input.message.id);
-    assertClickableButton(message, input.customId);
-    const { world, ids } = this.#context;
-    const id = ids.next();
-    const token = newInteractionToken(id);
-    const user = input.user ?? this.defaultUser;
-    const payload = buildButtonInteraction({
-      world,
-      id,
-      token,
-      user,
-      message: buildApiMessage(message),
-      customId: input.customId,
-    });
-    return this.#dispatchInteraction(
-      { id, token, type: InteractionType.MessageComponent, user, commandName: input.customId },
-      payload,
-      message.id,
-    );
+  clickButton(input: ButtonClickInput): Promise<InteractionHandle> {
+    return this.#userActions.clickButton(input);
   }
 
   /** Submits a modal; with `openedBy`, checks it against the modal that interaction opened. */
-  async submitModal(input: ModalSubmitInput): Promise<InteractionHandle> {
-    const { world, ids, interactions, store } = this.#context;
-    const opener = input.openedBy ? interactions.byId(input.openedBy.id) : undefined;
-    if (opener && opener.modal?.custom_id !== input.customId) {
-      throw new Error(`Interaction ${opener.id} did not open a modal "${input.customId}"`);
-    }
-    const components = opener?.modal
-      ? submissionFor(opener.modal.components, input.fields)
-      : submissionFromFields(input.fields);
-    const source = opener?.sourceMessageId === undefined ? undefined : store.get(opener.sourceMessageId);
-    const id = ids.next();
-    const token = newInteractionToken(id);
-    const user = input.user ?? this.defaultUser;
-    const payload = buildModalSubmitInteraction({
-      world,
-      id,
-      token,
-      user,
-      customId: input.customId,
-      components,
-      message: source ? buildApiMessage(source) : undefined,
-    });
-    return this.#dispatchInteraction(
-      { id, token, type: InteractionType.ModalSubmit, user, commandName: input.customId, openedBy: opener },
-      payload,
-      source?.id,
-    );
+  submitModal(input: ModalSubmitInput): Promise<InteractionHandle> {
+    return this.#userActions.submitModal(input);
   }
 
   // ── state queries ────────────────────────────────────────────────────────────────────────────
@@ -408,7 +265,7 @@ export class FakeDiscord {
 
   /** Handles for every interaction dispatched so far, oldest first. */
   interactions(): InteractionHandle[] {
-    return this.#context.interactions.all().map((record) => this.#handle(record));
+    return this.#context.interactions.all().map((record) => handleFor(this.#context, record));
   }
 
   registeredCommands(guildId?: string): APIApplicationCommand[] {
@@ -472,100 +329,31 @@ export class FakeDiscord {
   waitForBot(timeoutMs = this.#dispatchTimeoutMs): Promise<void> {
     return this.#gateway.waitForReadySession(timeoutMs).then(() => undefined);
   }
-
-  // ── internals ────────────────────────────────────────────────────────────────────────────────
-
-  async #registeredCommand(name: string): Promise<APIApplicationCommand | undefined> {
-    const find = () => this.#context.commands.find(name, this.guildId);
-    if (!this.#requireRegisteredCommands) return find();
-    // The bot registers commands at start; wait for it rather than racing it.
-    return this.waitFor(find, this.#dispatchTimeoutMs, `the bot to register the /${name} command`);
-  }
-
-  #saveUserFile(file: FileInput): StoredAttachment {
-    return this.#context.store.saveAttachment({
-      channelId: this.channelId,
-      filename: file.filename,
-      contentType: file.contentType,
-      description: undefined,
-      bytes: Buffer.from(file.bytes),
-    });
-  }
-
-  #liveMessage(id: string): StoredMessage {
-    const message = this.#context.store.get(id);
-    if (!message || message.deleted) throw new Error(`No live message ${id} in the fake`);
-    return message;
-  }
-
-  async #dispatchInteraction(
-    identity: Pick<InteractionRecord, "id" | "token" | "type" | "user" | "commandName"> &
-      Partial<Pick<InteractionRecord, "openedBy">>,
-    payload: FakeInteractionPayload,
-    sourceMessageId: string | undefined,
-  ): Promise<InteractionHandle> {
-    const session = await this.#gateway.waitForReadySession(this.#dispatchTimeoutMs);
-    const record: InteractionRecord = {
-      ...identity,
-      payload,
-      channelId: this.channelId,
-      openedBy: identity.openedBy,
-      // The 3-second clock starts when the interaction goes out to the bot.
-      createdAt: Date.now(),
-      sourceMessageId,
-      callbacks: [],
-      originalMessageId: undefined,
-      followUpIds: [],
-      tokenExpired: false,
-      modal: undefined,
-    };
-    this.#context.interactions.add(record);
-    session.sendDispatch({
-      op: GatewayOpcodes.Dispatch,
-      t: GatewayDispatchEvents.InteractionCreate,
-      d: payload,
-    });
-    return this.#handle(record);
-  }
-
-  #handle(record: InteractionRecord): InteractionHandle {
-    const { store, interactions, feed } = this.#context;
-    return new InteractionHandle(record, store, interactions, feed);
-  }
 }
 
-type WorldSettings = Pick<FakeWorld, "guildName" | "channelName" | "maxFileBytes"> & { botUsername: string };
-
-function createWorld(ids: SnowflakeFactory, settings: WorldSettings): FakeWorld {
-  const applicationId = ids.next();
-  return {
-    // A bot user shares its application's id.
-    applicationId,
-    botUser: buildUser(applicationId, settings.botUsername, true),
-    guildId: ids.next(),
-    guildName: settings.guildName,
-    ownerId: ids.next(),
-    channelId: ids.next(),
-    channelName: settings.channelName,
-    permissions: DEFAULT_PERMISSIONS,
-    maxFileBytes: settings.maxFileBytes,
-  };
-}
-
-/** Interaction tokens are opaque URL-safe strings; prefixing the id keeps logs readable. */
-function newInteractionToken(interactionId: string): string {
-  return `interaction-${interactionId}-${randomBytes(24).toString("base64url")}`;
-}
-
-function assertClickableButton(message: StoredMessage, customId: string): void {
-  const buttons: Record<string, unknown>[] = [];
-  visitComponents(message.components, [], (component) => {
-    if (component.type === ComponentType.Button) buttons.push(component);
+/** The state the REST routes and the test API share, for a fake listening on `baseUrl`. */
+function createContext(baseUrl: string, gatewayUrl: string, options: FakeDiscordOptions): FakeContext {
+  const ids = new SnowflakeFactory();
+  const feed = new ChangeFeed();
+  const world = createWorld(ids, {
+    botUsername: options.botUsername ?? DEFAULTS.botUsername,
+    guildName: options.guildName ?? DEFAULTS.guildName,
+    channelName: options.channelName ?? DEFAULTS.channelName,
+    maxFileBytes: options.maxFileBytes ?? DEFAULTS.maxFileBytes,
   });
-  const button = buttons.find((candidate) => candidate.custom_id === customId);
-  if (!button) {
-    const available = buttons.map((candidate) => String(candidate.custom_id)).join(", ") || "none";
-    throw new Error(`Message ${message.id} has no button "${customId}" (buttons: ${available})`);
-  }
-  if (button.disabled === true) throw new Error(`Button "${customId}" on message ${message.id} is disabled`);
+  const store = new MessageStore(ids, feed, `${baseUrl}${ATTACHMENTS_PREFIX}`);
+  return {
+    world,
+    ids,
+    feed,
+    store,
+    writer: new MessageWriter(store, world.maxFileBytes),
+    interactions: new InteractionRegistry(feed),
+    commands: new CommandRegistry(ids, world.applicationId),
+    gatewayUrl,
+    settings: {
+      enforceThreeSeconds: options.enforceThreeSeconds ?? false,
+      responseDeadlineMs: options.responseDeadlineMs ?? DEFAULTS.responseDeadlineMs,
+    },
+  };
 }

@@ -14,17 +14,11 @@
  * See test/fake-discord.test.ts for every feature in use.
  */
 export type { Probe } from "./change-feed.ts";
-export {
-  type ButtonClickInput,
-  FakeDiscord,
-  type FakeDiscordOptions,
-  type FileInput,
-  type ModalSubmitInput,
-  type SlashCommandInput,
-} from "./fake-discord.ts";
+export { FakeDiscord, type FakeDiscordOptions } from "./fake-discord.ts";
 export type { FailureOptions, RateLimitOptions, RequestMatcher } from "./faults.ts";
 export type { IdentifyRecord } from "./gateway.ts";
 export type { RecordedRequest } from "./http-handler.ts";
+export type { ButtonClickInput, FileInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
 export type { FakeInteractionPayload, SlashOptionValue } from "./interaction-payloads.ts";
 export { InteractionHandle, type RecordedCallback } from "./interactions.ts";
 export type { ChangeSource, FakeAttachment, FakeMessage, MessageRevision } from "./message-store.ts";

@@ -24,6 +24,7 @@ import {
   type RoleFlags,
 } from "discord-api-types/v10";
 import type { StoredAttachment, StoredMessage } from "./message-store.ts";
+import type { SnowflakeFactory } from "./snowflake.ts";
 
 /** The fixed identities of the fake: one application/bot, one guild, one text channel. */
 export interface FakeWorld {
@@ -60,6 +61,27 @@ export const DEFAULT_PERMISSIONS = (
   PermissionFlagsBits.AddReactions |
   PermissionFlagsBits.UseExternalEmojis
 ).toString();
+
+export type WorldSettings = Pick<FakeWorld, "guildName" | "channelName" | "maxFileBytes"> & {
+  botUsername: string;
+};
+
+/** A fresh world: new ids for the application (and its bot user), the guild, its owner and the channel. */
+export function createWorld(ids: SnowflakeFactory, settings: WorldSettings): FakeWorld {
+  const applicationId = ids.next();
+  return {
+    // A bot user shares its application's id.
+    applicationId,
+    botUser: buildUser(applicationId, settings.botUsername, true),
+    guildId: ids.next(),
+    guildName: settings.guildName,
+    ownerId: ids.next(),
+    channelId: ids.next(),
+    channelName: settings.channelName,
+    permissions: DEFAULT_PERMISSIONS,
+    maxFileBytes: settings.maxFileBytes,
+  };
+}
 
 const EPOCH_ISO = new Date(0).toISOString();
 

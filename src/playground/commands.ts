@@ -108,12 +108,11 @@ function typed(
   }
 }
 
-/** The slash command a typed line stands for (without its user), or a CommandLineError saying why not. */
-export function readCommandLine(
+/** The command a typed line names, and the text after its name. */
+function namedCommand(
   line: string,
-  files: readonly FileInput[],
   context: CommandLineContext,
-): Omit<SlashCommandInput, "user"> {
+): { command: APIApplicationCommand; text: string } {
   const match = /^\s*\/(\S+)\s*([\s\S]*)$/.exec(line);
   if (!match) throw new CommandLineError("Type a command, starting with / (try /imagine a red fox)");
   const name = (match[1] ?? "").toLowerCase();
@@ -123,15 +122,16 @@ export function readCommandLine(
       `There is no /${name} here. Commands: ${context.commands.map((c) => `/${c.name}`).join(", ")}`,
     );
   }
-  const words = (match[2] ?? "").split(/\s+/).filter((word) => word !== "");
-  const nested = (command.options ?? []).some((option) => nesting.has(option.type));
-  const { options: declared, subcommand, subcommandGroup } = descend(command, words);
-  // Subcommand words come first; the rest keeps its spacing (a prompt's is its own).
-  const rest = nested ? words.join(" ") : (match[2] ?? "").trim();
-  const attachmentOptions = declared.filter(
-    (option) => option.type === ApplicationCommandOptionType.Attachment,
-  );
-  const valueOptions = declared.filter((option) => option.type !== ApplicationCommandOptionType.Attachment);
+  return { command, text: match[2] ?? "" };
+}
+
+/** Option values from the text after the subcommand words; leading text fills the first free text option. */
+function typedValues(
+  command: APIApplicationCommand,
+  valueOptions: readonly APIApplicationCommandOption[],
+  rest: string,
+  context: CommandLineContext,
+): Record<string, SlashOptionValue> {
   const { lead, pairs } = splitPairs(
     rest,
     valueOptions.map((option) => option.name),
@@ -153,6 +153,15 @@ export function readCommandLine(
     ) as APIApplicationCommandOption;
     if (raw !== "") options[optionName] = typed(option, raw, context);
   }
+  return options;
+}
+
+/** The page's files for the command's attachment options, in order. */
+function attachedFiles(
+  command: APIApplicationCommand,
+  attachmentOptions: readonly APIApplicationCommandOption[],
+  files: readonly FileInput[],
+): Record<string, FileInput> {
   if (files.length > attachmentOptions.length) {
     throw new CommandLineError(
       attachmentOptions.length === 0
@@ -160,10 +169,20 @@ export function readCommandLine(
         : `/${command.name} takes at most ${attachmentOptions.length} files`,
     );
   }
-  const attachments = Object.fromEntries(files.map((file, i) => [attachmentOptions[i]?.name ?? "", file]));
+  return Object.fromEntries(files.map((file, i) => [attachmentOptions[i]?.name ?? "", file]));
+}
+
+function assertRequiredGiven(
+  command: APIApplicationCommand,
+  declared: readonly APIApplicationCommandOption[],
+  given: { options: Record<string, SlashOptionValue>; attachments: Record<string, FileInput> },
+): void {
   const missing = declared.filter(
     (option) =>
-      "required" in option && option.required && !(option.name in options) && !(option.name in attachments),
+      "required" in option &&
+      option.required &&
+      !(option.name in given.options) &&
+      !(option.name in given.attachments),
   );
   if (missing.length > 0) {
     const what = missing.map((option) =>
@@ -173,6 +192,30 @@ export function readCommandLine(
     );
     throw new CommandLineError(`/${command.name} needs ${what.join(", ")}`);
   }
+}
+
+/** The slash command a typed line stands for (without its user), or a CommandLineError saying why not. */
+export function readCommandLine(
+  line: string,
+  files: readonly FileInput[],
+  context: CommandLineContext,
+): Omit<SlashCommandInput, "user"> {
+  const { command, text } = namedCommand(line, context);
+  const words = text.split(/\s+/).filter((word) => word !== "");
+  const nested = (command.options ?? []).some((option) => nesting.has(option.type));
+  const { options: declared, subcommand, subcommandGroup } = descend(command, words);
+  // Subcommand words come first; the rest keeps its spacing (a prompt's is its own).
+  const rest = nested ? words.join(" ") : text.trim();
+  const isAttachment = (option: APIApplicationCommandOption) =>
+    option.type === ApplicationCommandOptionType.Attachment;
+  const options = typedValues(
+    command,
+    declared.filter((option) => !isAttachment(option)),
+    rest,
+    context,
+  );
+  const attachments = attachedFiles(command, declared.filter(isAttachment), files);
+  assertRequiredGiven(command, declared, { options, attachments });
   return {
     name: command.name,
     options,

@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEvolinkEmulator } from "../../emulators/evolink.ts";
-import { startAtelier } from "../app.ts";
+import { type RunningAtelier, startAtelier } from "../app.ts";
 import { baseUrlFor, configuredProviders, type Settings } from "../config.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
 import type { DownloadPolicy } from "../images/download.ts";
@@ -14,7 +14,7 @@ import type { Logger } from "../log.ts";
 import { createEvolinkProvider } from "../providers/evolink.ts";
 import { createProviders, type ProviderRegistry, registryOf } from "../providers/index.ts";
 import { BlobStore } from "../store/blobs.ts";
-import { openStore } from "../store/index.ts";
+import { openStore, type Store } from "../store/index.ts";
 import { createPeople, type Person } from "./people.ts";
 import { startPlaygroundWeb } from "./web.ts";
 
@@ -88,9 +88,66 @@ function configuredBackend(settings: Settings, logger: Logger, blobs: BlobStore)
   };
 }
 
+type Closer = () => Promise<void> | void;
+
+/** Starts the real bot on the fake, with the backend's image services and a throwaway data folder. */
+async function startBotOnFake(
+  fake: FakeDiscord,
+  backend: Backend,
+  blobs: BlobStore,
+  store: Store,
+  options: PlaygroundOptions,
+): Promise<RunningAtelier> {
+  const { logger, settings } = options;
+  // The fake serves people's attachments over http on 127.0.0.1 (Discord's CDN is public https).
+  const downloadPolicy: DownloadPolicy = {
+    allowedHttpOrigins: [...backend.origins, fake.restBaseUrl],
+    maxBytes: (settings?.MAX_IMAGE_MB ?? 30) * 1024 * 1024,
+    timeoutMs: 60_000,
+  };
+  return startAtelier({
+    store,
+    providers: backend.providers,
+    defaultProvider: backend.providers.default.name,
+    logger,
+    downloadPolicy,
+    blobs,
+    jobs: {
+      pollIntervalMs: options.pollIntervalMs ?? (settings ? settings.POLL_INTERVAL_SECONDS * 1000 : 500),
+      maxRunning: settings?.MAX_RUNNING_JOBS,
+      maxRunningPerUser: settings?.MAX_RUNNING_PER_USER,
+      maxQueuedPerUser: settings?.MAX_QUEUED_PER_USER,
+    },
+    discord: {
+      token: fake.botToken,
+      apiUrl: fake.restBaseUrl,
+      guildId: fake.guildId,
+      maxJobs: settings?.PROMPT_MAX_JOBS ?? 10,
+      defaultSpeed: settings?.DEFAULT_SPEED ?? "fast",
+      defaultQuality: settings?.DEFAULT_QUALITY ?? "standard",
+      progressIntervalMs: options.progressIntervalMs,
+    },
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** The page's address; a page on every interface is opened on the loopback one. */
+function pageUrl(web: Server, options: PlaygroundOptions): string {
+  const address = web.address();
+  const port = address && typeof address === "object" ? address.port : options.port;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  return `http://${host}:${port}/`;
+}
+
 export async function startPlayground(options: PlaygroundOptions): Promise<Playground> {
   const { logger, settings } = options;
-  const closers: Array<() => Promise<void> | void> = [];
+  const closers: Closer[] = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await Promise.resolve(close()).catch(() => undefined);
   };
@@ -104,36 +161,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     const blobs = new BlobStore(store.keyv);
     const backend = settings ? configuredBackend(settings, logger, blobs) : await emulatedBackend(options);
     closers.push(() => backend.stop());
-    // The fake serves people's attachments over http on 127.0.0.1 (Discord's CDN is public https).
-    const downloadPolicy: DownloadPolicy = {
-      allowedHttpOrigins: [...backend.origins, fake.restBaseUrl],
-      maxBytes: (settings?.MAX_IMAGE_MB ?? 30) * 1024 * 1024,
-      timeoutMs: 60_000,
-    };
     const people = createPeople(fake);
-    const atelier = await startAtelier({
-      store,
-      providers: backend.providers,
-      defaultProvider: backend.providers.default.name,
-      logger,
-      downloadPolicy,
-      blobs,
-      jobs: {
-        pollIntervalMs: options.pollIntervalMs ?? (settings ? settings.POLL_INTERVAL_SECONDS * 1000 : 500),
-        maxRunning: settings?.MAX_RUNNING_JOBS,
-        maxRunningPerUser: settings?.MAX_RUNNING_PER_USER,
-        maxQueuedPerUser: settings?.MAX_QUEUED_PER_USER,
-      },
-      discord: {
-        token: fake.botToken,
-        apiUrl: fake.restBaseUrl,
-        guildId: fake.guildId,
-        maxJobs: settings?.PROMPT_MAX_JOBS ?? 10,
-        defaultSpeed: settings?.DEFAULT_SPEED ?? "fast",
-        defaultQuality: settings?.DEFAULT_QUALITY ?? "standard",
-        progressIntervalMs: options.progressIntervalMs,
-      },
-    });
+    const atelier = await startBotOnFake(fake, backend, blobs, store, options);
     closers.push(() => atelier.stop());
     // The bot registers its commands at start; the page lists them, so wait for /imagine.
     await fake.waitFor(() => fake.registeredCommands(fake.guildId).some((c) => c.name === "imagine"), 15_000);
@@ -144,17 +173,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       port: options.port ?? 0,
       host: options.host ?? "127.0.0.1",
     });
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          web.close(() => resolve());
-          web.closeAllConnections();
-        }),
-    );
-    const address = web.address();
-    const port = address && typeof address === "object" ? address.port : options.port;
-    const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
-    return { url: `http://${host}:${port}/`, fake, people, backend: backend.name, stop };
+    closers.push(() => closeServer(web));
+    return { url: pageUrl(web, options), fake, people, backend: backend.name, stop };
   } catch (error) {
     await stop();
     throw error;

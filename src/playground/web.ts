@@ -101,14 +101,12 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise<Server> {
-  const { fake, people, logger } = options;
-  const byName = new Map(people.map((person) => [person.name, person]));
-  const userIds = new Map(people.map((person) => [person.name, person.user.id]));
-  const streams = new Set<ServerResponse>();
-  let lastSnapshot = "";
+type Body = Record<string, unknown>;
+type Action = (body: Body) => Promise<ActionResult>;
 
-  const channel = () => ({
+/** Everything the page shows of the channel: its people, the bot's commands and the messages. */
+function channelView(fake: FakeDiscord, people: readonly Person[]) {
+  return {
     botName: fake.botUser.username,
     channel: "general",
     people: [
@@ -120,45 +118,90 @@ export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise
       description: command.description,
     })),
     messages: fake.messages(fake.channelId).map((message) => pageMessage(message, fake.baseUrl)),
-  });
+  };
+}
 
-  const push = (response: ServerResponse, snapshot: string) => response.write(`data: ${snapshot}\n\n`);
-  const watcher = setInterval(() => {
-    if (streams.size === 0) return;
-    const snapshot = JSON.stringify(channel());
-    if (snapshot === lastSnapshot) return;
-    lastSnapshot = snapshot;
-    for (const stream of streams) push(stream, snapshot);
-  }, watchIntervalMs);
+/** Open Server-Sent Event streams, each sent the channel again whenever it changes. */
+class ChannelStreams {
+  readonly #streams = new Set<ServerResponse>();
+  readonly #snapshot: () => string;
+  readonly #watcher: NodeJS.Timeout;
+  #lastSnapshot = "";
 
-  const person = (body: Record<string, unknown>): Person => {
+  constructor(snapshot: () => string) {
+    this.#snapshot = snapshot;
+    this.#watcher = setInterval(() => this.#pushChanges(), watchIntervalMs);
+  }
+
+  open(request: IncomingMessage, response: ServerResponse): void {
+    response.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
+    this.#streams.add(response);
+    request.on("close", () => this.#streams.delete(response));
+    push(response, this.#snapshot());
+  }
+
+  stop(): void {
+    clearInterval(this.#watcher);
+  }
+
+  #pushChanges(): void {
+    if (this.#streams.size === 0) return;
+    const snapshot = this.#snapshot();
+    if (snapshot === this.#lastSnapshot) return;
+    this.#lastSnapshot = snapshot;
+    for (const stream of this.#streams) push(stream, snapshot);
+  }
+}
+
+function push(response: ServerResponse, snapshot: string): void {
+  response.write(`data: ${snapshot}\n\n`);
+}
+
+/** Waits Discord's three seconds for the bot's answer; a form it opens goes back to the page. */
+async function acknowledged(handle: InteractionHandle): Promise<ActionResult> {
+  try {
+    const callback = await handle.waitForCallback(acknowledgeMs);
+    const modal = callback.type === InteractionResponseType.Modal ? modalOf(handle) : undefined;
+    return modal ? { ok: true, modal } : { ok: true };
+  } catch {
+    return { ok: false, error: "This interaction failed" };
+  }
+}
+
+function filesFromBody(body: Body): FileInput[] {
+  return (Array.isArray(body.files) ? body.files : []).map((file: Record<string, unknown>) => ({
+    filename: String(file.name ?? "image.png"),
+    contentType: typeof file.type === "string" && file.type !== "" ? file.type : undefined,
+    bytes: Buffer.from(String(file.data ?? ""), "base64"),
+  }));
+}
+
+function fieldsFromBody(body: Body): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries((body.fields ?? {}) as Record<string, unknown>).map(([key, value]) => [
+      key,
+      String(value),
+    ]),
+  );
+}
+
+/** The page's actions by path, each performed as the person the request names. */
+function pageActions(fake: FakeDiscord, people: readonly Person[]): Record<string, Action> {
+  const byName = new Map(people.map((person) => [person.name, person]));
+  const userIds = new Map(people.map((person) => [person.name, person.user.id]));
+  const person = (body: Body): Person => {
     const found = byName.get(String(body.user));
     if (!found) throw new CommandLineError(`Nobody called ${String(body.user)} here`);
     return found;
   };
-
-  /** Waits Discord's three seconds for the bot's answer; a form it opens goes back to the page. */
-  const acknowledged = async (handle: InteractionHandle): Promise<ActionResult> => {
-    try {
-      const callback = await handle.waitForCallback(acknowledgeMs);
-      const modal = callback.type === InteractionResponseType.Modal ? modalOf(handle) : undefined;
-      return modal ? { ok: true, modal } : { ok: true };
-    } catch {
-      return { ok: false, error: "This interaction failed" };
-    }
-  };
-
-  const actions: Record<string, (body: Record<string, unknown>) => Promise<ActionResult>> = {
+  return {
     "/api/command": async (body) => {
       const user = person(body).user;
-      const files: FileInput[] = (Array.isArray(body.files) ? body.files : []).map(
-        (file: Record<string, unknown>) => ({
-          filename: String(file.name ?? "image.png"),
-          contentType: typeof file.type === "string" && file.type !== "" ? file.type : undefined,
-          bytes: Buffer.from(String(file.data ?? ""), "base64"),
-        }),
-      );
-      const input = readCommandLine(String(body.text ?? ""), files, {
+      const input = readCommandLine(String(body.text ?? ""), filesFromBody(body), {
         commands: fake.registeredCommands(fake.guildId),
         channel: { id: fake.channelId, name: "general" },
         userIds,
@@ -175,12 +218,7 @@ export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise
       ),
     "/api/modal": async (body) => {
       const openedBy = fake.interactions().find((handle) => handle.id === body.interactionId);
-      const fields = Object.fromEntries(
-        Object.entries((body.fields ?? {}) as Record<string, unknown>).map(([key, value]) => [
-          key,
-          String(value),
-        ]),
-      );
+      const fields = fieldsFromBody(body);
       return acknowledged(
         await fake.submitModal({
           customId: String(body.customId),
@@ -191,57 +229,62 @@ export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise
       );
     },
   };
+}
 
-  const serveStatic = async (response: ServerResponse, file: string) => {
-    const text = await readFile(join(pageDir, file));
-    response.writeHead(200, {
-      "content-type": contentTypes[extname(file)] ?? "text/plain",
-      "cache-control": "no-store",
-    });
-    response.end(text);
-  };
+async function serveStatic(response: ServerResponse, file: string): Promise<void> {
+  const text = await readFile(join(pageDir, file));
+  response.writeHead(200, {
+    "content-type": contentTypes[extname(file)] ?? "text/plain",
+    "cache-control": "no-store",
+  });
+  response.end(text);
+}
 
-  /** Attachments live on the fake's own port; the page asks for them here, on its origin. */
-  const serveAttachment = async (response: ServerResponse, path: string) => {
-    const upstream = await fetch(`${fake.baseUrl}${path}`);
-    const bytes = Buffer.from(await upstream.arrayBuffer());
-    response.writeHead(upstream.status, {
-      "content-type": upstream.headers.get("content-type") ?? "application/octet-stream",
-      "cache-control": "max-age=3600",
-    });
-    response.end(bytes);
-  };
+/** Attachments live on the fake's own port; the page asks for them here, on its origin. */
+async function serveAttachment(fake: FakeDiscord, response: ServerResponse, path: string): Promise<void> {
+  const upstream = await fetch(`${fake.baseUrl}${path}`);
+  const bytes = Buffer.from(await upstream.arrayBuffer());
+  response.writeHead(upstream.status, {
+    "content-type": upstream.headers.get("content-type") ?? "application/octet-stream",
+    "cache-control": "max-age=3600",
+  });
+  response.end(bytes);
+}
 
-  const openStream = (request: IncomingMessage, response: ServerResponse) => {
-    response.writeHead(200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-store",
-      connection: "keep-alive",
-    });
-    streams.add(response);
-    request.on("close", () => streams.delete(response));
-    push(response, JSON.stringify(channel()));
-  };
+/** Performs a page action and answers its result; a refused action is answered as a note, not an error. */
+async function performAction(
+  action: Action,
+  path: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  logger: Logger,
+): Promise<void> {
+  try {
+    return sendJson(response, 200, await action(await readJson(request)));
+  } catch (error) {
+    // A mistake in what was typed (or a button that just went away) is a note to its author.
+    const message = (error as Error).message;
+    if (!(error instanceof CommandLineError)) logger.debug("playground action refused", { path, message });
+    return sendJson(response, 200, { ok: false, error: message });
+  }
+}
+
+export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise<Server> {
+  const { fake, people, logger } = options;
+  const channel = () => channelView(fake, people);
+  const streams = new ChannelStreams(() => JSON.stringify(channel()));
+  const actions = pageActions(fake, people);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? "/", "http://playground").pathname;
     const file = staticFiles[path];
     if (request.method === "GET" && file) return serveStatic(response, file);
-    if (request.method === "GET" && path === "/api/events") return openStream(request, response);
+    if (request.method === "GET" && path === "/api/events") return streams.open(request, response);
     if (request.method === "GET" && path === "/api/state") return sendJson(response, 200, channel());
-    if (request.method === "GET" && path.startsWith("/attachments/")) return serveAttachment(response, path);
+    if (request.method === "GET" && path.startsWith("/attachments/"))
+      return serveAttachment(fake, response, path);
     const action = actions[path];
-    if (request.method === "POST" && action) {
-      try {
-        return sendJson(response, 200, await action(await readJson(request)));
-      } catch (error) {
-        // A mistake in what was typed (or a button that just went away) is a note to its author.
-        const message = (error as Error).message;
-        if (!(error instanceof CommandLineError))
-          logger.debug("playground action refused", { path, message });
-        return sendJson(response, 200, { ok: false, error: message });
-      }
-    }
+    if (request.method === "POST" && action) return performAction(action, path, request, response, logger);
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");
   };
 
@@ -252,7 +295,7 @@ export async function startPlaygroundWeb(options: PlaygroundWebOptions): Promise
       response.end("playground error");
     });
   });
-  server.on("close", () => clearInterval(watcher));
+  server.on("close", () => streams.stop());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

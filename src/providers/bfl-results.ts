@@ -22,99 +22,135 @@ export function withoutQuery(url: string): string {
   return `${origin}${pathname}`;
 }
 
+/** The downloads of one provider: its limit, its log, and its connections (opened on first use). */
+interface Downloads {
+  maxBytes: number;
+  logger: ProviderLogger;
+  agent: Agent | undefined;
+}
+
+function agentOf(downloads: Downloads): Agent {
+  downloads.agent ??= new Agent({ connectTimeout: 10_000, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  return downloads.agent;
+}
+
+/** The GET itself; a connection failure is transient (the task is polled again). */
+async function requestImage(
+  downloads: Downloads,
+  url: string,
+  image: number,
+  signal?: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  try {
+    const { origin, pathname, search } = new URL(url);
+    return await agentOf(downloads).request({
+      origin,
+      path: `${pathname}${search}`,
+      method: "GET",
+      signal: signal ?? null,
+    });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    downloads.logger.warn("BFL: could not fetch a result image", { url: withoutQuery(url), error });
+    throw new ProviderError("transient", `Atelier could not fetch image ${image} from BFL: trying again.`, {
+      code: "result_fetch",
+      cause: error,
+    });
+  }
+}
+
+/** Throws for an answer other than 200: an expired link for good, anything else to try again. */
+async function refuseErrorStatus(
+  downloads: Downloads,
+  response: Dispatcher.ResponseData,
+  url: string,
+  image: number,
+): Promise<void> {
+  const { statusCode, body } = response;
+  if (statusCode === 200) return;
+  await body.dump();
+  downloads.logger.warn("BFL: a result image link answered an error", {
+    url: withoutQuery(url),
+    status: statusCode,
+  });
+  if (statusCode === 403 || statusCode === 404 || statusCode === 410)
+    throw new ProviderError(
+      "internal",
+      `BFL's link to image ${image} no longer works (HTTP ${statusCode}); its links last about 10 minutes after a task ends.`,
+      { code: "result_expired" },
+    );
+  throw new ProviderError("transient", `BFL's image host answered HTTP ${statusCode}: trying again.`, {
+    code: "result_fetch",
+  });
+}
+
+/** The body, given up as soon as it passes `maxBytes`. */
+async function readBounded(body: Dispatcher.ResponseData["body"], maxBytes: number, image: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ProviderError("internal", `Image ${image} from BFL is larger than ${maxBytes} bytes.`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function download(
+  downloads: Downloads,
+  url: string,
+  image: number,
+  signal?: AbortSignal,
+): Promise<ImageInput> {
+  if (!/^https?:\/\//i.test(url))
+    throw new ProviderError("internal", `BFL gave image ${image} as an unusable link.`);
+  const response = await requestImage(downloads, url, image, signal);
+  await refuseErrorStatus(downloads, response, url, image);
+  const contentType =
+    String(response.headers["content-type"] ?? "")
+      .split(";")[0]
+      ?.trim() ?? "";
+  if (!contentType.startsWith("image/")) {
+    await response.body.dump();
+    throw new ProviderError("internal", `BFL sent image ${image} as ${contentType || "no image"}.`);
+  }
+  return { bytes: await readBounded(response.body, downloads.maxBytes, image), contentType };
+}
+
+async function keptBytes(blobs: ResultBlobs | undefined, url: string): Promise<ImageInput> {
+  const blob = await blobs?.get(url);
+  if (!blob)
+    throw new ProviderError(
+      "invalid",
+      "This image is no longer kept by Atelier (results are kept for a week).",
+      {
+        code: "blob_expired",
+      },
+    );
+  return blob;
+}
+
 export function createResultImages(options: {
   blobs?: ResultBlobs;
   maxBytes: number;
   logger: ProviderLogger;
 }): ResultImages {
-  let agent: Agent | undefined;
-  const dispatcher = () => {
-    agent ??= new Agent({ connectTimeout: 10_000, headersTimeout: 30_000, bodyTimeout: 60_000 });
-    return agent;
-  };
-
-  async function download(url: string, image: number, signal?: AbortSignal): Promise<ImageInput> {
-    if (!/^https?:\/\//i.test(url))
-      throw new ProviderError("internal", `BFL gave image ${image} as an unusable link.`);
-    const where = withoutQuery(url);
-    let response: Dispatcher.ResponseData;
-    try {
-      const { origin, pathname, search } = new URL(url);
-      response = await dispatcher().request({
-        origin,
-        path: `${pathname}${search}`,
-        method: "GET",
-        signal: signal ?? null,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      options.logger.warn("BFL: could not fetch a result image", { url: where, error });
-      throw new ProviderError("transient", `Atelier could not fetch image ${image} from BFL: trying again.`, {
-        code: "result_fetch",
-        cause: error,
-      });
-    }
-    const { statusCode, headers, body } = response;
-    if (statusCode !== 200) {
-      await body.dump();
-      options.logger.warn("BFL: a result image link answered an error", { url: where, status: statusCode });
-      if (statusCode === 403 || statusCode === 404 || statusCode === 410)
-        throw new ProviderError(
-          "internal",
-          `BFL's link to image ${image} no longer works (HTTP ${statusCode}); its links last about 10 minutes after a task ends.`,
-          { code: "result_expired" },
-        );
-      throw new ProviderError("transient", `BFL's image host answered HTTP ${statusCode}: trying again.`, {
-        code: "result_fetch",
-      });
-    }
-    const contentType =
-      String(headers["content-type"] ?? "")
-        .split(";")[0]
-        ?.trim() ?? "";
-    if (!contentType.startsWith("image/")) {
-      await body.dump();
-      throw new ProviderError("internal", `BFL sent image ${image} as ${contentType || "no image"}.`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > options.maxBytes) {
-        body.destroy();
-        throw new ProviderError(
-          "internal",
-          `Image ${image} from BFL is larger than ${options.maxBytes} bytes.`,
-        );
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { bytes: Buffer.concat(chunks), contentType };
-  }
-
+  const { blobs } = options;
+  const downloads: Downloads = { maxBytes: options.maxBytes, logger: options.logger, agent: undefined };
   return {
     async keep(urls, signal) {
-      const { blobs } = options;
       if (!blobs) return [...urls];
-      const images = await Promise.all(urls.map((url, index) => download(url, index + 1, signal)));
+      const images = await Promise.all(urls.map((url, index) => download(downloads, url, index + 1, signal)));
       return Promise.all(images.map((image) => blobs.put(image.bytes, image.contentType)));
     },
-    async bytesOf(url, signal) {
-      if (!url.startsWith(blobScheme)) return download(url, 1, signal);
-      const blob = await options.blobs?.get(url);
-      if (!blob)
-        throw new ProviderError(
-          "invalid",
-          "This image is no longer kept by Atelier (results are kept for a week).",
-          {
-            code: "blob_expired",
-          },
-        );
-      return blob;
-    },
+    bytesOf: (url, signal) =>
+      url.startsWith(blobScheme) ? keptBytes(blobs, url) : download(downloads, url, 1, signal),
     async close() {
-      await agent?.close();
-      agent = undefined;
+      await downloads.agent?.close();
+      downloads.agent = undefined;
     },
   };
 }

@@ -4,7 +4,8 @@
 // U picks an image (no call); V, image prompts and /blend use the Kontext editing model; Run as HD
 // and --hd use FLUX1.1 [pro] Ultra; Zoom Out, Pan and Make Square use the expand model. Finished
 // images are copied into the blobs at once (bfl-results.ts): BFL's links expire after ~10 minutes.
-// The prompt's side is in bfl-plan.ts, the JSON in bfl-wire.ts, the set mechanics in bfl-sets.ts.
+// The prompt's side is in bfl-plan.ts, the JSON in bfl-wire.ts, the set mechanics in bfl-sets.ts,
+// following a set (polls and webhooks) in bfl-status.ts.
 import { silentLogger } from "../log.ts";
 import type { ResultBlobs } from "../store/blobs.ts";
 import {
@@ -20,37 +21,24 @@ import {
   planVariation,
   type SetPlan,
 } from "./bfl-plan.ts";
-import { createResultImages, imageSize, type ResultImages } from "./bfl-results.ts";
+import { createResultImages, imageSize } from "./bfl-results.ts";
 import { imagesPerSet, Pollers, partialSetError, SetBook, type Started, setIdOf, setOf } from "./bfl-sets.ts";
-import {
-  bflCreateSchema,
-  bflResultSchema,
-  bflWebhookSchema,
-  mapBflHttpError,
-  percentOf,
-  stateOf,
-  taskFailure,
-} from "./bfl-wire.ts";
+import { fetchSet, parseSetWebhook, type SetTracking } from "./bfl-status.ts";
+import { bflCreateSchema, bflResultSchema, mapBflHttpError } from "./bfl-wire.ts";
 import { defineProvider } from "./define.ts";
-import {
-  createHttpClient,
-  type HttpClient,
-  type HttpClientOptions,
-  type ProviderLogger,
-  redactExcerpt,
-} from "./http.ts";
-import { imageOf, withoutSeed } from "./shared.ts";
+import { createHttpClient, type HttpClient, type HttpClientOptions, type ProviderLogger } from "./http.ts";
+import { imageOf, separateImage, withoutSeed } from "./shared.ts";
 import {
   type BlendRequest,
   type DeclaredCapabilities,
   type FollowUpRequest,
   type ImageInput,
   type ImageProvider,
+  type ImagineRequest,
   type ParentTask,
   ProviderError,
   type ProviderWarning,
   type SubmitResult,
-  type TaskSnapshot,
 } from "./types.ts";
 import { probeTaskId, verifyByProbe } from "./verify.ts";
 
@@ -99,17 +87,11 @@ const declaredCapabilities: DeclaredCapabilities = {
 };
 
 /** One configured BFL account, as every call below needs it. */
-interface Bfl {
+interface Bfl extends SetTracking {
   http: HttpClient;
-  pollers: Pollers;
-  book: SetBook;
-  results: ResultImages;
   baseUrl: string;
   models: BflModels;
   webhookUrl?: string;
-  copies: boolean;
-  secrets: string[];
-  logger: ProviderLogger;
   random: () => number;
 }
 
@@ -166,25 +148,6 @@ async function inputOf(bfl: Bfl, url: string, signal?: AbortSignal): Promise<str
 
 const base64 = (image: ImageInput) => image.bytes.toString("base64");
 
-/** U: image n of the set on its own, without a call. */
-function separate(parent: ParentTask, index: number, style: string | undefined): SubmitResult {
-  const url = imageOf(parent, index);
-  const warnings: ProviderWarning[] = style
-    ? [
-        {
-          type: "unsupported",
-          feature: `Upscale (${style})`,
-          details: "BFL has no upscaler here, so this is the image as made",
-        },
-      ]
-    : [];
-  return {
-    kind: "done",
-    warnings,
-    snapshot: { taskId: `${parent.taskId}#U${index}`, status: "completed", progress: 100, imageUrls: [url] },
-  };
-}
-
 /**
  * Run as HD: the parent's prompt again on the HD model (its --seed kept when it had one; a picked
  * image keeps no seed of its own). Another model, so new pictures rather than larger copies.
@@ -223,7 +186,12 @@ async function followUp(bfl: Bfl, request: FollowUpRequest, signal?: AbortSignal
   const { parent } = request;
   switch (request.kind) {
     case "upscale":
-      return separate(parent, request.index, request.style);
+      return separateImage(
+        parent,
+        request.index,
+        request.style,
+        () => "BFL has no upscaler here, so this is the image as made",
+      );
     case "variation": {
       const input = await inputOf(bfl, imageOf(parent, request.index), signal);
       const plan = planVariation(parent.prompt, request.prompt, request.strength, bfl.models);
@@ -254,85 +222,8 @@ async function blend(bfl: Bfl, request: BlendRequest, signal?: AbortSignal): Pro
   return submitSet(bfl, plan, imageFields(request.images.map(base64)), request.callbackUrl, signal);
 }
 
-/**
- * The set now. Polled from its last task back, stopping at the first still running (the others were
- * created before it): progress is that task's, counting the ones after it as done. Once all four are
- * Ready their images are copied, and the set is complete.
- */
-async function fetchTask(bfl: Bfl, taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
-  const set = setOf(taskId);
-  const heard = bfl.book.register(taskId, set);
-  const samples: string[] = [];
-  for (let index = set.tasks.length - 1; index >= 0; index -= 1) {
-    const task = set.tasks[index] as (typeof set.tasks)[number];
-    const { client, path } = bfl.pollers.target(task);
-    const result = await client.read(path, bflResultSchema, signal);
-    const state = stateOf(result.status);
-    if (state === "failed") {
-      const error = taskFailure(result.status, task.id, index + 1, result.details, bfl.secrets);
-      // A task BFL cannot find is no outcome of the set: the poll itself failed.
-      if (error.code === "task_not_found") throw error;
-      return { taskId, status: "failed", imageUrls: [], error };
-    }
-    if (state === "pending") {
-      const done = set.tasks.length - 1 - index;
-      const percent = percentOf(result.progress) ?? 0;
-      const progress = Math.min(
-        99,
-        Math.round((100 * done + percent * (set.tasks.length - done)) / set.tasks.length),
-      );
-      heard.progress = Math.max(heard.progress, progress);
-      return { taskId, status: progress > 0 ? "running" : "queued", progress, imageUrls: [] };
-    }
-    const sample = result.result?.sample;
-    if (!sample) {
-      const error = new ProviderError("internal", `BFL finished image ${index + 1} without a link to it.`, {
-        code: "no_sample",
-      });
-      return { taskId, status: "failed", imageUrls: [], error };
-    }
-    samples[index] = sample;
-  }
-  return { taskId, status: "completed", progress: 100, imageUrls: await bfl.results.keep(samples, signal) };
-}
-
-/**
- * A webhook names one task of a set. It wakes the set's tracker: a failure ends the set at once; a
- * Ready task counts toward progress, and when all four are Ready without blobs to copy into, the set
- * is complete; with blobs, the poll that follows copies the images (a webhook handler must not
- * download). Tasks this process has not submitted or polled yet are ignored (the poll finds them).
- */
-function parseCallback(bfl: Bfl, body: unknown): TaskSnapshot {
-  const parsed = bflWebhookSchema.safeParse(body);
-  if (!parsed.success) {
-    bfl.logger.warn("BFL: webhook body has an unexpected shape", {
-      // Result links carry a signature in their query: never logged.
-      excerpt: redactExcerpt((JSON.stringify(body) ?? String(body)).replace(/\?[^"\s]*/g, "?…"), bfl.secrets),
-    });
-    throw new ProviderError("internal", "BFL sent a webhook Atelier could not understand.", {
-      code: "bad_callback",
-    });
-  }
-  const hook = parsed.data;
-  const subId = (hook.id ?? hook.task_id) as string;
-  const member = bfl.book.member(subId);
-  if (!member) return { taskId: `bfl-task:${subId}`, status: "running", imageUrls: [] };
-  const { heard, index } = member;
-  const state = stateOf(hook.status);
-  if (state === "failed") {
-    const named = typeof hook.error === "string" && hook.error !== "" ? hook.error : hook.status;
-    const error = taskFailure(named, subId, index + 1, hook.details ?? hook.error, bfl.secrets);
-    return { taskId: heard.taskId, status: "failed", imageUrls: [], error };
-  }
-  if (state === "ready" && hook.result?.sample) heard.samples[index] = hook.result.sample;
-  const ready = heard.samples.filter((sample) => sample !== undefined).length;
-  if (ready === heard.samples.length && !bfl.copies)
-    return { taskId: heard.taskId, status: "completed", progress: 100, imageUrls: heard.samples as string[] };
-  heard.progress = Math.min(99, Math.max(heard.progress, Math.round((100 * ready) / heard.samples.length)));
-  return { taskId: heard.taskId, status: "running", progress: heard.progress, imageUrls: [] };
-}
-
-export function createBflProvider(options: BflProviderOptions): BflProvider {
+/** The account's settings and state; its HTTP clients share the key (polling URLs may name another host). */
+function createBfl(options: BflProviderOptions): Bfl {
   const secrets = [options.apiKey];
   const logger = options.logger ?? silentLogger;
   const client = (baseUrl: string) =>
@@ -346,12 +237,7 @@ export function createBflProvider(options: BflProviderOptions): BflProvider {
       mapHttpError: (response) => mapBflHttpError(response, secrets),
     });
   const http = client(options.baseUrl);
-  const models: BflModels = {
-    ...defaultBflModels,
-    ...options.models,
-    model: options.model ?? defaultBflModels.model,
-  };
-  const bfl: Bfl = {
+  return {
     http,
     pollers: new Pollers(http, options.baseUrl, client, logger),
     book: new SetBook(),
@@ -361,39 +247,45 @@ export function createBflProvider(options: BflProviderOptions): BflProvider {
       logger,
     }),
     baseUrl: options.baseUrl,
-    models,
+    models: { ...defaultBflModels, ...options.models, model: options.model ?? defaultBflModels.model },
     webhookUrl: options.webhookUrl,
     copies: options.blobs !== undefined,
     secrets,
     logger,
     random: options.random ?? Math.random,
   };
+}
+
+async function imagine(bfl: Bfl, request: ImagineRequest, signal?: AbortSignal): Promise<SubmitResult> {
+  const plan = planImagine(request.prompt, request, bfl.models);
+  return submitSet(bfl, plan, imageFields(plan.images ?? []), request.callbackUrl, signal);
+}
+
+export function createBflProvider(options: BflProviderOptions): BflProvider {
+  const bfl = createBfl(options);
   return defineProvider({
     name: "bfl",
     capabilities: declaredCapabilities,
     check(request) {
       try {
-        return { warnings: planImagine(request.prompt, request, models).warnings };
+        return { warnings: planImagine(request.prompt, request, bfl.models).warnings };
       } catch (error) {
         if (error instanceof ProviderError) return { warnings: [], error };
         throw error;
       }
     },
-    imagine: async (request, signal) => {
-      const plan = planImagine(request.prompt, request, models);
-      return submitSet(bfl, plan, imageFields(plan.images ?? []), request.callbackUrl, signal);
-    },
+    imagine: (request, signal) => imagine(bfl, request, signal),
     followUp: (request, signal) => followUp(bfl, request, signal),
     blend: (request, signal) => blend(bfl, request, signal),
-    fetchTask: (taskId, signal) => fetchTask(bfl, taskId, signal),
-    parseCallback: (body) => parseCallback(bfl, body),
+    fetchTask: (taskId, signal) => fetchSet(bfl, taskId, signal),
+    parseCallback: (body) => parseSetWebhook(bfl, body),
     // get_result of a task that does not exist: "Task not found" proves the key and the URL.
     verify: (signal) =>
       verifyByProbe({ label: "BFL", keySetting: "BFL_API_KEY", urlSetting: "BFL_BASE_URL" }, () =>
-        http.read(`/v1/get_result?id=${probeTaskId}`, bflResultSchema, signal),
+        bfl.http.read(`/v1/get_result?id=${probeTaskId}`, bflResultSchema, signal),
       ),
     close: async () => {
-      await Promise.all([http.close(), bfl.pollers.close(), bfl.results.close()]);
+      await Promise.all([bfl.http.close(), bfl.pollers.close(), bfl.results.close()]);
     },
   });
 }

@@ -1,6 +1,3 @@
-// Files to and from a ComfyUI machine: `/view` for result images (bytes, not JSON), `/upload/image`
-// (multipart) for the image V and U start from, and the small JPEG a preview frame is kept as.
-import sharp from "sharp";
 import { type Dispatcher, FormData } from "undici";
 import type { LiveFeed } from "./comfyui-live.ts";
 import { type ImageRef, uploadedSchema } from "./comfyui-wire.ts";
@@ -19,7 +16,6 @@ export interface Machine {
 /** What a task runs: started again as it is on another machine when its machine dies. */
 export type Work = (machine: Machine, signal?: AbortSignal) => Promise<string>;
 
-const previewLongSide = 512;
 const maxImageBytes = 64 * 1024 * 1024;
 
 export function machineError(machine: Machine, message: string, code: string): ProviderError {
@@ -113,15 +109,4 @@ function safeJson(text: string): unknown {
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : "upload";
-}
-
-export async function shrink(bytes: Buffer): Promise<Buffer | undefined> {
-  try {
-    return await sharp(bytes)
-      .resize(previewLongSide, previewLongSide, { fit: "inside", withoutEnlargement: true })
-      .jpeg({ quality: 75 })
-      .toBuffer();
-  } catch {
-    return undefined;
-  }
 }

@@ -6,7 +6,7 @@
 // one (self-hosted: nobody pays twice), the progress line saying so.
 import { z } from "zod";
 import type { ResultBlobs } from "../store/blobs.ts";
-import { download, type Machine, machineError, shrink, type Work } from "./comfyui-files.ts";
+import { download, type Machine, machineError, type Work } from "./comfyui-files.ts";
 import {
   executionErrorText,
   type HistoryEntry,
@@ -20,6 +20,7 @@ import {
 } from "./comfyui-wire.ts";
 import type { ProviderLogger } from "./http.ts";
 import type { InstancePool, Lease, PoolInstance } from "./pool.ts";
+import { previewOf } from "./shared.ts";
 import { ProviderError, type TaskSnapshot } from "./types.ts";
 
 interface Task {
@@ -175,7 +176,7 @@ export class TaskBook {
   private async running(task: Task): Promise<TaskSnapshot> {
     if (task.preview?.fresh) {
       task.preview.fresh = false;
-      const small = await shrink(task.preview.bytes);
+      const small = await previewOf(task.preview.bytes);
       if (small) task.previewUrl = await this.options.blobs.put(small, "image/jpeg");
     }
     return {

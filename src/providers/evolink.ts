@@ -24,7 +24,7 @@ import {
   type ProviderLogger,
   redactExcerpt,
 } from "./http.ts";
-import { imageOf, imageVariationPrompt, withoutSeed } from "./shared.ts";
+import { imageOf, imageVariationPrompt, separateImage, withoutSeed } from "./shared.ts";
 import {
   type DeclaredCapabilities,
   type FollowUpRequest,
@@ -149,25 +149,6 @@ function parentSpeed(parent: ParentTask): Speed | undefined {
   return speedFromFlags(parent.prompt.params) ?? parent.speed;
 }
 
-/** U: image n of the set on its own, without a call (V8.1 has no upscaler). */
-function upscale(parent: ParentTask, index: number, style: string | undefined): SubmitResult {
-  const url = imageOf(parent, index);
-  const warnings: ProviderWarning[] = style
-    ? [
-        {
-          type: "unsupported",
-          feature: `Upscale (${style})`,
-          details: `EvoLink has no ${style} upscaler, so this is image ${index} as generated`,
-        },
-      ]
-    : [];
-  return {
-    kind: "done",
-    warnings,
-    snapshot: { taskId: `${parent.taskId}#U${index}`, status: "completed", progress: 100, imageUrls: [url] },
-  };
-}
-
 async function variation(
   evolink: Evolink,
   request: Extract<FollowUpRequest, { kind: "variation" }>,
@@ -219,7 +200,13 @@ async function followUp(
 ): Promise<SubmitResult> {
   switch (request.kind) {
     case "upscale":
-      return upscale(request.parent, request.index, request.style);
+      // V8.1 has no upscaler.
+      return separateImage(
+        request.parent,
+        request.index,
+        request.style,
+        (style) => `EvoLink has no ${style} upscaler, so this is image ${request.index} as generated`,
+      );
     case "variation":
       return variation(evolink, request, signal);
     case "reroll": {

@@ -42,7 +42,7 @@ import {
   type ProviderLogger,
   systemClock,
 } from "./http.ts";
-import { imageOf, withoutSeed } from "./shared.ts";
+import { imageOf, separateImage, withoutSeed } from "./shared.ts";
 import { nearestAspectRatio } from "./translate.ts";
 import {
   type BlendRequest,
@@ -54,7 +54,6 @@ import {
   ProviderError,
   type ProviderWarning,
   type SubmitResult,
-  type TaskSnapshot,
 } from "./types.ts";
 
 export interface GeminiProviderOptions {
@@ -221,20 +220,10 @@ function runAsHd(gemini: Gemini, parent: ParentTask): SubmitResult {
   return startSet(gemini, generateBody(plan, []), [warning, ...plan.warnings]);
 }
 
-function separated(parent: ParentTask, index: number): SubmitResult {
-  const snapshot: TaskSnapshot = {
-    taskId: `${parent.taskId}#U${index}`,
-    status: "completed",
-    progress: 100,
-    imageUrls: [imageOf(parent, index)],
-  };
-  return { kind: "done", snapshot, warnings: [] };
-}
-
 async function followUp(gemini: Gemini, request: FollowUpRequest): Promise<SubmitResult> {
   switch (request.kind) {
     case "upscale":
-      return separated(request.parent, request.index);
+      return separateImage(request.parent, request.index);
     case "variation":
       return variation(gemini, request);
     case "reroll": {

@@ -15,7 +15,7 @@ import {
   variationInstruction,
 } from "./openai-plan.ts";
 import { type EditSpec, edit, generate, type OpenAi } from "./openai-send.ts";
-import { imageOf } from "./shared.ts";
+import { imageOf, separateImage } from "./shared.ts";
 import type {
   BlendDimensions,
   BlendRequest,
@@ -66,25 +66,6 @@ function editPlan(openai: OpenAi, prompt: ParsedPrompt, quality: Quality | undef
     });
   }
   return { ...planned.plan, size: sized.size, warnings };
-}
-
-/** U: image n of the set on its own, without a call (OpenAI's images are already full size). */
-function separate(parent: ParentTask, index: number, style: string | undefined): SubmitResult {
-  const url = imageOf(parent, index);
-  const warnings: ProviderWarning[] = style
-    ? [
-        {
-          type: "unsupported",
-          feature: `Upscale (${style})`,
-          details: `OpenAI has no ${style} upscaler, so this is image ${index} as generated`,
-        },
-      ]
-    : [];
-  return {
-    kind: "done",
-    warnings,
-    snapshot: { taskId: `${parent.taskId}#U${index}`, status: "completed", progress: 100, imageUrls: [url] },
-  };
 }
 
 /**
@@ -149,7 +130,15 @@ export function followUp(
 ): Promise<SubmitResult> {
   switch (request.kind) {
     case "upscale":
-      return Promise.resolve(separate(request.parent, request.index, request.style));
+      // OpenAI's images are already full size.
+      return Promise.resolve(
+        separateImage(
+          request.parent,
+          request.index,
+          request.style,
+          (style) => `OpenAI has no ${style} upscaler, so this is image ${request.index} as generated`,
+        ),
+      );
     case "variation":
       return variation(openai, request, signal);
     case "reroll":

@@ -1,8 +1,3 @@
-// OpenAI's Images API answers one request with one stream and keeps no task to ask about later, so
-// the adapter keeps the task: a snapshot per streamed request, updated as partial images and finished
-// images arrive, that `fetchTask` reads. It lives in this process only: after a restart the stream is
-// gone and the task says so (it is never sent again silently: OpenAI may have billed it).
-import sharp from "sharp";
 import type { ResultBlobs } from "../store/blobs.ts";
 import type { ProviderLogger } from "./http.ts";
 import { redactExcerpt } from "./http.ts";
@@ -14,6 +9,7 @@ import {
   partialImageSchema,
   streamError,
 } from "./openai-wire.ts";
+import { previewOf } from "./shared.ts";
 import { ProviderError, type TaskSnapshot } from "./types.ts";
 
 /** One request as the adapter sends it, and again for the images still missing. */
@@ -36,9 +32,6 @@ export interface TaskBookOptions {
   /** How long a finished task stays readable. */
   retainMs: number;
 }
-
-/** Long side of a stored preview: previews are shown small, and kept as blobs like results. */
-const previewLongSide = 512;
 
 /** How one stream ended. */
 type Ending = { kind: "ended" } | { kind: "cut"; cause: unknown } | { kind: "failed"; error: ProviderError };
@@ -264,15 +257,3 @@ export class TaskBook {
 
 class DeadlineReached extends Error {}
 class Cancelled extends Error {}
-
-/** A partial image made small for the progress message; undefined when it cannot be read. */
-async function previewOf(bytes: Buffer): Promise<Buffer | undefined> {
-  try {
-    return await sharp(bytes)
-      .resize(previewLongSide, previewLongSide, { fit: "inside", withoutEnlargement: true })
-      .jpeg({ quality: 75 })
-      .toBuffer();
-  } catch {
-    return undefined;
-  }
-}
