@@ -103,7 +103,7 @@ export class TaskBook {
           this.finish(task, {
             status: "completed",
             progress: 100,
-            ...(task.tokens > 0 ? { usage: { credits: task.tokens } } : {}),
+            ...(task.tokens > 0 ? { usage: { tokens: task.tokens } } : {}),
           }),
         (error: unknown) => this.finish(task, this.failure(task, error)),
       )

@@ -122,7 +122,10 @@ export interface ProviderButton {
 }
 
 export interface Usage {
+  /** The provider's own billing figure in its credits (EvoLink, BFL): what /info adds up. */
   credits?: number;
+  /** Tokens billed (OpenAI): a different unit, kept apart so /info never adds it to credits. */
+  tokens?: number;
 }
 
 export type TaskStatus = "queued" | "running" | "completed" | "failed" | "cancelled";

@@ -182,7 +182,8 @@ describe("imagine", () => {
     expect(final).toMatchObject({ status: "completed", progress: 100 });
     const images = await Promise.all(final.imageUrls.map(pixels));
     expect(images).toEqual([0, 1, 2, 3].map((colourIndex) => ({ width: 1248, height: 832, colourIndex })));
-    expect(final.usage?.credits).toBeGreaterThan(4 * 1056);
+    expect(final.usage?.tokens).toBeGreaterThan(4 * 1056);
+    expect(final.usage?.credits).toBeUndefined();
     expect(creates()).toHaveLength(1);
   });
 
