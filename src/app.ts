@@ -4,6 +4,7 @@
 import type { Server } from "node:http";
 import { commands } from "../commands/index.ts";
 import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
+import { StartupError } from "./discord/connect.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
 import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
 import { callbackHandler } from "./jobs/callbacks.ts";
@@ -89,7 +90,17 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     team,
     preferences,
   });
-  const server = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
+  let server: Server | undefined;
+  try {
+    server = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
+  } catch (error) {
+    await bot.stop();
+    throw (error as { code?: string }).code === "EADDRINUSE"
+      ? new StartupError(
+          `HTTP_PORT ${parts.http?.port} is in use by another program: set HTTP_PORT to a free port.`,
+        )
+      : error;
+  }
   // Resume only once the presenter listens, so recovered results reach their messages.
   await jobs.start();
   return {

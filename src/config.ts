@@ -140,7 +140,7 @@ export const settingsSchema = z.object({
   PUBLIC_URL: httpUrl.optional().refine((value) => value === undefined || value.startsWith("https://"), {
     message: "must be an https:// URL that reaches this bot (providers only call HTTPS)",
   }),
-  HTTP_PORT: wholeNumber(8080, 1, 65535),
+  HTTP_PORT: wholeNumber(8080, 0, 65535),
   CALLBACK_SECRET: optionalText,
   DATA_DIR: z.string().trim().min(1).default("./data"),
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {

@@ -57,7 +57,7 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     DATA_DIR: dataDir,
     POLL_INTERVAL_SECONDS: String(options.pollSeconds),
     LOG_LEVEL: "info",
-    ...(callbackPort === undefined ? {} : { HTTP_PORT: String(callbackPort) }),
+    HTTP_PORT: String(callbackPort ?? 0),
     BENCH_SETTINGS_OVERRIDES: JSON.stringify({
       ...(callbackPort === undefined ? {} : { PUBLIC_URL: front.baseUrl }),
       ...options.overrides,

@@ -30,6 +30,7 @@ async function startAtelier(): Promise<ChildProcess> {
       EVOLINK_API_KEY: apiKey,
       EVOLINK_BASE_URL: emulator.baseUrl,
       DATA_DIR: dataDir,
+      HTTP_PORT: "0",
       POLL_INTERVAL_SECONDS: "0.1",
       LOG_LEVEL: "debug",
     },

@@ -3,6 +3,8 @@
 // provider refuses, a provider URL that does not answer.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +48,7 @@ function start(overrides: Record<string, string>): Promise<Ended> {
       EVOLINK_API_KEY: apiKey,
       EVOLINK_BASE_URL: emulator.baseUrl,
       DATA_DIR: dataDir,
+      HTTP_PORT: "0",
       LOG_FORMAT: "json",
       ...overrides,
     },
@@ -96,6 +99,17 @@ describe("atelier start fails fast and says how to fix it", () => {
 
   it("a provider key the provider refuses", async () => {
     expectCleanFailure(await start({ EVOLINK_API_KEY: "evk-wrong-key" }), /evolink.*EVOLINK_API_KEY/i);
+  }, 30_000);
+
+  it("an HTTP port another program holds", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "0.0.0.0", resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      expectCleanFailure(await start({ HTTP_PORT: String(port) }), new RegExp(`HTTP_PORT ${port} is in use`));
+    } finally {
+      holder.close();
+    }
   }, 30_000);
 
   it("a provider URL that does not answer", async () => {
