@@ -274,8 +274,7 @@ export function baseUrlsFor(settings: Settings, provider: ProviderName): string[
   return value === undefined ? [] : value.split(",");
 }
 
-/** The base URL configured for `provider` (the default provider when not named; a pool's first). */
-export function baseUrlFor(settings: Settings, provider?: ProviderName): string | undefined {
-  const name = provider ?? configuredProviders(settings)[0] ?? "evolink";
-  return baseUrlsFor(settings, name)[0];
+/** Where the bot may download results from: every configured provider's base URLs. */
+export function downloadOrigins(settings: Settings): string[] {
+  return configuredProviders(settings).flatMap((name) => baseUrlsFor(settings, name));
 }

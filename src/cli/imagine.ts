@@ -2,7 +2,7 @@
 // same provider, same images; progress on the terminal, files in DIR, one clear line on failure.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { baseUrlFor, type ProviderName, type Settings, secretValues } from "../config.ts";
+import { baseUrlsFor, type ProviderName, type Settings, secretValues } from "../config.ts";
 import { warningText } from "../discord/warning-text.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import { renderResultSet } from "../images/result-set.ts";
@@ -147,9 +147,7 @@ async function runOne(
   progress.update(snapshot);
   progress.done();
   const policy: DownloadPolicy = {
-    allowedHttpOrigins: [baseUrlFor(settings, provider.name as ProviderName)].filter(
-      (url): url is string => url !== undefined,
-    ),
+    allowedHttpOrigins: baseUrlsFor(settings, provider.name as ProviderName),
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 120_000,
   };

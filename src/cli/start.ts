@@ -2,7 +2,7 @@
 // check the providers' keys, start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
 // A start-up failure closes whatever was opened and ends as one line naming the cause and the fix.
 import { type AtelierParts, type RunningAtelier, startAtelier } from "../app.ts";
-import { baseUrlsFor, configuredProviders, type Settings, secretValues } from "../config.ts";
+import { downloadOrigins, type Settings, secretValues } from "../config.ts";
 import { StartupError } from "../discord/connect.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
@@ -39,7 +39,7 @@ async function verifyProviders(providers: ProviderRegistry): Promise<void> {
 
 function downloadPolicyFor(settings: Settings): DownloadPolicy {
   return {
-    allowedHttpOrigins: configuredProviders(settings).flatMap((name) => baseUrlsFor(settings, name)),
+    allowedHttpOrigins: downloadOrigins(settings),
     maxBytes: settings.MAX_IMAGE_MB * 1024 * 1024,
     timeoutMs: 60_000,
   };

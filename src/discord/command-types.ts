@@ -44,7 +44,10 @@ export interface SlashCommand {
 }
 
 /** Whether `command` can run on a provider with `capabilities`. */
-export function isOffered(command: SlashCommand, capabilities: ProviderCapabilities): boolean {
+export function isOffered(
+  command: Pick<SlashCommand, "requires">,
+  capabilities: ProviderCapabilities,
+): boolean {
   return command.requires === undefined || capabilities[command.requires];
 }
 
@@ -55,7 +58,7 @@ export function servingProvider(
 ): ImageProvider | undefined {
   return providers.find(
     (provider): provider is ImageProvider =>
-      provider !== undefined && (command.requires === undefined || provider.capabilities[command.requires]),
+      provider !== undefined && isOffered(command, provider.capabilities),
   );
 }
 

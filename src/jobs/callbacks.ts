@@ -1,14 +1,12 @@
 // Provider callbacks: when the bot has a public HTTPS URL, providers POST task updates here and
 // the job's tracker wakes at once instead of waiting for its next poll.
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
 import type { ProviderLookup } from "../providers/types.ts";
 import type { JobService } from "./service.ts";
 
-export interface CallbackServerOptions {
-  port: number;
-  host?: string;
+export interface CallbackOptions {
   jobs: JobService;
   providers: ProviderLookup;
   /** When set, the URL must end in /<secret>; callbacks without it are refused. */
@@ -38,7 +36,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
 
 /** A request handler for `POST /callbacks/<provider>[/<secret>]`; other paths are not its business (404). */
 export function callbackHandler(
-  options: Omit<CallbackServerOptions, "port" | "host">,
+  options: CallbackOptions,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   return async (request, response) => {
@@ -62,14 +60,4 @@ export function callbackHandler(
       response.writeHead(400).end();
     }
   };
-}
-
-/** A server for callbacks alone (tests); the bot serves them beside /healthz and /metrics (src/http). */
-export function startCallbackServer(options: CallbackServerOptions): Promise<Server> {
-  const handle = callbackHandler(options);
-  const server = createServer((request, response) => void handle(request, response));
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => resolve(server));
-  });
 }

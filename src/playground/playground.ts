@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEvolinkEmulator } from "../../emulators/evolink.ts";
 import { type RunningAtelier, startAtelier } from "../app.ts";
-import { baseUrlFor, configuredProviders, type Settings } from "../config.ts";
+import { downloadOrigins, type Settings } from "../config.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import type { Logger } from "../log.ts";
@@ -80,9 +80,7 @@ function configuredBackend(settings: Settings, logger: Logger, blobs: BlobStore)
   const providers = createProviders(settings, logger, { blobs });
   return {
     providers,
-    origins: configuredProviders(settings)
-      .map((name) => baseUrlFor(settings, name))
-      .filter((url): url is string => url !== undefined),
+    origins: downloadOrigins(settings),
     name: providers.names().join(","),
     stop: () => providers.closeAll(),
   };
