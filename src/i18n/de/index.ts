@@ -1,0 +1,5 @@
+import type { Catalogue } from "../en/index.ts";
+import type { Translation } from "../types.ts";
+import { discord } from "./discord.ts";
+
+export const de: Translation<Catalogue> = { discord };

@@ -1,0 +1,4 @@
+import { discord } from "./discord.ts";
+
+export const en = { discord };
+export type Catalogue = typeof en;
