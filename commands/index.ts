@@ -8,6 +8,7 @@ import { imagine, imagineCommand } from "./imagine.ts";
 import { info, infoCommand } from "./info.ts";
 import { prefer, preferCommand } from "./prefer.ts";
 import { settings, settingsCommand } from "./settings.ts";
+import { show, showCommand } from "./show.ts";
 
 export const commands: SlashCommand[] = [
   {
@@ -21,6 +22,10 @@ export const commands: SlashCommand[] = [
   { definition: infoCommand, run: info },
   { definition: helpCommand, run: help },
   { definition: settingsCommand, run: settings },
+  {
+    definition: showCommand,
+    run: (interaction, context) => show(interaction, readArgs(showCommand, interaction), context),
+  },
   {
     definition: preferCommand,
     run: (interaction, context) => prefer(interaction, readSubcommand(preferCommand, interaction), context),

@@ -15,6 +15,7 @@ export const infoCommand = {
 } as const satisfies CommandDefinition;
 
 const topCount = 5;
+const latestCount = 5;
 const promptPreviewLength = 60;
 
 const at = (time: number, style: "R" | "t") => `<t:${Math.floor(time / 1000)}:${style}>`;
@@ -42,7 +43,18 @@ function describeJob(job: JobRecord): string {
       : job.state === "queued"
         ? "waiting"
         : job.state;
-  return `• ${job.kind} — ${prompt.replaceAll("`", "ˋ")} (${status})`;
+  // The id is what /show takes.
+  return `• \`${job.id}\` ${job.kind} — ${prompt.replaceAll("`", "ˋ")} (${status})`;
+}
+
+/** The latest finished jobs, whose ids /show takes. */
+async function latestLines(context: BotContext, userId: string): Promise<string[]> {
+  const finished = (await context.jobs.recentJobsOf(userId, latestCount * 2))
+    .filter((job) => job.state === "completed")
+    .slice(0, latestCount);
+  return finished.length === 0
+    ? []
+    : ["**Latest (/show job:<id> posts one again):**", ...finished.map(describeJob)];
 }
 
 function remainingLines(config: GuildConfig, user: UsageTotals, guild: UsageTotals, now: number): string[] {
@@ -109,6 +121,7 @@ export async function info(interaction: ChatInputCommandInteraction, context: Bo
     "**Your Atelier info**",
     open.length === 0 ? "**In progress:** nothing" : `**In progress (${open.length}):**`,
     ...open.slice(0, 10).map(describeJob),
+    ...(await latestLines(context, interaction.user.id)),
     `**Today (UTC):** ${describeTotals(today)}`,
     `**This month:** ${describeTotals(month)}`,
     ...remainingLines(config, today, guildToday, now),

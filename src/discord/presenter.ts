@@ -118,6 +118,14 @@ export class JobPresenter implements JobListener {
     this.stopping.abort();
   }
 
+  /**
+   * /show: the finished job's view, images and buttons, on a new message (`at`: the /show reply).
+   * Its buttons name the job, so they work as on the first message.
+   */
+  async showAgain(job: JobRecord, at: Delivery): Promise<void> {
+    await this.options.delivery.edit(at, await this.finalMessage(job));
+  }
+
   /** Shows the finished job, retrying through outages while the message can be reached. */
   async deliverFinal(job: JobRecord): Promise<void> {
     const delivery = this.deliveryOf(job);

@@ -19,6 +19,9 @@ export type NewJobFields = Omit<
 > &
   Partial<Pick<JobRecord, "providerWarnings">>;
 
+/** How many of a person's latest jobs /info lists and /show finds by id. */
+const recentPerPerson = 20;
+
 /** Fields other than the state and the delivered flag, which have their own verbs. */
 export type JobChange = Partial<Omit<JobRecord, "id" | "state" | "delivered">>;
 
@@ -27,9 +30,10 @@ export class JobRecords {
   /** Ids of jobs not yet delivered, in creation order: what a restart must pick up. */
   private readonly open: KeyList;
   private readonly serial = new KeyedSerializer();
+  private readonly recentLists = new Map<string, KeyList>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly now: () => number,
   ) {
     this.jobs = new Repository(store.keyv, "job", jobRecordSchema);
@@ -51,7 +55,25 @@ export class JobRecords {
     }) as JobRecord;
     await this.jobs.set(job.id, job);
     await this.open.add(job.id);
+    await this.recentList(job.requesterId).addKeepingLast(job.id, recentPerPerson);
     return job;
+  }
+
+  /** A person's latest jobs, newest first (at most 20 are remembered): for /info. */
+  async recentOf(requesterId: string, count: number): Promise<JobRecord[]> {
+    const ids = (await this.recentList(requesterId).all()).slice(-count).reverse();
+    const records = await this.jobs.getMany(ids);
+    return ids.flatMap((id) => records.get(id) ?? []);
+  }
+
+  /** One KeyList per person, so that person's concurrent creates are batched, never lost. */
+  private recentList(requesterId: string): KeyList {
+    let list = this.recentLists.get(requesterId);
+    if (!list) {
+      list = new KeyList(this.store.keyv, `jobs:recent:${requesterId}`);
+      this.recentLists.set(requesterId, list);
+    }
+    return list;
   }
 
   get(id: string): Promise<JobRecord | undefined> {

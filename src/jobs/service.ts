@@ -126,6 +126,11 @@ export class JobService {
     return this.records.openJobsOf(requesterId);
   }
 
+  /** One user's latest jobs, newest first: for /info, where people find the ids /show takes. */
+  recentJobsOf(requesterId: string, count: number): Promise<JobRecord[]> {
+    return this.records.recentOf(requesterId, count);
+  }
+
   provider(name: string): ImageProvider | undefined {
     return this.options.providers.get(name);
   }

@@ -150,6 +150,11 @@ export class KeyList {
     return this.update((ids) => (ids.includes(id) ? ids : [...ids, id]));
   }
 
+  /** Adds `id` at the end and keeps only the newest `keep` ids. */
+  addKeepingLast(id: string, keep: number): Promise<void> {
+    return this.update((ids) => [...ids.filter((existing) => existing !== id), id].slice(-keep));
+  }
+
   remove(id: string): Promise<void> {
     return this.update((ids) => ids.filter((existing) => existing !== id));
   }
