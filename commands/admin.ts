@@ -9,8 +9,12 @@ import {
   MessageFlags,
   PermissionFlagsBits,
 } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandDefinition, SubcommandCall } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
+import { personalLanguage } from "../src/discord/language.ts";
+import { teamErrorText } from "../src/i18n/errors.ts";
+import { type Translate, translator } from "../src/i18n/index.ts";
 import { type BannedTerm, describeTerm, parseBannedTerm } from "../src/team/banned-terms.ts";
 import type { GuildConfig, GuildConfigStore } from "../src/team/guild-config.ts";
 
@@ -21,7 +25,7 @@ const maxReplyLength = 2000;
 const channelOption = {
   type: ApplicationCommandOptionType.Channel,
   name: "channel",
-  description: "The channel (its threads are included)",
+  ...commandText("commands:atelier.channel"),
   required: true,
 } as const;
 
@@ -29,37 +33,48 @@ const roleOption = (name: string, required: boolean) =>
   ({
     type: ApplicationCommandOptionType.Role,
     name,
-    description: "A role whose members may use buttons on anyone's jobs",
+    ...commandText("commands:atelier.role"),
     required,
   }) as const;
 
 const termOption = {
   type: ApplicationCommandOptionType.String,
   name: "term",
-  description: "A word or phrase, or a pattern written as /pattern/flags",
+  ...commandText("commands:atelier.term"),
   required: true,
   max_length: 220,
 } as const;
 
-const countOption = (name: string, description: string, max: number) =>
-  ({ type: ApplicationCommandOptionType.Integer, name, description, min_value: 0, max_value: max }) as const;
+/** An integer option; `key` names its words in the `commands` catalogue. */
+const countOption = <Name extends string>(name: Name, key: string, max: number) =>
+  ({
+    type: ApplicationCommandOptionType.Integer,
+    name,
+    ...commandText(key),
+    min_value: 0,
+    max_value: max,
+  }) as const;
+
+/** A subcommand without options. */
+const plainSubcommand = <Name extends string>(name: Name, key: string) =>
+  ({ type: ApplicationCommandOptionType.Subcommand, name, ...commandText(key) }) as const;
 
 export const adminCommand = {
   name: "atelier",
-  description: "Atelier's team settings for this server (Manage Server)",
+  ...commandText("commands:atelier"),
   default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
   contexts: [InteractionContextType.Guild],
   options: [
-    { type: ApplicationCommandOptionType.Subcommand, name: "show", description: "Show every setting" },
+    plainSubcommand("show", "commands:atelier.show"),
     {
       type: ApplicationCommandOptionType.SubcommandGroup,
       name: "channels",
-      description: "Channels where Atelier may be used (none listed: every channel)",
+      ...commandText("commands:atelier.channels"),
       options: [
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "add",
-          description: "Allow Atelier in a channel",
+          ...commandText("commands:atelier.channels.add"),
           options: [
             { ...channelOption, channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement] },
           ],
@@ -67,25 +82,25 @@ export const adminCommand = {
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "remove",
-          description: "Stop allowing a channel",
+          ...commandText("commands:atelier.channels.remove"),
           options: [
             { ...channelOption, channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement] },
           ],
         },
-        { type: ApplicationCommandOptionType.Subcommand, name: "list", description: "List allowed channels" },
+        plainSubcommand("list", "commands:atelier.channels.list"),
       ],
     },
     {
       type: ApplicationCommandOptionType.SubcommandGroup,
       name: "buttons",
-      description: "Who may use the buttons on someone else's job",
+      ...commandText("commands:atelier.buttons"),
       options: [
-        { type: ApplicationCommandOptionType.Subcommand, name: "anyone", description: "Everyone (default)" },
-        { type: ApplicationCommandOptionType.Subcommand, name: "owner", description: "Only the job's owner" },
+        plainSubcommand("anyone", "commands:atelier.buttons.anyone"),
+        plainSubcommand("owner", "commands:atelier.buttons.owner"),
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "roles",
-          description: "The owner, and members with these roles",
+          ...commandText("commands:atelier.buttons.roles"),
           options: [roleOption("role", true), roleOption("role2", false), roleOption("role3", false)],
         },
       ],
@@ -93,42 +108,42 @@ export const adminCommand = {
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "limits",
-      description: "Daily job limits and cooldown (0 turns one off; none given shows them)",
+      ...commandText("commands:atelier.limits"),
       options: [
-        countOption("user-daily", "Jobs one member may start per day (UTC)", 10_000),
-        countOption("guild-daily", "Jobs the whole server may start per day (UTC)", 100_000),
-        countOption("cooldown", "Seconds a member waits between two starts", 86_400),
+        countOption("user-daily", "commands:atelier.limits.userDaily", 10_000),
+        countOption("guild-daily", "commands:atelier.limits.guildDaily", 100_000),
+        countOption("cooldown", "commands:atelier.limits.cooldown", 86_400),
       ],
     },
     {
       type: ApplicationCommandOptionType.SubcommandGroup,
       name: "ban",
-      description: "Words and patterns refused in prompts",
+      ...commandText("commands:atelier.ban"),
       options: [
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "add",
-          description: "Refuse prompts containing a word or matching a /pattern/",
+          ...commandText("commands:atelier.ban.add"),
           options: [termOption],
         },
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "remove",
-          description: "Allow a word or pattern again",
+          ...commandText("commands:atelier.ban.remove"),
           options: [termOption],
         },
-        { type: ApplicationCommandOptionType.Subcommand, name: "list", description: "List banned terms" },
+        plainSubcommand("list", "commands:atelier.ban.list"),
       ],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "providers",
-      description: "Which image services members may use here (none given: all configured ones)",
+      ...commandText("commands:atelier.providers"),
       options: [
         {
           type: ApplicationCommandOptionType.String,
           name: "names",
-          description: "Comma-separated provider names, the server's default first, e.g. openai,bfl",
+          ...commandText("commands:atelier.providers.names"),
           required: false,
           max_length: 200,
         },
@@ -137,13 +152,10 @@ export const adminCommand = {
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "offenders",
-      description: "Pause members whose prompts the image service keeps refusing",
+      ...commandText("commands:atelier.offenders"),
       options: [
-        {
-          ...countOption("refusals", "Refusals within 24 hours that pause a member (0: off)", 100),
-          required: true,
-        },
-        countOption("minutes", "How long the pause lasts (default 60)", 10_080),
+        { ...countOption("refusals", "commands:atelier.offenders.refusals", 100), required: true },
+        countOption("minutes", "commands:atelier.offenders.minutes", 10_080),
       ],
     },
   ],
@@ -151,43 +163,55 @@ export const adminCommand = {
 
 type AdminCall = SubcommandCall<typeof adminCommand>;
 
-const notAllowedReply = "Only members with the **Manage Server** permission can change Atelier's settings.";
-const guildOnlyReply = "Atelier's team settings belong to a server: use /atelier there.";
-
 function truncate(text: string): string {
   return text.length <= maxReplyLength ? text : `${text.slice(0, maxReplyLength - 1)}…`;
 }
 
 const channelList = (ids: readonly string[]) => ids.map((id) => `<#${id}>`).join(", ");
 const roleList = (ids: readonly string[]) => ids.map((id) => `<@&${id}>`).join(", ");
+const shownTerm = (term: BannedTerm) => `\`${describeTerm(term).replaceAll("`", "ˋ")}\``;
 
-function describeChannels(config: GuildConfig): string {
-  return config.allowedChannelIds.length === 0 ? "every channel" : channelList(config.allowedChannelIds);
+function describeChannels(config: GuildConfig, t: Translate): string {
+  return config.allowedChannelIds.length === 0
+    ? t("commands:atelier.everyChannel")
+    : channelList(config.allowedChannelIds);
 }
 
-function describeButtons(config: GuildConfig): string {
+function describeButtons(config: GuildConfig, t: Translate): string {
   switch (config.buttonPolicy) {
     case "anyone":
-      return "anyone";
+      return t("commands:atelier.buttonsAnyone");
     case "owner":
-      return "only the job's owner";
+      return t("commands:atelier.buttonsOwner");
     case "roles":
-      return `the owner and members with ${roleList(config.buttonRoleIds)}`;
+      return t("commands:atelier.buttonsRoles", { roles: roleList(config.buttonRoleIds) });
   }
 }
 
-export function describeLimits(config: GuildConfig): string {
+export function describeLimits(config: GuildConfig, t: Translate): string {
   const parts = [
-    config.userDailyJobs === undefined ? undefined : `${config.userDailyJobs} jobs per member per day`,
-    config.guildDailyJobs === undefined ? undefined : `${config.guildDailyJobs} jobs per server per day`,
-    config.cooldownSeconds === undefined ? undefined : `${config.cooldownSeconds} s between a member's jobs`,
+    config.userDailyJobs === undefined
+      ? undefined
+      : t("commands:atelier.userDailyLimit", { count: config.userDailyJobs }),
+    config.guildDailyJobs === undefined
+      ? undefined
+      : t("commands:atelier.guildDailyLimit", { count: config.guildDailyJobs }),
+    config.cooldownSeconds === undefined
+      ? undefined
+      : t("commands:atelier.cooldownLimit", { seconds: config.cooldownSeconds }),
   ].filter((part): part is string => part !== undefined);
-  return parts.length === 0 ? "none" : `${parts.join(" · ")} (days are UTC)`;
+  return parts.length === 0
+    ? t("commands:atelier.noLimits")
+    : t("commands:atelier.limitsUtc", { limits: parts.join(" · ") });
 }
 
-function describeOffenders(config: GuildConfig): string {
-  if (config.offenderRefusals === undefined || config.offenderBlockMinutes === undefined) return "off";
-  return `${config.offenderRefusals} refused prompts within 24 h pause a member for ${config.offenderBlockMinutes} min`;
+function describeOffenders(config: GuildConfig, t: Translate): string {
+  if (config.offenderRefusals === undefined || config.offenderBlockMinutes === undefined)
+    return t("commands:atelier.offendersOff");
+  return t("commands:atelier.offendersRule", {
+    refusals: config.offenderRefusals,
+    minutes: config.offenderBlockMinutes,
+  });
 }
 
 function bannedTerms(config: GuildConfig): BannedTerm[] {
@@ -197,14 +221,17 @@ function bannedTerms(config: GuildConfig): BannedTerm[] {
   ];
 }
 
-function describeSettings(config: GuildConfig): string {
+function describeSettings(config: GuildConfig, t: Translate): string {
   return [
-    "**Atelier settings for this server**",
-    `**Channels:** ${describeChannels(config)}`,
-    `**Buttons on someone else's job:** ${describeButtons(config)}`,
-    `**Limits:** ${describeLimits(config)}`,
-    `**Banned:** ${config.bannedWords.length} words, ${config.bannedPatterns.length} patterns (\`/atelier ban list\`)`,
-    `**Offenders:** ${describeOffenders(config)}`,
+    t("commands:atelier.settingsHeading"),
+    t("commands:atelier.channelsLine", { channels: describeChannels(config, t) }),
+    t("commands:atelier.buttonsLine", { who: describeButtons(config, t) }),
+    t("commands:atelier.limitsLine", { limits: describeLimits(config, t) }),
+    t("commands:atelier.bannedLine", {
+      words: config.bannedWords.length,
+      patterns: config.bannedPatterns.length,
+    }),
+    t("commands:atelier.offendersLine", { offenders: describeOffenders(config, t) }),
   ].join("\n");
 }
 
@@ -214,47 +241,54 @@ function limitFrom(given: number | undefined, current: number | undefined): numb
   return given === 0 ? undefined : given;
 }
 
+/** What the admin commands need: the server's settings and the words of the admin's language. */
+interface AdminScope {
+  configs: GuildConfigStore;
+  guildId: string;
+  t: Translate;
+}
+
 async function changeChannels(
-  configs: GuildConfigStore,
-  guildId: string,
+  { configs, guildId, t }: AdminScope,
   channelId: string,
   allow: boolean,
 ): Promise<string> {
   const before = await configs.get(guildId);
   const listed = before.allowedChannelIds.includes(channelId);
-  if (allow && listed) return `<#${channelId}> is already allowed. Allowed: ${describeChannels(before)}.`;
-  if (!allow && !listed) return `<#${channelId}> was not on the list. Allowed: ${describeChannels(before)}.`;
+  const channel = `<#${channelId}>`;
+  if (allow && listed)
+    return t("commands:atelier.alreadyAllowed", { channel, channels: describeChannels(before, t) });
+  if (!allow && !listed)
+    return t("commands:atelier.notListed", { channel, channels: describeChannels(before, t) });
   if (allow && before.allowedChannelIds.length >= maxAllowedChannels)
-    return `At most ${maxAllowedChannels} channels can be listed.`;
+    return t("commands:atelier.tooManyChannels", { max: maxAllowedChannels });
   const after = await configs.update(guildId, (config) => ({
     ...config,
     allowedChannelIds: allow
       ? [...config.allowedChannelIds, channelId]
       : config.allowedChannelIds.filter((id) => id !== channelId),
   }));
-  return `${allow ? "Allowed" : "Removed"} <#${channelId}>. Atelier may now be used in ${describeChannels(after)}.`;
+  return t(allow ? "commands:atelier.channelAllowed" : "commands:atelier.channelRemoved", {
+    channel,
+    channels: describeChannels(after, t),
+  });
 }
 
-async function changeBan(
-  configs: GuildConfigStore,
-  guildId: string,
-  input: string,
-  ban: boolean,
-): Promise<string> {
+async function changeBan({ configs, guildId, t }: AdminScope, input: string, ban: boolean): Promise<string> {
   const before = await configs.get(guildId);
   // Removing goes by what is listed, so a pattern saved before today's rules can still be removed.
   const listed = ban
     ? undefined
     : bannedTerms(before).find((existing) => describeTerm(existing) === input.trim());
   const parsed = listed ? { ok: true as const, term: listed } : parseBannedTerm(input);
-  if (!parsed.ok) return `Not changed: ${parsed.message}`;
+  if (!parsed.ok) return t("commands:atelier.notChanged", { reason: teamErrorText(parsed, t) });
   const term = parsed.term;
-  const shown = `\`${describeTerm(term).replaceAll("`", "ˋ")}\``;
+  const shown = shownTerm(term);
   const known = bannedTerms(before).some((existing) => describeTerm(existing) === describeTerm(term));
-  if (ban && known) return `${shown} is already banned.`;
-  if (!ban && !known) return `${shown} is not on the banned list (\`/atelier ban list\`).`;
+  if (ban && known) return t("commands:atelier.alreadyBanned", { term: shown });
+  if (!ban && !known) return t("commands:atelier.notBanned", { term: shown });
   if (ban && bannedTerms(before).length >= maxBannedTerms)
-    return `At most ${maxBannedTerms} terms can be banned.`;
+    return t("commands:atelier.tooManyTerms", { max: maxBannedTerms });
   await configs.update(guildId, (config) => {
     const others = bannedTerms(config).filter((existing) => describeTerm(existing) !== describeTerm(term));
     const terms = ban ? [...others, term] : others;
@@ -264,23 +298,20 @@ async function changeBan(
       bannedPatterns: terms.flatMap((entry) => (entry.kind === "pattern" ? [entry.pattern] : [])),
     };
   });
-  return ban
-    ? `Banned ${shown}: prompts containing it are refused before anything is sent.`
-    : `Allowed ${shown} again.`;
+  return t(ban ? "commands:atelier.banned" : "commands:atelier.unbanned", { term: shown });
 }
 
-function listBanned(config: GuildConfig): string {
+function listBanned(config: GuildConfig, t: Translate): string {
   const terms = bannedTerms(config);
-  if (terms.length === 0) return "No words or patterns are banned.";
+  if (terms.length === 0) return t("commands:atelier.noBannedTerms");
   return [
-    `**Banned (${terms.length})**`,
-    ...terms.map((term) => `• \`${describeTerm(term).replaceAll("`", "ˋ")}\``),
+    t("commands:atelier.bannedHeading", { count: terms.length }),
+    ...terms.map((term) => `• ${shownTerm(term)}`),
   ].join("\n");
 }
 
 async function setButtons(
-  configs: GuildConfigStore,
-  guildId: string,
+  { configs, guildId, t }: AdminScope,
   policy: GuildConfig["buttonPolicy"],
   roleIds: string[],
 ): Promise<string> {
@@ -289,16 +320,12 @@ async function setButtons(
     buttonPolicy: policy,
     buttonRoleIds: [...new Set(roleIds)],
   }));
-  return `Buttons on someone else's job can now be used by ${describeButtons(after)}.`;
+  return t("commands:atelier.buttonsSet", { who: describeButtons(after, t) });
 }
 
 type ArgsOf<Path extends AdminCall["path"]> = Extract<AdminCall, { path: Path }>["args"];
 
-async function setLimits(
-  configs: GuildConfigStore,
-  guildId: string,
-  given: ArgsOf<"limits">,
-): Promise<string> {
+async function setLimits({ configs, guildId, t }: AdminScope, given: ArgsOf<"limits">): Promise<string> {
   const unchanged = Object.values(given).every((value) => value === undefined);
   const after = unchanged
     ? await configs.get(guildId)
@@ -308,15 +335,11 @@ async function setLimits(
         guildDailyJobs: limitFrom(given["guild-daily"], config.guildDailyJobs),
         cooldownSeconds: limitFrom(given.cooldown, config.cooldownSeconds),
       }));
-  return `**Limits:** ${describeLimits(after)}`;
+  return t("commands:atelier.limitsLine", { limits: describeLimits(after, t) });
 }
 
 /** `names` is a comma-separated list; none at all lets members use every configured service. */
-async function setProviders(
-  configs: GuildConfigStore,
-  guildId: string,
-  names: string | undefined,
-): Promise<string> {
+async function setProviders({ configs, guildId, t }: AdminScope, names: string | undefined): Promise<string> {
   const wanted = (names ?? "")
     .split(",")
     .map((name) => name.trim().toLowerCase())
@@ -326,14 +349,15 @@ async function setProviders(
     providers: [...new Set(wanted)],
   }));
   return after.providers.length === 0
-    ? "**Image services:** members may use every configured one."
-    : `**Image services:** members may use ${after.providers.map((name) => `\`${name}\``).join(", ")} (the first is the default here).`;
+    ? t("commands:atelier.everyProvider")
+    : t("commands:atelier.someProviders", {
+        names: after.providers.map((name) => `\`${name}\``).join(", "),
+      });
 }
 
 /** Zero refusals turns offender blocking off; a block lasts an hour unless told otherwise. */
 async function setOffenders(
-  configs: GuildConfigStore,
-  guildId: string,
+  { configs, guildId, t }: AdminScope,
   { refusals, minutes }: ArgsOf<"offenders">,
 ): Promise<string> {
   const after = await configs.update(guildId, (config) => ({
@@ -341,45 +365,42 @@ async function setOffenders(
     offenderRefusals: refusals === 0 ? undefined : refusals,
     offenderBlockMinutes: refusals === 0 ? undefined : minutes || config.offenderBlockMinutes || 60,
   }));
-  return `**Offenders:** ${describeOffenders(after)}`;
+  return t("commands:atelier.offendersLine", { offenders: describeOffenders(after, t) });
 }
 
-/** Does what the subcommand asks and says what the settings are now. */
-export async function runAdminCall(
-  call: AdminCall,
-  guildId: string,
-  configs: GuildConfigStore,
-): Promise<string> {
+/** Does what the subcommand asks and says what the settings are now, in the admin's language. */
+export async function runAdminCall(call: AdminCall, scope: AdminScope): Promise<string> {
+  const { configs, guildId, t } = scope;
   switch (call.path) {
     case "show":
-      return describeSettings(await configs.get(guildId));
+      return describeSettings(await configs.get(guildId), t);
     case "channels add":
-      return changeChannels(configs, guildId, call.args.channel, true);
+      return changeChannels(scope, call.args.channel, true);
     case "channels remove":
-      return changeChannels(configs, guildId, call.args.channel, false);
+      return changeChannels(scope, call.args.channel, false);
     case "channels list":
-      return `Atelier may be used in ${describeChannels(await configs.get(guildId))}.`;
+      return t("commands:atelier.usableIn", { channels: describeChannels(await configs.get(guildId), t) });
     case "buttons anyone":
-      return setButtons(configs, guildId, "anyone", []);
+      return setButtons(scope, "anyone", []);
     case "buttons owner":
-      return setButtons(configs, guildId, "owner", []);
+      return setButtons(scope, "owner", []);
     case "buttons roles": {
       const { role, role2, role3 } = call.args;
       const roles = [role, role2, role3].filter((id): id is string => id !== undefined);
-      return setButtons(configs, guildId, "roles", roles);
+      return setButtons(scope, "roles", roles);
     }
     case "limits":
-      return setLimits(configs, guildId, call.args);
+      return setLimits(scope, call.args);
     case "ban add":
-      return changeBan(configs, guildId, call.args.term, true);
+      return changeBan(scope, call.args.term, true);
     case "ban remove":
-      return changeBan(configs, guildId, call.args.term, false);
+      return changeBan(scope, call.args.term, false);
     case "ban list":
-      return listBanned(await configs.get(guildId));
+      return listBanned(await configs.get(guildId), t);
     case "providers":
-      return setProviders(configs, guildId, call.args.names);
+      return setProviders(scope, call.args.names);
     case "offenders":
-      return setOffenders(configs, guildId, call.args);
+      return setOffenders(scope, call.args);
   }
 }
 
@@ -393,12 +414,13 @@ export async function admin(
   context: BotContext,
 ): Promise<void> {
   const guildId = interaction.guildId;
+  const t = translator(personalLanguage(interaction));
   // Discord enforces default_member_permissions, but a server can override it per role: check here too.
   const content = !guildId
-    ? guildOnlyReply
+    ? t("commands:atelier.guildOnly")
     : !isServerManager(interaction)
-      ? notAllowedReply
-      : await runAdminCall(call, guildId, context.team.configs);
+      ? t("commands:atelier.notAllowed")
+      : await runAdminCall(call, { configs: context.team.configs, guildId, t });
   await interaction.reply({
     content: truncate(content),
     flags: MessageFlags.Ephemeral,

@@ -5,37 +5,41 @@ import {
   ApplicationCommandOptionType,
   type ChatInputCommandInteraction,
 } from "discord.js";
+import { choiceText, commandText } from "../src/discord/command-text.ts";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
 import { startImageJob } from "../src/discord/image-commands.ts";
 import type { BlendDimensions } from "../src/providers/types.ts";
 
-const imageOption = <Required extends boolean>(name: string, description: string, required: Required) =>
-  ({ type: ApplicationCommandOptionType.Attachment, name, description, required }) as const;
+const imageOption = <Name extends string, Required extends boolean>(name: Name, required: Required) =>
+  ({
+    type: ApplicationCommandOptionType.Attachment,
+    name,
+    ...commandText(`commands:blend.${name}`),
+    required,
+  }) as const;
 
-const dimensionChoices: APIApplicationCommandOptionChoice<string>[] = [
-  { name: "Portrait (2:3)", value: "portrait" },
-  { name: "Square (1:1)", value: "square" },
-  { name: "Landscape (3:2)", value: "landscape" },
-];
+const dimensionChoices: APIApplicationCommandOptionChoice<string>[] = (
+  ["portrait", "square", "landscape"] as const
+).map((value) => ({ ...choiceText(`commands:blend.${value}`), value }));
 
 export const blendCommand = {
   name: "blend",
-  description: "Blend 2 to 5 images into a new set of images",
+  ...commandText("commands:blend"),
   // Discord wants required options first; this is Midjourney's own order.
   options: [
-    imageOption("image1", "First image", true),
-    imageOption("image2", "Second image", true),
+    imageOption("image1", true),
+    imageOption("image2", true),
     {
       type: ApplicationCommandOptionType.String,
       name: "dimensions",
-      description: "Shape of the new images (square unless chosen)",
+      ...commandText("commands:blend.dimensions"),
       required: false,
       choices: dimensionChoices,
     },
-    imageOption("image3", "Third image", false),
-    imageOption("image4", "Fourth image", false),
-    imageOption("image5", "Fifth image", false),
+    imageOption("image3", false),
+    imageOption("image4", false),
+    imageOption("image5", false),
   ],
 } as const satisfies CommandDefinition;
 

@@ -1,18 +1,19 @@
 // /describe image: four prompts the image service suggests for an image, each one button away
 // from an /imagine. Registered only when the provider can describe (see commands/index.ts).
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
 import { startImageJob } from "../src/discord/image-commands.ts";
 
 export const describeCommand = {
   name: "describe",
-  description: "Get four prompts that describe an image",
+  ...commandText("commands:describe"),
   options: [
     {
       type: ApplicationCommandOptionType.Attachment,
       name: "image",
-      description: "The image to describe",
+      ...commandText("commands:describe.image"),
       required: true,
     },
   ],

@@ -1,5 +1,6 @@
 // /help: how to use Atelier here and the prompt parameters it understands, privately.
 import type { ChatInputCommandInteraction } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
 import { helpText } from "../src/discord/help-view.ts";
@@ -7,9 +8,9 @@ import { replyPrivately } from "../src/discord/replies.ts";
 
 export const helpCommand = {
   name: "help",
-  description: "How to use Atelier, and the prompt parameters it understands",
+  ...commandText("commands:help"),
 } as const satisfies CommandDefinition;
 
 export async function help(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
-  await replyPrivately(interaction, helpText(context.providers.names()));
+  await replyPrivately(interaction, (_t, language) => helpText(context.providers.names(), language));
 }

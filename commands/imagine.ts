@@ -1,27 +1,33 @@
 // /imagine prompt:<text> [image] [image2] [image3]: check the prompt, then one job per
 // permutation or repeat, each with its own message.
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
 import { imaginePrompts } from "../src/discord/imagine-flow.ts";
 
-const imageOption = (name: string, description: string) =>
-  ({ type: ApplicationCommandOptionType.Attachment, name, description, required: false }) as const;
+const imageOption = <Name extends string>(name: Name) =>
+  ({
+    type: ApplicationCommandOptionType.Attachment,
+    name,
+    ...commandText(`commands:imagine.${name}`),
+    required: false,
+  }) as const;
 
 export const imagineCommand = {
   name: "imagine",
-  description: "Create images from a prompt",
+  ...commandText("commands:imagine"),
   options: [
     {
       type: ApplicationCommandOptionType.String,
       name: "prompt",
-      description: "What to imagine, with Midjourney parameters such as --ar 16:9",
+      ...commandText("commands:imagine.prompt"),
       required: true,
       max_length: 6000,
     },
-    imageOption("image", "An image to use as an image prompt"),
-    imageOption("image2", "A second image prompt"),
-    imageOption("image3", "A third image prompt"),
+    imageOption("image"),
+    imageOption("image2"),
+    imageOption("image3"),
   ],
 } as const satisfies CommandDefinition;
 

@@ -1,9 +1,13 @@
 // /prefer suffix [value] and /prefer option set|list|delete: text added to every prompt, and custom
 // `--name` options that expand to parameters. Both are checked when saved; all replies are private.
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandDefinition, SubcommandCall } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
+import { personalLanguage } from "../src/discord/language.ts";
 import { replyPrivately } from "../src/discord/replies.ts";
+import { teamErrorText } from "../src/i18n/errors.ts";
+import { type Translate, translator } from "../src/i18n/index.ts";
 import {
   deleteOption,
   optionName,
@@ -17,24 +21,24 @@ import {
 const nameOption = {
   type: ApplicationCommandOptionType.String,
   name: "name",
-  description: "The option's name, used as --name in prompts (e.g. wide)",
+  ...commandText("commands:prefer.name"),
   required: true,
   max_length: PREFER_LIMITS.nameLength + 2,
 } as const;
 
 export const preferCommand = {
   name: "prefer",
-  description: "Your prompt suffix and custom --options",
+  ...commandText("commands:prefer"),
   options: [
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "suffix",
-      description: "Text added to the end of every prompt you run; leave empty to clear it",
+      ...commandText("commands:prefer.suffix"),
       options: [
         {
           type: ApplicationCommandOptionType.String,
           name: "value",
-          description: "e.g. --ar 16:9 --stylize 250",
+          ...commandText("commands:prefer.suffix.value"),
           required: false,
           max_length: PREFER_LIMITS.suffixLength,
         },
@@ -43,18 +47,18 @@ export const preferCommand = {
     {
       type: ApplicationCommandOptionType.SubcommandGroup,
       name: "option",
-      description: "Custom --options that expand to parameters in your prompts",
+      ...commandText("commands:prefer.option"),
       options: [
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "set",
-          description: "Create or change a custom option",
+          ...commandText("commands:prefer.option.set"),
           options: [
             nameOption,
             {
               type: ApplicationCommandOptionType.String,
               name: "value",
-              description: "What --name expands to, e.g. --ar 16:9 --s 300",
+              ...commandText("commands:prefer.option.value"),
               required: true,
               max_length: PREFER_LIMITS.valueLength,
             },
@@ -63,12 +67,12 @@ export const preferCommand = {
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "list",
-          description: "Show your options and suffix",
+          ...commandText("commands:prefer.option.list"),
         },
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "delete",
-          description: "Delete a custom option",
+          ...commandText("commands:prefer.option.delete"),
           options: [nameOption],
         },
       ],
@@ -83,13 +87,15 @@ function code(text: string): string {
   return `\`${text.replaceAll("`", "ˋ")}\``;
 }
 
-function listing(preferences: Preferences): string {
+function listing(preferences: Preferences, t: Translate): string {
   const options = Object.entries(preferences.options ?? {});
   const lines = [
-    preferences.suffix ? `**Suffix:** ${code(preferences.suffix)}` : "**Suffix:** none",
+    preferences.suffix
+      ? t("commands:prefer.suffixIs", { suffix: code(preferences.suffix) })
+      : t("commands:prefer.noSuffix"),
     options.length === 0
-      ? "**Options:** none yet. Add one with `/prefer option set name:wide value:--ar 16:9`."
-      : `**Options** (${options.length}/${PREFER_LIMITS.options}):`,
+      ? t("commands:prefer.noOptions")
+      : t("commands:prefer.optionsHeading", { count: options.length, limit: PREFER_LIMITS.options }),
     ...options.map(([name, value]) => `- \`--${name}\` → ${code(value)}`),
   ];
   return lines.join("\n").slice(0, replyLimit);
@@ -101,18 +107,24 @@ async function save(
   context: BotContext,
   change: (current: Preferences) => PreferChange,
   saved: (preferences: Preferences) => string,
+  t: Translate,
 ): Promise<string> {
   let refusal: string | undefined;
   const updated = await context.preferences.update(userId, (current) => {
     const result = change(current);
     if (result.ok) return result.preferences;
-    refusal = result.message;
+    refusal = teamErrorText(result, t);
     return current;
   });
-  return refusal === undefined ? saved(updated) : `**Not saved** — ${refusal}.`;
+  return refusal === undefined ? saved(updated) : t("commands:prefer.notSaved", { reason: refusal });
 }
 
-function answer(call: SubcommandCall<typeof preferCommand>, userId: string, context: BotContext) {
+function answer(
+  call: SubcommandCall<typeof preferCommand>,
+  userId: string,
+  context: BotContext,
+  t: Translate,
+) {
   switch (call.path) {
     case "suffix":
       return save(
@@ -121,8 +133,9 @@ function answer(call: SubcommandCall<typeof preferCommand>, userId: string, cont
         (current) => setSuffix(current, call.args.value),
         (preferences) =>
           preferences.suffix
-            ? `Your suffix is now ${code(preferences.suffix)}: it is added to the end of every prompt you run.`
-            : "Your suffix is cleared.",
+            ? t("commands:prefer.suffixSet", { suffix: code(preferences.suffix) })
+            : t("commands:prefer.suffixCleared"),
+        t,
       );
     case "option set": {
       const name = optionName(call.args.name);
@@ -131,17 +144,19 @@ function answer(call: SubcommandCall<typeof preferCommand>, userId: string, cont
         context,
         (current) => setOption(current, call.args.name, call.args.value),
         (preferences) =>
-          `\`--${name}\` now expands to ${code(preferences.options?.[name] ?? "")}. Use it in any prompt, e.g. \`/imagine a lighthouse --${name}\`.`,
+          t("commands:prefer.optionSet", { name, value: code(preferences.options?.[name] ?? "") }),
+        t,
       );
     }
     case "option list":
-      return context.preferences.get(userId).then(listing);
+      return context.preferences.get(userId).then((preferences) => listing(preferences, t));
     case "option delete":
       return save(
         userId,
         context,
         (current) => deleteOption(current, call.args.name),
-        () => `Deleted \`--${optionName(call.args.name)}\`.`,
+        () => t("commands:prefer.optionDeleted", { name: optionName(call.args.name) }),
+        t,
       );
   }
 }
@@ -151,6 +166,6 @@ export async function prefer(
   call: SubcommandCall<typeof preferCommand>,
   context: BotContext,
 ): Promise<void> {
-  const content = await answer(call, interaction.user.id, context);
-  await replyPrivately(interaction, content);
+  const t = translator(personalLanguage(interaction));
+  await replyPrivately(interaction, await answer(call, interaction.user.id, context, t));
 }

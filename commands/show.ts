@@ -1,17 +1,18 @@
 // /show job:<id>: posts one of your finished jobs again here, with working buttons.
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from "discord.js";
+import { commandText } from "../src/discord/command-text.ts";
 import type { CommandArgs, CommandDefinition } from "../src/discord/command-types.ts";
 import type { BotContext } from "../src/discord/context.ts";
 import { showJob } from "../src/discord/show-job.ts";
 
 export const showCommand = {
   name: "show",
-  description: "Post a finished job again, with its buttons (ids are in /info)",
+  ...commandText("commands:show"),
   options: [
     {
       type: ApplicationCommandOptionType.String,
       name: "job",
-      description: "The job id, as /info lists it",
+      ...commandText("commands:show.job"),
       required: true,
       max_length: 64,
     },

@@ -15,6 +15,8 @@ import { type HealthCheck, startServiceServer } from "./service/http.ts";
 import { type AtelierMetrics, createMetrics } from "./service/metrics.ts";
 import { BlobStore, type ResultBlobs } from "./store/blobs.ts";
 import type { Store } from "./store/index.ts";
+import { sharedSeenKeys } from "./store/seen.ts";
+import { redisProblem, watchRedis } from "./store/shared.ts";
 import { PreferenceStore } from "./team/preferences.ts";
 import { createTeamServices, type TeamServices } from "./team/team.ts";
 
@@ -30,7 +32,7 @@ export interface AtelierParts {
   blobs?: ResultBlobs;
   jobs: Pick<
     JobServiceOptions,
-    "pollIntervalMs" | "timeoutMs" | "maxRunning" | "maxRunningPerUser" | "maxQueuedPerUser"
+    "pollIntervalMs" | "timeoutMs" | "maxRunning" | "maxRunningPerUser" | "maxQueuedPerUser" | "shared"
   >;
   discord: Omit<
     BotOptions,
@@ -44,7 +46,7 @@ export interface AtelierParts {
     | "preferences"
     | "metrics"
   >;
-  /** The bot's HTTP port: /healthz and /metrics always, provider callbacks when `callbacks`. */
+  /** The bot's HTTP port: /healthz and /metrics always, provider callbacks when `callbacks`, /interactions with `discord.publicKey`. */
   http?: { port: number; host?: string };
   /** Take provider callbacks on the HTTP port (a provider can call back and a public URL is set). */
   callbacks?: { secret?: string };
@@ -69,14 +71,23 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     providers: parts.providers,
     defaultProvider: parts.defaultProvider,
     fetchSourceImage: (url, signal) => downloadSourceImage(url, downloadPolicy, signal),
+    // With Redis: a worker for every configured provider account.
+    shared: { lanes: parts.providers.names(), ...parts.jobs.shared },
     logger,
   });
+  const unwatchRedis = watchRedis(store, logger);
+  if (parts.discord.publicKey && !parts.http)
+    throw new StartupError(
+      "DISCORD_PUBLIC_KEY is set, so Discord sends interactions to the HTTP port: give it one.",
+    );
   const team = createTeamServices({ store, logger });
   const preferences = new PreferenceStore(store);
   const metrics = createMetrics({ queueDepth: () => jobs.queueOrder().length });
   jobs.listen(metrics.jobs);
   const bot = await startBot({
     ...parts.discord,
+    // A replayed interaction is refused by whichever process it reaches.
+    replays: sharedSeenKeys(store),
     metrics,
     commands,
     jobs,
@@ -114,15 +125,20 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
       await jobs.stop();
       await team.idle(); // usage of the last finished jobs, before the store closes
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      unwatchRedis();
     },
   };
 }
 
-/** Healthy when Discord is connected and the store answers within 2 s. */
+/** Healthy when Discord is connected (or interactions are served over HTTP) and the store answers within 2 s. */
 function healthOf(bot: RunningBot, store: Store): HealthCheck {
   return {
     problems: async () => {
-      const problems = bot.client.isReady() ? [] : ["Discord gateway not connected"];
+      const problems = bot.connected()
+        ? []
+        : [bot.interactions ? "Discord interactions not served" : "Discord gateway not connected"];
+      const redisAway = redisProblem(store);
+      if (redisAway) return [...problems, redisAway];
       const answered = await Promise.race([
         store.keyv.get("health:probe").then(
           () => true,
@@ -154,8 +170,13 @@ async function serve(
     health: healthOf(running.bot, parts.store),
     metrics: running.metrics,
     callbacks,
+    interactions: running.bot.interactions,
     logger: parts.logger,
   });
-  parts.logger.info("http listening", { port, callbacks: callbacks !== undefined });
+  parts.logger.info("http listening", {
+    port,
+    callbacks: callbacks !== undefined,
+    interactions: running.bot.interactions !== undefined,
+  });
   return server;
 }

@@ -76,6 +76,22 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     .max(max, { message: `must be at most ${max}` })
     .default(fallback);
 
+/** `SHARD_IDS`: the gateway shards this process runs, e.g. "0,1"; kept as sorted unique numbers. */
+const shardIdList = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const parts = value.split(",").map((part) => part.trim());
+    if (parts.some((part) => !/^\d+$/.test(part))) {
+      context.addIssue({
+        code: "custom",
+        message: "must be shard ids: whole numbers from 0, comma-separated (e.g. 0,1)",
+      });
+      return z.NEVER;
+    }
+    return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+  });
+
 /** One of `values`, written in any case (`DEBUG`, `Info`); kept lowercase. */
 const anyCase = <const T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -104,6 +120,18 @@ export const settingsSchema = z.object({
   DISCORD_GUILD_ID: optionalText.refine((value) => value === undefined || /^\d{17,20}$/.test(value), {
     message: "must be a server (guild) id: 17–20 digits",
   }),
+  /** Set: Discord sends interactions to POST /interactions on HTTP_PORT, and the gateway is not used. */
+  DISCORD_PUBLIC_KEY: optionalText.refine((value) => value === undefined || /^[0-9a-fA-F]{64}$/.test(value), {
+    message:
+      "must be the application's public key: 64 hex characters (Developer Portal → your application → General Information → Public Key)",
+  }),
+  SHARD_COUNT: z.coerce
+    .number({ message: "must be a whole number" })
+    .int({ message: "must be a whole number" })
+    .min(1, { message: "must be at least 1" })
+    .max(65_535, { message: "must be at most 65535" })
+    .optional(),
+  SHARD_IDS: shardIdList.optional(),
   PROVIDER: providerList,
   EVOLINK_API_KEY: optionalText,
   EVOLINK_BASE_URL: httpUrl.default("https://api.evolink.ai"),
@@ -146,6 +174,12 @@ export const settingsSchema = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
     message: "must start with redis:// or rediss://",
   }),
+  /** With REDIS_URL: how long a process's claim on a job lasts unrenewed before another process takes the job over. */
+  JOB_TAKEOVER_SECONDS: z.coerce
+    .number({ message: "must be a number of seconds" })
+    .min(0.5, { message: "must be at least 0.5" })
+    .max(600, { message: "must be at most 600" })
+    .default(30),
   PROMPT_MAX_JOBS: wholeNumber(10, 1, 40),
   TASK_TIMEOUT_MINUTES: z.coerce
     .number({ message: "must be a number of minutes" })
@@ -231,6 +265,39 @@ function requirementProblems(settings: Settings, purpose: ConfigPurpose): string
   return problems;
 }
 
+/** SHARD_IDS only mean something within SHARD_COUNT shards (Discord closes a connection with an id ≥ count). */
+function shardProblems(settings: Settings): string[] {
+  const { SHARD_COUNT: count, SHARD_IDS: ids } = settings;
+  if ((count !== undefined || ids !== undefined) && settings.DISCORD_PUBLIC_KEY)
+    return [
+      "SHARD_COUNT and SHARD_IDS split the gateway, but with DISCORD_PUBLIC_KEY interactions come over HTTP and no gateway is opened: unset one or the other.",
+    ];
+  if (ids === undefined) return [];
+  if (count === undefined)
+    return [
+      "SHARD_IDS is set without SHARD_COUNT: set SHARD_COUNT to the number of shards all processes share (e.g. SHARD_COUNT=2).",
+    ];
+  const outside = ids.filter((id) => id >= count);
+  return outside.length === 0
+    ? []
+    : [
+        `SHARD_IDS ${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not a shard of SHARD_COUNT=${count}: shard ids go from 0 to ${count - 1}.`,
+      ];
+}
+
+/** The gateway shards this process runs, when sharding is configured (discord.js's one shard otherwise). */
+export function shardsOf(settings: Pick<Settings, "SHARD_COUNT" | "SHARD_IDS">): ShardPlan | undefined {
+  const count = settings.SHARD_COUNT;
+  if (count === undefined) return undefined;
+  return { count, ids: settings.SHARD_IDS ?? Array.from({ length: count }, (_, id) => id) };
+}
+
+/** `count` shards in all; this process opens one gateway connection for each of `ids`. */
+export interface ShardPlan {
+  count: number;
+  ids: number[];
+}
+
 /** Validates an environment; returns settings or throws one ConfigError listing every problem. */
 export function parseSettings(env: NodeJS.ProcessEnv, purpose: ConfigPurpose): Settings {
   // An empty line copied from .env.example (`REDIS_URL=`) means "not set", not "set to nothing".
@@ -246,7 +313,7 @@ export function parseSettings(env: NodeJS.ProcessEnv, purpose: ConfigPurpose): S
     });
     throw new ConfigError(problems);
   }
-  const problems = requirementProblems(result.data, purpose);
+  const problems = [...shardProblems(result.data), ...requirementProblems(result.data, purpose)];
   if (problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
@@ -257,6 +324,11 @@ export function loadSettings(purpose: ConfigPurpose, envFile = ".env"): Settings
     const real = { ...process.env };
     process.loadEnvFile(envFile);
     Object.assign(process.env, real);
+  }
+  // Blank means unset for libraries reading the same names too: discord.js reads SHARD_COUNT itself,
+  // and a `SHARD_COUNT=` copied from .env.example would be 0 shards to it.
+  for (const name of Object.keys(settingsSchema.shape)) {
+    if (process.env[name]?.trim() === "") delete process.env[name];
   }
   return parseSettings(process.env, purpose);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseSettings, secretValues } from "../src/config.ts";
+import { ConfigError, loadSettings, parseSettings, secretValues, shardsOf } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 
 const base = { DISCORD_TOKEN: "discord-secret-token-value", EVOLINK_API_KEY: "sk-evolink-secret-value" };
@@ -91,6 +91,17 @@ describe("settings", () => {
     ]);
   });
 
+  it("takes DISCORD_PUBLIC_KEY only as 64 hex characters, and says where to find it", () => {
+    const key = "a".repeat(64);
+    expect(parseSettings({ ...base, DISCORD_PUBLIC_KEY: key }, "bot").DISCORD_PUBLIC_KEY).toBe(key);
+    for (const wrong of ["a".repeat(63), "g".repeat(64), `${key} extra`])
+      expect(problemsOf({ ...base, DISCORD_PUBLIC_KEY: wrong }, "bot")).toEqual([
+        expect.stringMatching(
+          /^DISCORD_PUBLIC_KEY must be .*64 hex characters.*General Information → Public Key/,
+        ),
+      ]);
+  });
+
   it("accepts only an HTTPS public URL for provider callbacks", () => {
     expect(problemsOf({ ...base, PUBLIC_URL: "http://bot.example.com" }, "bot")[0]).toMatch(
       /PUBLIC_URL must be an https/,
@@ -98,6 +109,43 @@ describe("settings", () => {
     expect(parseSettings({ ...base, PUBLIC_URL: "https://bot.example.com/" }, "bot").PUBLIC_URL).toBe(
       "https://bot.example.com",
     );
+  });
+
+  it("reads gateway shards and refuses shard ids outside SHARD_COUNT", () => {
+    expect(shardsOf(parseSettings(base, "bot"))).toBeUndefined();
+    expect(shardsOf(parseSettings({ ...base, SHARD_COUNT: "3" }, "bot"))).toEqual({
+      count: 3,
+      ids: [0, 1, 2],
+    });
+    expect(shardsOf(parseSettings({ ...base, SHARD_COUNT: "4", SHARD_IDS: " 3, 1,1" }, "bot"))).toEqual({
+      count: 4,
+      ids: [1, 3],
+    });
+    expect(problemsOf({ ...base, SHARD_IDS: "0,1" }, "bot")).toEqual([
+      "SHARD_IDS is set without SHARD_COUNT: set SHARD_COUNT to the number of shards all processes share (e.g. SHARD_COUNT=2).",
+    ]);
+    expect(problemsOf({ ...base, SHARD_COUNT: "2", SHARD_IDS: "1,2" }, "bot")).toEqual([
+      "SHARD_IDS 2 is not a shard of SHARD_COUNT=2: shard ids go from 0 to 1.",
+    ]);
+    expect(problemsOf({ ...base, SHARD_COUNT: "2", DISCORD_PUBLIC_KEY: "ab".repeat(32) }, "bot")).toEqual([
+      "SHARD_COUNT and SHARD_IDS split the gateway, but with DISCORD_PUBLIC_KEY interactions come over HTTP and no gateway is opened: unset one or the other.",
+    ]);
+    expect(problemsOf({ ...base, SHARD_COUNT: "0", SHARD_IDS: "one" }, "bot")).toEqual([
+      "SHARD_COUNT must be at least 1",
+      "SHARD_IDS must be shard ids: whole numbers from 0, comma-separated (e.g. 0,1)",
+    ]);
+  });
+
+  it("unsets blank settings for libraries too (discord.js would read SHARD_COUNT= as 0 shards)", () => {
+    const saved = process.env.SHARD_COUNT;
+    process.env.SHARD_COUNT = " ";
+    try {
+      expect(loadSettings("prompt", "no-such-env-file").SHARD_COUNT).toBeUndefined();
+      expect("SHARD_COUNT" in process.env).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.SHARD_COUNT;
+      else process.env.SHARD_COUNT = saved;
+    }
   });
 
   it("keeps configured secrets out of every log line, even when foreign text echoes them", () => {

@@ -52,7 +52,9 @@ export async function checkLines(io: CheckIo, options?: PromptOptions): Promise<
 
 /** The printed shape: the first job's parsed prompt and every job as canonical text. */
 function toJson(result: PromptCheck): object {
-  if (!result.ok) return { ok: false, error: result.error };
+  // The error as it always printed: English message and parameter (codes and values are for translation).
+  if (!result.ok)
+    return { ok: false, error: { message: result.error.message, parameter: result.error.parameter } };
   const { images, text, segments, params, warnings } = result.prompt;
   return {
     ok: true,

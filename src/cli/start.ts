@@ -2,7 +2,7 @@
 // check the providers' keys, start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
 // A start-up failure closes whatever was opened and ends as one line naming the cause and the fix.
 import { type AtelierParts, type RunningAtelier, startAtelier } from "../app.ts";
-import { downloadOrigins, type Settings, secretValues } from "../config.ts";
+import { downloadOrigins, type Settings, secretValues, shardsOf } from "../config.ts";
 import { StartupError } from "../discord/connect.ts";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
@@ -66,11 +66,14 @@ function partsFor(
       maxRunning: settings.MAX_RUNNING_JOBS,
       maxRunningPerUser: settings.MAX_RUNNING_PER_USER,
       maxQueuedPerUser: settings.MAX_QUEUED_PER_USER,
+      shared: { lockMs: settings.JOB_TAKEOVER_SECONDS * 1000 },
     },
     discord: {
       token: settings.DISCORD_TOKEN as string,
       apiUrl: settings.DISCORD_API_URL,
       guildId: settings.DISCORD_GUILD_ID,
+      shards: shardsOf(settings),
+      publicKey: settings.DISCORD_PUBLIC_KEY,
       maxJobs: settings.PROMPT_MAX_JOBS,
       defaultSpeed: settings.DEFAULT_SPEED,
       defaultQuality: settings.DEFAULT_QUALITY,

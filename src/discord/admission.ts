@@ -6,6 +6,7 @@ import {
   GuildMember,
   type ModalSubmitInteraction,
 } from "discord.js";
+import { type Language, translator } from "../i18n/index.ts";
 import type { Refusal } from "../team/admission.ts";
 import type { BotContext } from "./context.ts";
 import { replyPrivately } from "./replies.ts";
@@ -36,24 +37,43 @@ function channelIds(interaction: AskingInteraction): string[] {
 
 const at = (time: number, style: "R" | "t" | "f") => `<t:${Math.floor(time / 1000)}:${style}>`;
 
-export function refusalReply(refusal: Refusal): string {
+/** " (this would add 3)" when an ask of several jobs crosses a daily limit. */
+function adding(requested: number, language: Language): string {
+  return requested > 1 ? translator(language)("discord:refusal.adding", { count: requested }) : "";
+}
+
+/** Why a rule refused, naming the rule and when it lifts, in `language`. */
+export function refusalReply(refusal: Refusal, language: Language = "en"): string {
+  const t = translator(language);
   switch (refusal.rule) {
     case "channel":
-      return `**Not in this channel** — admins allow Atelier only in ${refusal.allowedChannelIds.map((id) => `<#${id}>`).join(", ")}.`;
+      return t("discord:refusal.channel", {
+        channels: refusal.allowedChannelIds.map((id) => `<#${id}>`).join(", "),
+      });
     case "buttons":
       return refusal.policy === "owner"
-        ? "**Not your job** — here only the person who started a job can use its buttons. Start your own with /imagine."
-        : `**Not your job** — here only members with ${refusal.roleIds.map((id) => `<@&${id}>`).join(", ") || "an allowed role"} can use buttons on other people's jobs.`;
+        ? t("discord:refusal.buttonsOwner")
+        : t("discord:refusal.buttonsRoles", {
+            roles: refusal.roleIds.map((id) => `<@&${id}>`).join(", ") || t("discord:refusal.anAllowedRole"),
+          });
     case "offender":
-      return `**Paused for moderation** — the image service refused several of your prompts, so you can start new jobs again ${at(refusal.until, "R")} (${at(refusal.until, "t")}).`;
+      return t("discord:refusal.offender", {
+        relative: at(refusal.until, "R"),
+        time: at(refusal.until, "t"),
+      });
     case "banned":
-      return `**Banned prompt** — the word \`${refusal.term.replaceAll("`", "ˋ")}\` is not allowed here. Change the prompt and try again.`;
+      return t("discord:refusal.banned", { term: refusal.term.replaceAll("`", "ˋ") });
     case "cooldown":
-      return `**Cooldown** — one job every ${refusal.seconds} s per person here. Try again ${at(refusal.until, "R")}.`;
+      return t("discord:refusal.cooldown", { seconds: refusal.seconds, relative: at(refusal.until, "R") });
     case "userDaily":
-      return `**Daily limit reached** — you can start ${refusal.limit} jobs a day here and have started ${refusal.used} today${refusal.requested > 1 ? ` (this would add ${refusal.requested})` : ""}. The limit resets ${at(refusal.resetsAt, "R")} (${at(refusal.resetsAt, "f")}, midnight UTC).`;
     case "guildDaily":
-      return `**Server's daily limit reached** — this server can start ${refusal.limit} jobs a day and has started ${refusal.used} today${refusal.requested > 1 ? ` (this would add ${refusal.requested})` : ""}. The limit resets ${at(refusal.resetsAt, "R")} (${at(refusal.resetsAt, "f")}, midnight UTC).`;
+      return t(`discord:refusal.${refusal.rule}`, {
+        limit: refusal.limit,
+        used: refusal.used,
+        adding: adding(refusal.requested, language),
+        relative: at(refusal.resetsAt, "R"),
+        date: at(refusal.resetsAt, "f"),
+      });
   }
 }
 
@@ -80,6 +100,6 @@ export async function admitOrExplain(
       ? await context.team.admission.admit(request)
       : await context.team.admission.precheck(request);
   if (verdict.ok) return true;
-  await replyPrivately(interaction, refusalReply(verdict.refusal));
+  await replyPrivately(interaction, (_t, language) => refusalReply(verdict.refusal, language));
   return false;
 }

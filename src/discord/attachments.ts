@@ -1,7 +1,9 @@
 // What /blend and /describe accept as images: files Atelier can fetch and check (PNG, JPEG, WebP,
 // GIF) from a public https link. Checked before anything is queued, so a wrong file costs a private
 // message, not a job.
-import { linkProblem } from "../prompt/index.ts";
+import { promptPhraseText } from "../i18n/errors.ts";
+import { type Language, translator } from "../i18n/index.ts";
+import { linkProblemPhrase } from "../prompt/index.ts";
 
 /** What Discord tells about an attached file (discord.js `Attachment` has both). */
 export interface AttachedFile {
@@ -23,16 +25,15 @@ export function attachedImagesProblem(
   files: readonly AttachedFile[],
   command: string,
   limits: { min: number; max: number },
+  language: Language = "en",
 ): string | undefined {
+  const t = translator(language);
   if (files.length < limits.min || files.length > limits.max) {
-    const wanted = limits.min === limits.max ? `${limits.min}` : `${limits.min} to ${limits.max}`;
-    return `**/${command} takes ${wanted} image${limits.max === 1 ? "" : "s"}** — you attached ${files.length}.`;
+    const wanted = limits.min === limits.max ? `${limits.min}` : t("discord:attachments.range", limits);
+    return t("discord:attachments.count", { command, wanted, count: limits.max, attached: files.length });
   }
   const wrong = files.find((file) => !isSupportedImage(file));
-  if (wrong) {
-    const name = wrong.name.replaceAll("`", "ˋ");
-    return `**Not an image Atelier can use** — \`${name}\` is not a PNG, JPEG, WebP or GIF image.`;
-  }
+  if (wrong) return t("discord:attachments.notImage", { name: wrong.name.replaceAll("`", "ˋ") });
   return undefined;
 }
 
@@ -44,12 +45,14 @@ export function attachedImagesProblem(
 export function attachedLinksProblem(
   files: readonly { name: string; url: string }[],
   trustedOrigins: readonly string[],
+  language: Language = "en",
 ): string | undefined {
   for (const file of files) {
-    const problem = linkProblem(file.url, { trustedOrigins, requireHttps: true });
-    if (problem === undefined) continue;
+    const refused = linkProblemPhrase(file.url, { trustedOrigins, requireHttps: true });
+    if (refused === undefined) continue;
     const name = file.name.replaceAll("`", "ˋ");
-    return `**Image link refused** — attached images must come from public https links; \`${name}\` ${problem}.`;
+    const problem = promptPhraseText(refused, language);
+    return translator(language)("discord:attachments.linkRefused", { name, problem });
   }
   return undefined;
 }

@@ -14,8 +14,12 @@ import { type SlashCommand, servingProvider } from "./command-types.ts";
 import { connect, explainRegistration, inviteLink } from "./connect.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
+import { InteractionAnswers } from "./interaction-answers.ts";
+import { type HttpRoute, interactionEndpoint } from "./interaction-endpoint.ts";
+import { createSignatureCheck, MemoryReplayGuard, type ReplayGuard } from "./interaction-signature.ts";
 import { EditPacer } from "./pacing.ts";
 import { JobPresenter } from "./presenter.ts";
+import { emitInteraction, identifyOverRest } from "./rest-only-client.ts";
 import { createRouter } from "./router.ts";
 
 export interface BotOptions {
@@ -24,6 +28,14 @@ export interface BotOptions {
   apiUrl?: string;
   /** Register commands to this guild (instant) instead of globally. */
   guildId?: string;
+  /** The application's public key (DISCORD_PUBLIC_KEY): interactions come over HTTP and the gateway is never opened. */
+  publicKey?: string;
+  /** Remembers the signed interactions already taken; shared when several processes serve. In-process when absent. */
+  replays?: ReplayGuard;
+  /** How long a handler may take before the HTTP response defers for it. Default 2.5 s (Discord waits 3 s). */
+  answerDeadlineMs?: number;
+  /** Gateway sharding: `count` shards in all, this process runs `ids` (one WebSocket each). One shard when absent. */
+  shards?: { count: number; ids: number[] };
   commands: readonly SlashCommand[];
   jobs: JobService;
   /** Every configured image service by name. */
@@ -53,6 +65,10 @@ export interface BotOptions {
 export interface RunningBot {
   client: Client;
   presenter: JobPresenter;
+  /** `POST /interactions` for the HTTP port, when interactions come over HTTP (`publicKey`). */
+  interactions?: HttpRoute;
+  /** Whether Discord reaches the bot: the gateway is connected, or interactions are served over HTTP. */
+  connected(): boolean;
   /** Stops taking interactions and closes the gateway connection. */
   stop(): Promise<void>;
 }
@@ -95,15 +111,24 @@ async function registerCommands(client: Client, options: BotOptions): Promise<vo
     user: client.user?.tag,
     commands: definitions.map((definition) => definition.name).join(","),
     scope: options.guildId ? `guild ${options.guildId}` : "global",
+    shards: options.shards ? `${options.shards.ids.join(",")} of ${options.shards.count}` : undefined,
     invite: inviteLink(client.application?.id ?? ""),
   });
 }
 
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { logger } = options;
+  const answers = options.publicKey
+    ? new InteractionAnswers({ apiUrl: options.apiUrl, deadlineMs: options.answerDeadlineMs, logger })
+    : undefined;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
+    ...(options.shards ? { shardCount: options.shards.count, shards: options.shards.ids } : {}),
+    rest: {
+      ...(options.apiUrl ? { api: options.apiUrl } : {}),
+      // Over HTTP, the first answer to an interaction is the HTTP response (interaction-answers.ts).
+      ...(answers ? { makeRequest: answers.makeRequest } : {}),
+    },
   });
   client.rest.setToken(options.token);
   client.on(Events.Error, (error) => logger.error("discord client error", { error }));
@@ -137,16 +162,30 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
 
   try {
-    await connect(client, options.token, options.readyTimeoutMs ?? 15_000, options.apiUrl);
+    if (answers) await identifyOverRest(client, options.apiUrl);
+    else await connect(client, options.token, options.readyTimeoutMs ?? 15_000, options.apiUrl);
     await registerCommands(client, options);
   } catch (error) {
     await client.destroy();
     throw error;
   }
 
+  const interactions =
+    answers &&
+    interactionEndpoint({
+      check: createSignatureCheck({
+        publicKey: options.publicKey as string,
+        replays: options.replays ?? new MemoryReplayGuard(),
+      }),
+      answers,
+      dispatch: (payload) => emitInteraction(client, payload),
+      logger,
+    });
   return {
     client,
     presenter,
+    interactions,
+    connected: () => (answers ? accepting : client.isReady()),
     stop: async () => {
       accepting = false;
       presenter.stop();

@@ -9,6 +9,7 @@ import { cancelFromButton } from "./cancel.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonRef, decodeButton } from "./custom-id.ts";
 import { imaginePrompts } from "./imagine-flow.ts";
+import type { PrivateText } from "./language.ts";
 import { offerRemix } from "./remix-modal.ts";
 import { replyPrivately, restartingReply, unknownJobReply } from "./replies.ts";
 import { admitAndStart } from "./start-jobs.ts";
@@ -51,7 +52,7 @@ export type Plan =
   | { kind: "retry" }
   | { kind: "imagine"; prompt: string; press: string }
   | { kind: "cancel" }
-  | { kind: "refuse"; message: string };
+  | { kind: "refuse"; message: PrivateText };
 
 /** What a click on `ref` asks for; `preferences` are the clicker's (a plain V uses their variation strength). */
 export function plan(
@@ -67,14 +68,14 @@ export function plan(
     if (job.state === "failed" || job.kind === "describe") return { kind: "retry" };
     return { kind: "followUp", parentId: job.id, followUp: { kind: "reroll" } };
   }
-  if (job.state !== "completed") return { kind: "refuse", message: "This job has not finished yet." };
+  if (job.state !== "completed") return { kind: "refuse", message: (t) => t("discord:reply.notFinished") };
   const outOfRange = index < 1 || index > imageCount(job);
   switch (ref.action) {
     case "upscale":
-      if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
+      if (outOfRange) return { kind: "refuse", message: (t) => t("discord:reply.noImage", { index }) };
       return { kind: "followUp", parentId: job.id, followUp: { kind: "upscale", index }, press: `u${index}` };
     case "variation":
-      if (outOfRange) return { kind: "refuse", message: `This set has no image #${index}.` };
+      if (outOfRange) return { kind: "refuse", message: (t) => t("discord:reply.noImage", { index }) };
       return {
         kind: "followUp",
         parentId: job.id,
@@ -112,12 +113,12 @@ export function plan(
       return { kind: "followUp", parentId: job.id, followUp: outpaintOf[ref.action] };
     case "imagineDescription": {
       const prompt = job.descriptions?.[index - 1];
-      if (!prompt) return { kind: "refuse", message: `This description has no prompt #${index}.` };
+      if (!prompt) return { kind: "refuse", message: (t) => t("discord:reply.noDescription", { index }) };
       return { kind: "imagine", prompt, press: `d${index}` };
     }
     case "providerAction": {
       const button = job.buttons?.[index];
-      if (!button) return { kind: "refuse", message: "The image service no longer offers this button." };
+      if (!button) return { kind: "refuse", message: (t) => t("discord:reply.noProviderButton") };
       return {
         kind: "followUp",
         parentId: job.id,

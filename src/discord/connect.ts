@@ -33,7 +33,8 @@ function readyWithin(client: Client, timeoutMs: number): { ready: Promise<void>;
   return { ready, cancel: () => clearTimeout(timer) };
 }
 
-function explainLogin(error: unknown, apiUrl: string | undefined): unknown {
+/** A failure to reach Discord or a refused token, as one line naming the fix; anything else as it is. */
+export function explainLogin(error: unknown, apiUrl: string | undefined): unknown {
   if (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.TokenInvalid)
     return new StartupError(
       "Discord refused DISCORD_TOKEN (invalid token): open the Developer Portal → your application → Bot → Reset Token, and put the new token in DISCORD_TOKEN.",

@@ -22,6 +22,7 @@ export type HandlerJobs = Pick<
   | "provider"
   | "defaultProvider"
   | "openJobsOf"
+  | "pausedBecause"
   | "recentJobsOf"
 >;
 

@@ -4,6 +4,7 @@ import type { JobRequest } from "../jobs/service.ts";
 import { attachedImagesProblem, attachedLinksProblem } from "./attachments.ts";
 import { servingProvider } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
+import { personalLanguage } from "./language.ts";
 import { providersHere } from "./providers-here.ts";
 import { replyPrivately, unsupportedCommandReply } from "./replies.ts";
 import { admitAndStart } from "./start-jobs.ts";
@@ -22,9 +23,10 @@ export async function startImageJob(
   context: BotContext,
   ask: ImageJobAsk,
 ): Promise<void> {
+  const language = personalLanguage(interaction);
   const problem =
-    attachedImagesProblem(ask.images, ask.command, ask.limits) ??
-    attachedLinksProblem(ask.images, context.trustedImageOrigins);
+    attachedImagesProblem(ask.images, ask.command, ask.limits, language) ??
+    attachedLinksProblem(ask.images, context.trustedImageOrigins, language);
   if (problem) return replyPrivately(interaction, problem);
   // The person's service when it can do this, else the first here that can.
   const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);

@@ -34,7 +34,10 @@ export async function imaginePrompts(
     preferences: await context.preferences.get(interaction.user.id),
     trustedImageOrigins: context.trustedImageOrigins,
   });
-  if (!prepared.ok) return replyPrivately(interaction, promptErrorReply(prepared.error, ask.typed));
+  if (!prepared.ok)
+    return replyPrivately(interaction, (_t, language) =>
+      promptErrorReply(prepared.error, ask.typed, language),
+    );
   await admitAndStart(interaction, context, {
     requests: prepared.jobs.map((job) => ({ kind: "imagine", ...job })),
     // Expanded texts too: a permutation can assemble a banned word the typed text does not show.

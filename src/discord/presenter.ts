@@ -4,9 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DownloadPolicy } from "../images/download.ts";
 import type { EncodedImage } from "../images/encode.ts";
 import type { ImageRenderer } from "../images/renderer.ts";
+import { duration, jobText } from "../jobs/messages.ts";
 import type { JobError, JobRecord } from "../jobs/record.ts";
 import type { JobListener, JobService } from "../jobs/service.ts";
-import { formatDuration } from "../jobs/track.ts";
 import type { Logger } from "../log.ts";
 import type { ProviderCapabilities } from "../providers/types.ts";
 import {
@@ -69,16 +69,13 @@ function asFile(image: EncodedImage): OutgoingFile {
   return { name: image.fileName, data: image.bytes, contentType: image.contentType };
 }
 
-/** The result exists at the provider, but its images could not be fetched: say which way, offer 🔄. */
+/** The result exists at the provider, but its images could not be fetched: say which way (the view words it in the job's language), offer 🔄. */
 function unfetchedResultError(error: unknown, budgetMs: number): JobError {
   const timedOut = (error as { reason?: string }).reason === "timeout";
-  return {
-    kind: "transient",
-    advice: "retry",
-    message: timedOut
-      ? `The images were made, but the image host did not answer within ${formatDuration(budgetMs)}.`
-      : `The images were made, but Atelier could not fetch them from the image service: ${(error as Error).message}`,
-  };
+  const text = timedOut
+    ? jobText("host-timed-out", { duration: duration(budgetMs) })
+    : jobText("unfetched", { problem: (error as Error).message });
+  return { kind: "transient", advice: "retry", ...text };
 }
 
 export class JobPresenter implements JobListener {

@@ -7,10 +7,12 @@ import {
   ComponentType,
   TextInputStyle,
 } from "discord.js";
+import { type Language, type Translate, translator } from "../i18n/index.ts";
 import type { FollowUp, JobRecord } from "../jobs/record.ts";
 import type { Preferences } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
 import { type ButtonAction, type ButtonRef, jobRefCodec } from "./custom-id.ts";
+import { personalLanguage } from "./language.ts";
 import { replyPrivately } from "./replies.ts";
 
 /** The buttons whose follow-up takes a prompt. */
@@ -31,22 +33,28 @@ export const decodeRemix = remixCodec.decode;
 
 export const isRemixForm = remixCodec.owns;
 
-function title(ref: ButtonRef): string {
-  if (ref.action === "reroll") return "Remix: run again";
+function title(ref: ButtonRef, t: Translate): string {
+  if (ref.action === "reroll") return t("discord:remix.rerollTitle");
   return ref.index !== undefined && ref.action === "variation"
-    ? `Remix: vary image ${ref.index}`
-    : "Remix: vary";
+    ? t("discord:remix.varyImageTitle", { index: ref.index })
+    : t("discord:remix.varyTitle");
 }
 
-export function remixModal(ref: ButtonRef, prompt: string): APIModalInteractionResponseCallbackData {
+/** The form, in the language of the person who opens it. */
+export function remixModal(
+  ref: ButtonRef,
+  prompt: string,
+  language: Language = "en",
+): APIModalInteractionResponseCallbackData {
+  const t = translator(language);
   return {
     custom_id: encodeRemix(ref),
-    title: title(ref),
+    title: title(ref, t),
     components: [
       {
         type: ComponentType.Label,
-        label: "Prompt",
-        description: "Edit the prompt; the new images follow what you submit.",
+        label: t("discord:remix.promptLabel"),
+        description: t("discord:remix.promptHint"),
         component: {
           type: ComponentType.TextInput,
           custom_id: remixPromptField,
@@ -78,12 +86,9 @@ export async function offerRemix(
   if (!context.presenter.capabilities(job).remix) return false;
   if (!preferences.remix) return false;
   if (job.prompt.length > remixPromptLimit) {
-    await replyPrivately(
-      interaction,
-      `This prompt is longer than the ${remixPromptLimit} characters a Discord form holds, so it cannot be remixed. Turn Remix mode off in /settings to use this button as is.`,
-    );
+    await replyPrivately(interaction, (t) => t("discord:remix.tooLong", { limit: remixPromptLimit }));
     return true;
   }
-  await interaction.showModal(remixModal(ref, job.prompt));
+  await interaction.showModal(remixModal(ref, job.prompt, personalLanguage(interaction)));
   return true;
 }

@@ -2,14 +2,22 @@
 // variation or re-roll the button asked for starts with it. A mistake is answered privately and
 // nothing is sent.
 import type { ModalSubmitInteraction } from "discord.js";
+import { type Language, translator } from "../i18n/index.ts";
 import { preparePrompts } from "../jobs/pipeline.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { ParsedPrompt } from "../prompt/types.ts";
 import type { Preferences } from "../team/preferences.ts";
 import { acknowledge, plan } from "./buttons.ts";
 import type { BotContext } from "./context.ts";
+import { personalLanguage } from "./language.ts";
 import { decodeRemix, remixPromptField } from "./remix-modal.ts";
-import { promptErrorReply, replyPrivately, restartingReply, unknownJobReply } from "./replies.ts";
+import {
+  invalidPromptReply,
+  promptErrorReply,
+  replyPrivately,
+  restartingReply,
+  unknownJobReply,
+} from "./replies.ts";
 import { admitAndStart } from "./start-jobs.ts";
 
 /**
@@ -22,6 +30,7 @@ function checkRemix(
   job: JobRecord,
   preferences: Preferences,
   context: BotContext,
+  language: Language,
 ): { ok: true; prompt: ParsedPrompt } | { ok: false; reply: string } {
   const provider = context.jobs.provider(job.provider) ?? context.jobs.defaultProvider();
   const { suffix: _suffix, speed: _speed, quality: _quality, ...remixPreferences } = preferences;
@@ -32,11 +41,11 @@ function checkRemix(
     preferences: remixPreferences,
     trustedImageOrigins: context.trustedImageOrigins,
   });
-  if (!prepared.ok) return { ok: false, reply: promptErrorReply(prepared.error, edited) };
+  if (!prepared.ok) return { ok: false, reply: promptErrorReply(prepared.error, edited, language) };
   const [prompt, ...more] = prepared.prompts;
   if (!prompt || more.length > 0) {
-    const error = { message: "A remix makes one set of images: remove the {…} permutations and --repeat" };
-    return { ok: false, reply: promptErrorReply(error, edited) };
+    const problem = translator(language)("discord:remix.oneSet");
+    return { ok: false, reply: invalidPromptReply(problem, edited, language) };
   }
   return { ok: true, prompt };
 }
@@ -54,9 +63,9 @@ export async function handleRemixSubmit(
   const next = plan(job, ref, context, preferences);
   if (next.kind === "refuse") return replyPrivately(interaction, next.message);
   if (next.kind !== "followUp" || (next.followUp.kind !== "variation" && next.followUp.kind !== "reroll"))
-    return replyPrivately(interaction, "This button cannot be remixed any more. Click it again.");
+    return replyPrivately(interaction, (t) => t("discord:remix.stale"));
   const edited = interaction.fields.getTextInputValue(remixPromptField);
-  const checked = checkRemix(edited, job, preferences, context);
+  const checked = checkRemix(edited, job, preferences, context, personalLanguage(interaction));
   if (!checked.ok) return replyPrivately(interaction, checked.reply);
 
   // As for a click: highlight the used V on the message the form was opened from, then post the new job.

@@ -1,5 +1,7 @@
 // Routes each interaction to its handler. A handler that fails still leaves the user an answer.
 import type { Interaction } from "discord.js";
+import { jobMessageText } from "../i18n/errors.ts";
+import type { Translate } from "../i18n/index.ts";
 import { handleButton } from "./buttons.ts";
 import { type SlashCommand, servingProvider } from "./command-types.ts";
 import type { BotContext } from "./context.ts";
@@ -9,13 +11,16 @@ import { replyPrivately, restartingReply, unsupportedCommandReply } from "./repl
 import { handleSettingsButton } from "./settings-panel.ts";
 import { isSettingsButton } from "./settings-view.ts";
 
-const failureReply =
-  "Something went wrong inside Atelier while handling this. Tell an admin; the log has details.";
+const failureReply = (t: Translate) => t("discord:reply.failure");
 
 export function createRouter(commands: readonly SlashCommand[], context: BotContext) {
   const byName = new Map(commands.map((command) => [command.definition.name, command]));
   return async function route(interaction: Interaction): Promise<void> {
     try {
+      // Redis (shared by several processes) is away: say so at once rather than wait on it.
+      const paused = context.jobs.pausedBecause();
+      if (paused !== undefined && interaction.isRepliable())
+        return replyPrivately(interaction, (t) => jobMessageText(paused, t));
       if (interaction.isChatInputCommand()) {
         const command = byName.get(interaction.commandName);
         if (!command) return;

@@ -2,15 +2,18 @@
 import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import { chooseSetting, settingsOffer } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
+import { personalLanguage } from "./language.ts";
 import { providersHere } from "./providers-here.ts";
 import { replyPrivately } from "./replies.ts";
 import { decodeSettingsButton, type SettingsView, settingsView } from "./settings-view.ts";
 
+/** The panel of the person who interacted, in their language. */
 async function panelFor(
-  userId: string,
-  guildId: string | undefined,
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
   context: BotContext,
 ): Promise<SettingsView> {
+  const userId = interaction.user.id;
+  const guildId = interaction.guildId ?? undefined;
   const preferences = await context.preferences.get(userId);
   const here = await providersHere(context, userId, guildId);
   const offer = {
@@ -18,14 +21,15 @@ async function panelFor(
     providers: [...here.named.names()],
     provider: here.fallback.name,
   };
-  return settingsView(preferences, offer, { speed: context.defaultSpeed, quality: context.defaultQuality });
+  const defaults = { speed: context.defaultSpeed, quality: context.defaultQuality };
+  return settingsView(preferences, offer, defaults, personalLanguage(interaction));
 }
 
 export async function showSettings(
   interaction: ChatInputCommandInteraction,
   context: BotContext,
 ): Promise<void> {
-  const view = await panelFor(interaction.user.id, interaction.guildId ?? undefined, context);
+  const view = await panelFor(interaction, context);
   await interaction.reply({ ...view, flags: MessageFlags.Ephemeral });
 }
 
@@ -35,10 +39,10 @@ export async function handleSettingsButton(
 ): Promise<void> {
   const choice = decodeSettingsButton(interaction.customId);
   if (!choice) {
-    await replyPrivately(interaction, "This settings button is from an older Atelier. Run /settings again.");
+    await replyPrivately(interaction, (t) => t("discord:settings.staleButton"));
     return;
   }
   // The clicker's own preferences: the panel is private, and a stray click can only change the clicker's.
   await context.preferences.update(interaction.user.id, (current) => chooseSetting(current, choice));
-  await interaction.update(await panelFor(interaction.user.id, interaction.guildId ?? undefined, context));
+  await interaction.update(await panelFor(interaction, context));
 }

@@ -2,7 +2,7 @@
 // value in effect highlighted. Pure: preferences and what the provider offers in, message data out.
 // Button ids are `st:<setting>[:<value>]`, apart from the job buttons' `at:` ids.
 import { type APIActionRowComponent, type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
-import type { Speed } from "../providers/types.ts";
+import { type Language, type Translate, translator } from "../i18n/index.ts";
 import {
   type EffectiveSettings,
   effectiveSettings,
@@ -23,19 +23,7 @@ export interface SettingsView {
 
 const prefix = "st";
 
-const stylizeLabels: Record<StylizePreset, string> = {
-  low: "low",
-  med: "med",
-  high: "high",
-  veryHigh: "very high",
-};
-
-const speedLabels: Record<Speed, string> = {
-  draft: "Draft mode",
-  fast: "Fast mode",
-  turbo: "Turbo mode",
-  relax: "Relax mode",
-};
+const stylizeLabel = (preset: StylizePreset, t: Translate) => t(`discord:settings.stylizeLevel.${preset}`);
 
 // --- custom ids --------------------------------------------------------------------------------
 
@@ -143,98 +131,133 @@ function modelRow(settings: EffectiveSettings, offer: SettingsOffer) {
   );
 }
 
-function stylizeRow(settings: EffectiveSettings) {
+function stylizeRow(settings: EffectiveSettings, t: Translate) {
   return row([
     ...stylizePresets.map((preset) =>
       button(
-        `Stylize ${stylizeLabels[preset]}`,
+        t("discord:settings.stylizeButton", { level: stylizeLabel(preset, t) }),
         { setting: "stylize", value: preset },
         {
           selected: preset === settings.stylize,
         },
       ),
     ),
-    button("RAW Mode", { setting: "raw", value: !settings.raw }, { selected: settings.raw }),
+    button(
+      t("discord:settings.rawButton"),
+      { setting: "raw", value: !settings.raw },
+      { selected: settings.raw },
+    ),
   ]);
 }
 
-function speedRow(settings: EffectiveSettings, offer: SettingsOffer) {
+function speedRow(settings: EffectiveSettings, offer: SettingsOffer, t: Translate) {
   const speeds = offer.speeds.map((speed) =>
-    button(speedLabels[speed], { setting: "speed", value: speed }, { selected: speed === settings.speed }),
+    button(
+      t(`discord:settings.speedMode.${speed}`),
+      { setting: "speed", value: speed },
+      { selected: speed === settings.speed },
+    ),
   );
   const hd = settings.quality === "hd";
   const quality = offer.hd
-    ? [button("HD", { setting: "quality", value: hd ? "standard" : "hd" }, { selected: hd })]
+    ? [
+        button(
+          t("discord:settings.hdButton"),
+          { setting: "quality", value: hd ? "standard" : "hd" },
+          { selected: hd },
+        ),
+      ]
     : [];
   return row([...speeds, ...quality]);
 }
 
-function modesRow(settings: EffectiveSettings, offer: SettingsOffer) {
+function modesRow(settings: EffectiveSettings, offer: SettingsOffer, t: Translate) {
   const variation =
     offer.variation.length > 1
       ? [
           button(
-            "High Variation Mode",
+            t("discord:settings.highVariationButton"),
             { setting: "variation", value: "strong" },
             { selected: settings.variation === "strong" },
           ),
           button(
-            "Low Variation Mode",
+            t("discord:settings.lowVariationButton"),
             { setting: "variation", value: "subtle" },
             { selected: settings.variation === "subtle" },
           ),
         ]
       : [];
   const remix = offer.remix
-    ? [button("Remix mode", { setting: "remix", value: !settings.remix }, { selected: settings.remix })]
+    ? [
+        button(
+          t("discord:settings.remixButton"),
+          { setting: "remix", value: !settings.remix },
+          { selected: settings.remix },
+        ),
+      ]
     : [];
-  return row([...variation, ...remix, button("Reset settings", { setting: "reset" })]);
+  return row([...variation, ...remix, button(t("discord:settings.resetButton"), { setting: "reset" })]);
 }
 
-const onOffText = (on: boolean) => (on ? "on" : "off");
+const onOffText = (on: boolean, t: Translate) => t(on ? "discord:settings.on" : "discord:settings.off");
 
-function summary(settings: EffectiveSettings, offer: SettingsOffer): string {
+function summary(settings: EffectiveSettings, offer: SettingsOffer, t: Translate): string {
   const parts = [
-    (offer.providers?.length ?? 0) > 1 ? `Image service **${offer.provider}**` : undefined,
-    settings.model ? `Model **${settings.model.label}**` : undefined,
-    `Stylize **${stylizeLabels[settings.stylize]}** (--stylize ${STYLIZE_VALUES[settings.stylize]})`,
-    `Raw **${onOffText(settings.raw)}**`,
-    settings.speed && offer.speeds.length > 0 ? `Speed **${settings.speed}**` : undefined,
-    offer.hd ? `Quality **${settings.quality === "hd" ? "HD" : "SD"}**` : undefined,
-    settings.variation && offer.variation.length > 1
-      ? `Variation **${settings.variation === "strong" ? "strong" : "subtle"}**`
+    (offer.providers?.length ?? 0) > 1 ? t("discord:settings.provider", { name: offer.provider }) : undefined,
+    settings.model ? t("discord:settings.model", { name: settings.model.label }) : undefined,
+    t("discord:settings.stylize", {
+      level: stylizeLabel(settings.stylize, t),
+      value: STYLIZE_VALUES[settings.stylize],
+    }),
+    t("discord:settings.raw", { state: onOffText(settings.raw, t) }),
+    settings.speed && offer.speeds.length > 0
+      ? t("discord:settings.speed", { speed: t(`discord:settings.speedName.${settings.speed}`) })
       : undefined,
-    offer.remix ? `Remix **${onOffText(settings.remix)}**` : undefined,
+    offer.hd
+      ? t("discord:settings.quality", { quality: settings.quality === "hd" ? "HD" : "SD" })
+      : undefined,
+    settings.variation && offer.variation.length > 1
+      ? t("discord:settings.variation", { strength: t(`discord:settings.strength.${settings.variation}`) })
+      : undefined,
+    offer.remix ? t("discord:settings.remix", { state: onOffText(settings.remix, t) }) : undefined,
   ];
   return parts.filter((part) => part !== undefined).join(" · ");
 }
 
-function preferLine(preferences: Preferences): string {
+function preferLine(preferences: Preferences, t: Translate): string {
   const names = Object.keys(preferences.options ?? {}).map((name) => `--${name}`);
-  const suffix = preferences.suffix ? `Suffix \`${preferences.suffix.replaceAll("`", "ˋ")}\`` : "No suffix";
-  const options = names.length > 0 ? `options ${names.join(", ")}` : "no custom options";
-  return `-# ${suffix} · ${options} (change them with /prefer)`;
+  const suffix = preferences.suffix
+    ? t("discord:settings.suffix", { suffix: preferences.suffix.replaceAll("`", "ˋ") })
+    : t("discord:settings.noSuffix");
+  const options =
+    names.length > 0
+      ? t("discord:settings.options", { names: names.join(", ") })
+      : t("discord:settings.noOptions");
+  return t("discord:settings.preferLine", { suffix, options });
 }
 
+/** The panel, in the language of the person looking at it (it is private). */
 export function settingsView(
   preferences: Preferences,
   offer: SettingsOffer,
   defaults: JobDefaults,
+  language: Language = "en",
 ): SettingsView {
+  const t = translator(language);
   const settings = effectiveSettings(preferences, offer, defaults);
   const content = [
-    "**Your settings** — defaults for your prompts; whatever a prompt says wins.",
-    summary(settings, offer),
-    preferLine(preferences),
+    t("discord:settings.heading"),
+    summary(settings, offer, t),
+    preferLine(preferences, t),
   ].join("\n");
   return {
     content: content.slice(0, 2000),
     components: [
       ...providerRow(offer),
       ...modelRow(settings, offer),
-      ...stylizeRow(settings),
-      ...speedRow(settings, offer),
-      ...modesRow(settings, offer),
+      ...stylizeRow(settings, t),
+      ...speedRow(settings, offer, t),
+      ...modesRow(settings, offer, t),
     ],
   };
 }

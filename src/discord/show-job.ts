@@ -5,6 +5,7 @@ import type { ChatInputCommandInteraction } from "discord.js";
 import type { JobRecord } from "../jobs/record.ts";
 import type { BotContext } from "./context.ts";
 import type { Delivery } from "./delivery.ts";
+import type { PrivateText } from "./language.ts";
 import { replyPrivately } from "./replies.ts";
 
 /** What people paste: the id, perhaps in the backticks /info shows it in. */
@@ -21,12 +22,14 @@ function visibleHere(job: JobRecord, interaction: ChatInputCommandInteraction): 
 }
 
 /** Why a job cannot be shown, or undefined when it can. */
-function refusal(id: string, job: JobRecord | undefined, interaction: ChatInputCommandInteraction) {
-  if (!job || !visibleHere(job, interaction))
-    return `**No job \`${id}\` here.** Job ids of your latest jobs are listed in /info.`;
-  if (job.state === "failed") return `**Job \`${id}\` has no images to show:** it ended without a result.`;
-  if (job.state !== "completed")
-    return `**Job \`${id}\` is not finished yet:** its result will appear on its own message.`;
+function refusal(
+  id: string,
+  job: JobRecord | undefined,
+  interaction: ChatInputCommandInteraction,
+): PrivateText | undefined {
+  if (!job || !visibleHere(job, interaction)) return (t) => t("commands:show.notHere", { id });
+  if (job.state === "failed") return (t) => t("commands:show.noImages", { id });
+  if (job.state !== "completed") return (t) => t("commands:show.notFinished", { id });
   return undefined;
 }
 

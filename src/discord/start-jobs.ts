@@ -2,11 +2,13 @@
 // buttons and the remix form: queue room, then the server's rules (which count the jobs), then
 // per job: write it, show its message, start it.
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from "discord.js";
+import { jobMessageText } from "../i18n/errors.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { JobOrigin, JobRequest } from "../jobs/service.ts";
 import { admitOrExplain } from "./admission.ts";
 import type { BotContext } from "./context.ts";
 import type { Delivery } from "./delivery.ts";
+import { serverLanguage } from "./language.ts";
 import { replyPrivately } from "./replies.ts";
 import { jobView } from "./views.ts";
 
@@ -32,9 +34,9 @@ export async function admitAndStart(
   context: BotContext,
   ask: StartAsk,
 ): Promise<boolean> {
-  const room = context.jobs.canQueue(interaction.user.id, ask.requests.length);
+  const room = await context.jobs.canQueue(interaction.user.id, ask.requests.length);
   if (!room.ok) {
-    await replyPrivately(interaction, room.message);
+    await replyPrivately(interaction, (t) => jobMessageText(room, t));
     return false;
   }
   // Last check, because admission counts the jobs towards the server's limits.
@@ -69,6 +71,8 @@ function originOf(interaction: StartingInteraction, mode: FirstMessage): JobOrig
     guildId: interaction.guildId ?? undefined,
     channelId: interaction.channelId ?? undefined,
     delivery,
+    // The message is public: the server's language, kept with the job for edits after a restart.
+    language: serverLanguage(interaction),
   };
 }
 

@@ -9,6 +9,8 @@ import {
   ComponentType,
   escapeMarkdown,
 } from "discord.js";
+import { jobMessageText, promptNoteText } from "../i18n/errors.ts";
+import { type Language, languageOf, type Translate, translator } from "../i18n/index.ts";
 import { followUpIndex, type JobError, type JobRecord } from "../jobs/record.ts";
 import type { ProviderCapabilities } from "../providers/types.ts";
 import { type ButtonAction, encodeButton } from "./custom-id.ts";
@@ -23,12 +25,10 @@ export interface MessageView {
 const contentLimit = 2000;
 const errorColour = 0xed4245;
 
-const speedLabels: Record<string, string> = {
-  draft: "draft",
-  fast: "fast",
-  turbo: "turbo",
-  relax: "relaxed",
-};
+/** The language of a job's public message; records from before languages existed are English. */
+export function jobLanguage(job: Pick<JobRecord, "language">): Language {
+  return languageOf(job.language);
+}
 
 /** The prompt as shown: links unfurl-free, markdown escaped, cut to leave room for the rest of the line. */
 export function displayPrompt(prompt: string, room: number): string {
@@ -39,59 +39,67 @@ export function displayPrompt(prompt: string, room: number): string {
   return shown.length <= room ? shown : `${shown.slice(0, Math.max(0, room - 1)).trimEnd()}…`;
 }
 
-function byline(job: JobRecord): string {
+function byline(job: JobRecord, t: Translate): string {
   const user = `<@${job.requesterId}>`;
   switch (job.kind) {
     case "upscale": {
       const style = job.followUp?.kind === "upscale" ? job.followUp.style : undefined;
       return style
-        ? `Upscaled (${style === "subtle" ? "Subtle" : "Creative"}) by ${user}`
-        : `Image #${followUpIndex(job) ?? 1} ${user}`;
+        ? t("discord:byline.upscaled", { style: t(`discord:byline.upscaleStyle.${style}`), user })
+        : t("discord:byline.image", { index: followUpIndex(job) ?? 1, user });
     }
     case "variation":
-      return `Variations by ${user}`;
+      return t("discord:byline.variations", { user });
     case "blend":
-      return `/blend by ${user}`;
     case "describe":
-      return `/describe by ${user}`;
+      return t("discord:byline.command", { command: job.kind, user });
     default:
       return user;
   }
 }
 
-function status(job: JobRecord): string {
-  const speed = job.speed ? ` (${speedLabels[job.speed]})` : "";
+/** "(Queued — 3 ahead)" while others are ahead in Atelier's own queue, else "(Waiting to start)". */
+function waiting(job: JobRecord, t: Translate): string {
+  return job.queuePosition
+    ? ` (${t("discord:status.queued", { count: job.queuePosition })})`
+    : ` (${t("discord:status.waiting")})`;
+}
+
+function status(job: JobRecord, t: Translate): string {
+  const speed = job.speed ? ` (${t(`discord:speed.${job.speed}`)})` : "";
   const hd = job.quality === "hd" ? " (HD)" : "";
   switch (job.state) {
     case "queued":
       // queuePosition of a queued job: jobs ahead of it in Atelier's own queue.
-      return job.queuePosition ? ` (Queued — ${job.queuePosition} ahead)` : " (Waiting to start)";
+      return waiting(job, t);
     case "submitting":
-      return " (Waiting to start)";
+      return ` (${t("discord:status.waiting")})`;
     case "running":
-      if (job.progress === undefined || job.progress <= 0) {
-        return job.queuePosition ? ` (Queued — ${job.queuePosition} ahead)` : " (Waiting to start)";
-      }
+      if (job.progress === undefined || job.progress <= 0) return waiting(job, t);
       return ` (${Math.min(99, Math.round(job.progress))}%)${speed}${job.progressNote ? ` — ${job.progressNote}` : ""}`;
     case "completed":
       // A separated or upscaled single image reads "Image #n @user", as in Midjourney.
       return job.kind === "upscale" ? "" : `${speed}${hd}`;
     case "failed":
-      return job.error?.kind === "cancelled" ? " (cancelled)" : " (failed)";
+      return ` (${t(job.error?.kind === "cancelled" ? "discord:status.cancelled" : "discord:status.failed")})`;
   }
 }
 
 /** The prompt's notes and what the provider could not honour, in words. */
-function warningLine(job: JobRecord): string {
-  const notes = [...job.warnings, ...job.providerWarnings.map(warningText)];
+function warningLine(job: JobRecord, language: Language): string {
+  // Records from before notes were stored as data have their English words only.
+  const promptNotes = job.notes?.map((note) => promptNoteText(note, language)) ?? job.warnings;
+  const notes = [...promptNotes, ...job.providerWarnings.map((warning) => warningText(warning, language))];
   if (notes.length === 0 || job.state === "failed") return "";
   const text = [...new Set(notes)].map((note) => escapeMarkdown(note)).join(" · ");
   return `\n-# ⚠️ ${text.length > 300 ? `${text.slice(0, 299)}…` : text}`;
 }
 
 export function jobContent(job: JobRecord): string {
-  const tail = ` - ${byline(job)}${status(job)}`;
-  const warnings = warningLine(job);
+  const language = jobLanguage(job);
+  const t = translator(language);
+  const tail = ` - ${byline(job, t)}${status(job, t)}`;
+  const warnings = warningLine(job, language);
   const room = contentLimit - tail.length - warnings.length - 4;
   return `**${displayPrompt(job.prompt, room)}**${tail}${warnings}`;
 }
@@ -158,36 +166,44 @@ function gridRows(
 function singleImageRows(
   job: JobRecord,
   capabilities: ProviderCapabilities,
+  t: Translate,
 ): APIActionRowComponent<APIButtonComponent>[] {
   const followUps: APIButtonComponent[] = [];
   if (capabilities.variation.includes("subtle"))
-    followUps.push(button(job, "varySubtle", "Vary (Subtle)", { emoji: "🪄" }));
+    followUps.push(button(job, "varySubtle", t("discord:button.varySubtle"), { emoji: "🪄" }));
   if (capabilities.variation.includes("strong"))
-    followUps.push(button(job, "varyStrong", "Vary (Strong)", { emoji: "🪄" }));
+    followUps.push(button(job, "varyStrong", t("discord:button.varyStrong"), { emoji: "🪄" }));
   if (capabilities.upscaleStyles.includes("subtle"))
-    followUps.push(button(job, "upscaleSubtle", "Upscale (Subtle)"));
+    followUps.push(button(job, "upscaleSubtle", t("discord:button.upscaleSubtle")));
   if (capabilities.upscaleStyles.includes("creative"))
-    followUps.push(button(job, "upscaleCreative", "Upscale (Creative)"));
-  if (capabilities.hd && job.quality !== "hd") followUps.push(button(job, "hd", "Run as HD"));
+    followUps.push(button(job, "upscaleCreative", t("discord:button.upscaleCreative")));
+  if (capabilities.hd && job.quality !== "hd") followUps.push(button(job, "hd", t("discord:button.hd")));
   const rows = followUps.length > 0 ? [row(followUps)] : [];
-  if (capabilities.outpaint) rows.push(...outpaintRows(job));
+  if (capabilities.outpaint) rows.push(...outpaintRows(job, t));
   const fullSize = job.imageUrls[0];
   // Discord takes only http(s) links; a result kept as a blob (atelier-blob:) has none to open.
   if (fullSize && fullSize.length <= 512 && /^https?:\/\//.test(fullSize)) {
     rows.push(
-      row([{ type: ComponentType.Button, style: ButtonStyle.Link, label: "Open full size", url: fullSize }]),
+      row([
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Link,
+          label: t("discord:button.openFullSize"),
+          url: fullSize,
+        },
+      ]),
     );
   }
   return rows;
 }
 
 /** Zoom Out and Make Square, then the four Pan arrows, as Midjourney lays them out. */
-function outpaintRows(job: JobRecord): APIActionRowComponent<APIButtonComponent>[] {
+function outpaintRows(job: JobRecord, t: Translate): APIActionRowComponent<APIButtonComponent>[] {
   return [
     row([
-      button(job, "zoom2", "Zoom Out 2x", { emoji: "🔍" }),
-      button(job, "zoom15", "Zoom Out 1.5x", { emoji: "🔍" }),
-      button(job, "square", "Make Square", { emoji: "↔️" }),
+      button(job, "zoom2", t("discord:button.zoom2"), { emoji: "🔍" }),
+      button(job, "zoom15", t("discord:button.zoom15"), { emoji: "🔍" }),
+      button(job, "square", t("discord:button.square"), { emoji: "↔️" }),
     ]),
     row([
       button(job, "panLeft", "", { emoji: "⬅️" }),
@@ -231,51 +247,42 @@ function describeRows(job: JobRecord): APIActionRowComponent<APIButtonComponent>
 function cancelRows(
   job: JobRecord,
   capabilities: ProviderCapabilities,
+  t: Translate,
 ): APIActionRowComponent<APIButtonComponent>[] {
   const cancellable = job.state === "queued" || (job.state === "running" && capabilities.cancel);
-  return cancellable ? [row([button(job, "cancel", "Cancel", { emoji: "❌" })])] : [];
+  return cancellable ? [row([button(job, "cancel", t("discord:button.cancel"), { emoji: "❌" })])] : [];
 }
 
-const errorTitles: Record<JobError["kind"], string> = {
-  refused: "Prompt refused",
-  invalid: "The image service could not run this",
-  auth: "The image service rejected Atelier's credentials",
-  quota: "The image service account is out of credit",
-  transient: "The image service had a problem",
-  timeout: "The image service took too long",
-  internal: "Something went wrong",
-  cancelled: "Job cancelled",
-};
-
-const adviceText: Record<JobError["advice"], string> = {
-  retry: "Press 🔄 to try again.",
-  rephrase: "Change the prompt, then try again.",
-  admin: "Tell an admin of this server.",
-};
-
-export function errorEmbed(error: JobError): APIEmbed {
-  const reason = error.reason ? `\nReason: **${escapeMarkdown(error.reason)}**` : "";
+/** Atelier's headline and advice around the error's words (the provider's own words stay as they are). */
+export function errorEmbed(error: JobError, language: Language = "en"): APIEmbed {
+  const t = translator(language);
+  const reason = error.reason
+    ? `\n${t("discord:error.reason", { reason: escapeMarkdown(error.reason) })}`
+    : "";
+  const advice = t("discord:error.whatToDo", { advice: t(`discord:error.advice.${error.advice}`) });
   return {
     color: errorColour,
-    title: errorTitles[error.kind],
-    description: `${error.message}${reason}\n\n**What to do:** ${adviceText[error.advice]}`.slice(0, 4096),
+    title: t(`discord:error.title.${error.kind}`),
+    description: `${jobMessageText(error, t)}${reason}\n\n${advice}`.slice(0, 4096),
   };
 }
 
 /** The whole message for a job in its current state. */
 export function jobView(job: JobRecord, capabilities: ProviderCapabilities): MessageView {
   const content = jobContent(job);
+  const language = jobLanguage(job);
+  const t = translator(language);
   if (job.state === "failed") {
     return {
       content,
-      embeds: job.error ? [errorEmbed(job.error)] : [],
+      embeds: job.error ? [errorEmbed(job.error, language)] : [],
       components: [row([button(job, "reroll", "", { emoji: "🔄" })])],
     };
   }
-  if (job.state !== "completed") return { content, embeds: [], components: cancelRows(job, capabilities) };
+  if (job.state !== "completed") return { content, embeds: [], components: cancelRows(job, capabilities, t) };
   if (job.kind === "describe")
     return { content, embeds: [descriptionsEmbed(shownDescriptions(job))], components: describeRows(job) };
   const components =
-    job.kind === "upscale" ? singleImageRows(job, capabilities) : gridRows(job, capabilities);
+    job.kind === "upscale" ? singleImageRows(job, capabilities, t) : gridRows(job, capabilities);
   return { content, embeds: [], components };
 }

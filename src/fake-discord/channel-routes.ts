@@ -3,7 +3,7 @@ import type { FakeContext } from "./context.ts";
 import { cannotEditOthersMessage, unknownChannel, unknownMessage } from "./errors.ts";
 import { isRecord } from "./guards.ts";
 import type { StoredMessage } from "./message-store.ts";
-import { buildApiMessage, buildTextChannel } from "./payloads.ts";
+import { buildApiMessage, buildTextChannel, guildOfChannel } from "./payloads.ts";
 import { noContent, ok, type Route, type RouteRequest, type RouteResponse, route } from "./router.ts";
 
 /** Bot messages cannot be ephemeral; the rest of the create flags are honoured. */
@@ -30,8 +30,8 @@ class ChannelMessages {
   }
 
   channel(request: RouteRequest): RouteResponse {
-    this.#knownChannel(request.params.channelId);
-    return ok(buildTextChannel(this.#context.world));
+    const channelId = this.#knownChannel(request.params.channelId);
+    return ok(buildTextChannel(this.#context.world, guildOfChannel(this.#context.world, channelId)));
   }
 
   create(request: RouteRequest): RouteResponse {
@@ -49,7 +49,7 @@ class ChannelMessages {
               type: 0,
               message_id: reference.message_id,
               channel_id: channelId,
-              guild_id: this.#context.world.guildId,
+              guild_id: guildOfChannel(this.#context.world, channelId)?.id,
             },
           }
         : {}),
@@ -75,7 +75,7 @@ class ChannelMessages {
   }
 
   #knownChannel(channelId: string | undefined): string {
-    if (channelId !== this.#context.world.channelId) throw unknownChannel();
+    if (channelId === undefined || !guildOfChannel(this.#context.world, channelId)) throw unknownChannel();
     return channelId;
   }
 

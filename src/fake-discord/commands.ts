@@ -4,6 +4,7 @@ import {
   ApplicationCommandType,
   type ApplicationIntegrationType,
   type InteractionContextType,
+  Locale,
 } from "discord-api-types/v10";
 import { z } from "zod";
 import { ErrorCollector, invalidFormBody } from "./errors.ts";
@@ -13,6 +14,7 @@ import type { SnowflakeFactory } from "./snowflake.ts";
 // Discord's naming rule for chat-input commands and options: lowercase, 1–32 chars.
 const COMMAND_NAME = /^[-_'\p{Ll}\p{Lo}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 const MAX_DESCRIPTION = 100;
+const knownLocales = new Set<string>(Object.values(Locale));
 const MAX_OPTIONS = 25;
 
 const optionSchema = z.custom<APIApplicationCommandOption>(
@@ -20,11 +22,16 @@ const optionSchema = z.custom<APIApplicationCommandOption>(
   { message: "Option must have a numeric type and a name" },
 );
 
+/** Locale → text, as in `name_localizations` (Discord accepts null for "none"). */
+const localizationsSchema = z.record(z.string(), z.string()).nullish();
+
 const commandBodySchema = z.looseObject({
   id: z.string().optional(),
   name: z.string(),
+  name_localizations: localizationsSchema,
   type: z.number().int().optional(),
   description: z.string().optional(),
+  description_localizations: localizationsSchema,
   options: z.array(optionSchema).max(MAX_OPTIONS).optional(),
   default_member_permissions: z.string().nullish(),
   nsfw: z.boolean().optional(),
@@ -97,7 +104,11 @@ export class CommandRegistry {
       version: this.#ids.next(),
       type,
       name: body.name,
+      ...(body.name_localizations ? { name_localizations: body.name_localizations } : {}),
       description: body.description ?? "",
+      ...(body.description_localizations
+        ? { description_localizations: body.description_localizations }
+        : {}),
       ...(body.options === undefined ? {} : { options: body.options }),
       default_member_permissions: body.default_member_permissions ?? null,
       nsfw: body.nsfw ?? false,
@@ -129,7 +140,10 @@ function parseCommandList(json: unknown): CommandBody[] {
 
 function validateCommandBody(body: CommandBody, errors: ErrorCollector, path: (string | number)[]): void {
   const chatInput = (body.type ?? ApplicationCommandType.ChatInput) === ApplicationCommandType.ChatInput;
-  if (chatInput) validateNameAndDescription(body.name, body.description, errors, path);
+  if (chatInput) {
+    validateNameAndDescription(body.name, body.description, errors, path);
+    validateLocalizations(body, errors, path);
+  }
   body.options?.forEach((option, index) => {
     validateOption(option, errors, [...path, "options", index]);
   });
@@ -141,10 +155,55 @@ function validateOption(
   path: (string | number)[],
 ) {
   validateNameAndDescription(option.name, option.description, errors, path);
+  validateLocalizations(option, errors, path);
+  if ("choices" in option) {
+    option.choices?.forEach((choice, index) => {
+      const names = Object.values(choice.name_localizations ?? {});
+      if (names.some((name) => typeof name !== "string" || name.length < 1 || name.length > 100))
+        errors.add(
+          [...path, "choices", index, "name_localizations"],
+          "BASE_TYPE_BAD_LENGTH",
+          "Must be between 1 and 100 in length.",
+        );
+    });
+  }
   if ("options" in option) {
     option.options?.forEach((child, index) => {
       validateOption(child, errors, [...path, "options", index]);
     });
+  }
+}
+
+/** Each localised name follows the naming rule and each localised description the length limit. */
+function validateLocalizations(
+  entry: {
+    name_localizations?: Record<string, string | null> | null;
+    description_localizations?: Record<string, string | null> | null;
+  },
+  errors: ErrorCollector,
+  path: (string | number)[],
+): void {
+  const locales = [
+    ...Object.keys(entry.name_localizations ?? {}),
+    ...Object.keys(entry.description_localizations ?? {}),
+  ];
+  for (const locale of locales.filter((key) => !knownLocales.has(key)))
+    errors.add([...path, "name_localizations", locale], "LOCALE_INVALID", `Invalid locale "${locale}"`);
+  for (const [locale, name] of Object.entries(entry.name_localizations ?? {})) {
+    if (name !== null && !COMMAND_NAME.test(name))
+      errors.add(
+        [...path, "name_localizations", locale],
+        "APPLICATION_COMMAND_INVALID_NAME",
+        "Command name is invalid",
+      );
+  }
+  for (const [locale, description] of Object.entries(entry.description_localizations ?? {})) {
+    if (description !== null && (description.length < 1 || description.length > MAX_DESCRIPTION))
+      errors.add(
+        [...path, "description_localizations", locale],
+        "BASE_TYPE_BAD_LENGTH",
+        `Must be between 1 and ${MAX_DESCRIPTION} in length.`,
+      );
   }
 }
 

@@ -12,6 +12,8 @@ export interface FakeSettings {
   enforceThreeSeconds: boolean;
   /** Discord's is 3 000 ms; tests may shorten it to check the bot defers in time without waiting 3 s. */
   responseDeadlineMs: number;
+  /** `shards` in GET /gateway/bot: the shard count Discord recommends. */
+  recommendedShards: number;
 }
 
 /** Everything the REST routes and the test API share. */

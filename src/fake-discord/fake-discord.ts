@@ -4,6 +4,7 @@ import {
   type APIUser,
   GatewayDispatchEvents,
   GatewayOpcodes,
+  type Locale,
 } from "discord-api-types/v10";
 import { ChangeFeed, type Probe } from "./change-feed.ts";
 import { channelRoutes } from "./channel-routes.ts";
@@ -13,13 +14,23 @@ import { type FailureOptions, FaultInjector, type RateLimitOptions, type Request
 import { GatewayServer, type IdentifyRecord } from "./gateway.ts";
 import { ATTACHMENTS_PREFIX, HttpHandler, type RecordedRequest } from "./http-handler.ts";
 import type { ButtonClickInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
-import { interactionRoutes } from "./interaction-routes.ts";
+import { InteractionCallbacks, interactionRoutes } from "./interaction-routes.ts";
 import { type InteractionHandle, InteractionRegistry } from "./interactions.ts";
+import { InteractionsEndpoint } from "./interactions-endpoint.ts";
 import { type FakeMessage, type MessageRevision, MessageStore, toFakeMessage } from "./message-store.ts";
 import { MessageWriter } from "./message-writer.ts";
-import { buildRole, buildUser, createWorld, type FakeMemberSettings } from "./payloads.ts";
+import {
+  buildGuildCreateData,
+  buildRole,
+  buildUser,
+  createWorld,
+  type FakeGuild,
+  type FakeLocales,
+  type FakeMemberSettings,
+} from "./payloads.ts";
 import { platformRoutes } from "./platform-routes.ts";
 import { Router } from "./router.ts";
+import type { ShardKey } from "./sharding.ts";
 import { SnowflakeFactory } from "./snowflake.ts";
 import { handleFor, UserActions } from "./user-actions.ts";
 
@@ -41,6 +52,13 @@ export interface FakeDiscordOptions {
   dispatchTimeoutMs?: number;
   /** Refuse `runSlashCommand` for commands the bot never registered (as Discord would). Default true. */
   requireRegisteredCommands?: boolean;
+  /** `shards` in GET /gateway/bot, the count Discord recommends. Default 1. */
+  recommendedShards?: number;
+  /**
+   * `http`: the application has an Interactions Endpoint URL, so interactions are signed and POSTed
+   * to it (set it with `interactionsEndpoint.configure`) instead of going over the gateway.
+   */
+  interactions?: "gateway" | "http";
 }
 
 const DEFAULTS = {
@@ -81,6 +99,9 @@ export class FakeDiscord {
   readonly #faults = new FaultInjector();
   readonly #dispatchTimeoutMs: number;
   readonly #userActions: UserActions;
+  readonly #callbacks: InteractionCallbacks;
+  /** HTTP interactions (`interactions: "http"`): the key pair the bot checks, and the endpoint it serves. */
+  readonly interactionsEndpoint: InteractionsEndpoint | undefined;
   #stopped = false;
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
@@ -117,9 +138,13 @@ export class FakeDiscord {
       gatewayUrl: this.gatewayUrl,
       feed,
     });
+    this.#callbacks = new InteractionCallbacks(this.#context);
+    this.interactionsEndpoint =
+      options.interactions === "http" ? new InteractionsEndpoint(this.#context, this.#callbacks) : undefined;
     this.#userActions = new UserActions({
       context: this.#context,
       gateway: this.#gateway,
+      endpoint: this.interactionsEndpoint,
       defaultUser: this.defaultUser,
       dispatchTimeoutMs: this.#dispatchTimeoutMs,
       requireRegisteredCommands: options.requireRegisteredCommands ?? true,
@@ -130,7 +155,7 @@ export class FakeDiscord {
   #serveRestAndGateway(): void {
     const router = new Router([
       ...platformRoutes(this.#context),
-      ...interactionRoutes(this.#context),
+      ...interactionRoutes(this.#context, this.#callbacks),
       ...channelRoutes(this.#context),
     ]);
     const handler = new HttpHandler({
@@ -215,7 +240,7 @@ export class FakeDiscord {
     const { world, ids } = this.#context;
     const role = buildRole(ids.next(), name, (world.roles?.length ?? 0) + 1);
     world.roles = [...(world.roles ?? []), role];
-    this.#gateway.latestReadySession()?.sendDispatch({
+    this.#gateway.sessionFor(world.guildId)?.sendDispatch({
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.GuildRoleCreate,
       d: { guild_id: world.guildId, role },
@@ -223,11 +248,49 @@ export class FakeDiscord {
     return role.id;
   }
 
+  /**
+   * Adds a server with one text channel that the bot is in, on gateway shard `onShard` `[id, count]`
+   * when given (its id is picked to land there), and announces it to the session on its shard.
+   */
+  addGuild(options: { name?: string; onShard?: ShardKey } = {}): FakeGuild {
+    const { world, ids } = this.#context;
+    const id = options.onShard ? ids.nextOnShard(...options.onShard) : ids.next();
+    const guild: FakeGuild = {
+      id,
+      name: options.name ?? `Guild ${(world.otherGuilds?.length ?? 0) + 2}`,
+      channelId: ids.next(),
+      channelName: DEFAULTS.channelName,
+    };
+    world.otherGuilds = [...(world.otherGuilds ?? []), guild];
+    this.#gateway.sessionFor(guild.id)?.sendDispatch({
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.GuildCreate,
+      d: buildGuildCreateData(world, guild),
+    });
+    return guild;
+  }
+
   /** Sets a user's roles and/or permission bitfield in the interactions they send from now on. */
   setMember(user: APIUser, settings: FakeMemberSettings): void {
     const { world } = this.#context;
     world.members ??= new Map();
     world.members.set(user.id, { ...world.members.get(user.id), ...settings });
+  }
+
+  /** Sets a server's locale (default: the main one's), sent as `guild_locale` from now on; en-US until set. */
+  setGuildLocale(locale: Locale, guildId: string = this.#context.world.guildId): void {
+    this.#localesOf().guilds.set(guildId, locale);
+  }
+
+  /** Sets the client locale a user's interactions carry from now on; en-US until set. */
+  setUserLocale(user: APIUser, locale: Locale): void {
+    this.#localesOf().users.set(user.id, locale);
+  }
+
+  #localesOf(): FakeLocales {
+    const { world } = this.#context;
+    world.locales ??= { guilds: new Map(), users: new Map() };
+    return world.locales;
   }
 
   /** Sends INTERACTION_CREATE for a slash command; resolves once it is on the wire. */
@@ -354,6 +417,7 @@ function createContext(baseUrl: string, gatewayUrl: string, options: FakeDiscord
     settings: {
       enforceThreeSeconds: options.enforceThreeSeconds ?? false,
       responseDeadlineMs: options.responseDeadlineMs ?? DEFAULTS.responseDeadlineMs,
+      recommendedShards: options.recommendedShards ?? 1,
     },
   };
 }

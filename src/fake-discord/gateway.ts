@@ -11,7 +11,8 @@ import {
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
 import type { ChangeFeed } from "./change-feed.ts";
-import { buildGuildCreateData, buildReadyData, type FakeWorld } from "./payloads.ts";
+import { buildGuildCreateData, buildReadyData, type FakeWorld, guildsOf } from "./payloads.ts";
+import { type ShardKey, SINGLE_SHARD, shardReceives } from "./sharding.ts";
 
 /** A dispatch before the server numbers it. Distributes over the union so `t` and `d` stay paired. */
 export type UnsequencedDispatch<P = GatewayDispatchPayload> = P extends unknown ? Omit<P, "s"> : never;
@@ -47,6 +48,8 @@ export class GatewaySession {
   readonly socket: WebSocket;
   readonly query: Record<string, string>;
   sessionId: string | undefined;
+  /** `[shard_id, num_shards]` from IDENTIFY: which servers' events this connection receives. */
+  shard: ShardKey = SINGLE_SHARD;
   #sequence = 0;
 
   constructor(socket: WebSocket, query: Record<string, string>) {
@@ -92,6 +95,20 @@ export class GatewayServer {
   /** The newest identified, open session: after a bot restart that is the new client. */
   latestReadySession(): GatewaySession | undefined {
     return this.#sessions.findLast((session) => session.ready);
+  }
+
+  /** The newest open session on the shard that receives `guildId`'s events (DMs: shard 0). */
+  sessionFor(guildId: string | undefined): GatewaySession | undefined {
+    return this.#sessions.findLast((session) => session.ready && shardReceives(session.shard, guildId));
+  }
+
+  /** The session for `guildId`'s events, waiting (event driven) for that shard to be connected. */
+  waitForSessionFor(guildId: string | undefined, timeoutMs: number): Promise<GatewaySession> {
+    return this.#options.feed.waitFor(
+      () => this.sessionFor(guildId),
+      timeoutMs,
+      `a bot connected to the gateway on the shard of server ${guildId ?? "(none)"} (did the client log in?)`,
+    );
   }
 
   /** The session to dispatch to, waiting (event driven) for a bot to be connected and identified. */
@@ -170,18 +187,29 @@ export class GatewayServer {
       session.socket.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed");
       return;
     }
+    const shard = identify.data.shard ?? SINGLE_SHARD;
+    const [shardId, shardCount] = shard;
+    if (shardCount < 1 || shardId < 0 || shardId >= shardCount) {
+      session.socket.close(GatewayCloseCodes.InvalidShard, "Invalid shard");
+      return;
+    }
     const sessionId = randomUUID().replaceAll("-", "");
     const { world, gatewayUrl } = this.#options;
+    // A shard hears only of its own servers: in READY, in GUILD_CREATE and in every later event.
+    const guilds = guildsOf(world).filter((guild) => shardReceives(shard, guild.id));
     session.sendDispatch({
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.Ready,
-      d: buildReadyData(world, sessionId, gatewayUrl),
+      d: buildReadyData(world, { id: sessionId, resumeUrl: gatewayUrl, shard, guilds }),
     });
-    session.sendDispatch({
-      op: GatewayOpcodes.Dispatch,
-      t: GatewayDispatchEvents.GuildCreate,
-      d: buildGuildCreateData(world),
-    });
+    for (const guild of guilds) {
+      session.sendDispatch({
+        op: GatewayOpcodes.Dispatch,
+        t: GatewayDispatchEvents.GuildCreate,
+        d: buildGuildCreateData(world, guild),
+      });
+    }
+    session.shard = shard;
     session.sessionId = sessionId;
     this.identifies.push({
       at: Date.now(),

@@ -11,6 +11,11 @@
  *   await client.destroy();
  *   await fake.stop();
  *
+ * HTTP interactions: `FakeDiscord.start({ interactions: "http" })` signs each interaction with its
+ * own Ed25519 key pair and POSTs it to the bot instead of using the gateway; give the bot
+ * `fake.interactionsEndpoint.publicKey` and save its URL(s) with `interactionsEndpoint.configure`.
+ * See test/e2e/http-interactions.test.ts.
+ *
  * See test/fake-discord.test.ts for every feature in use.
  */
 export type { Probe } from "./change-feed.ts";
@@ -20,7 +25,9 @@ export type { IdentifyRecord } from "./gateway.ts";
 export type { RecordedRequest } from "./http-handler.ts";
 export type { ButtonClickInput, FileInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
 export type { FakeInteractionPayload, SlashOptionValue } from "./interaction-payloads.ts";
-export { InteractionHandle, type RecordedCallback } from "./interactions.ts";
+export { InteractionHandle, type RecordedCallback, type SignedInteraction } from "./interactions.ts";
+export type { EndpointReply, InteractionsEndpoint } from "./interactions-endpoint.ts";
 export type { ChangeSource, FakeAttachment, FakeMessage, MessageRevision } from "./message-store.ts";
 export type { UploadedFile } from "./multipart.ts";
-export type { FakeMemberSettings } from "./payloads.ts";
+export type { FakeGuild, FakeMemberSettings } from "./payloads.ts";
+export { type ShardKey, shardOfGuild } from "./sharding.ts";

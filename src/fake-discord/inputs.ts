@@ -1,5 +1,5 @@
 // What a test (or the playground) passes to FakeDiscord's user actions.
-import type { APIUser } from "discord-api-types/v10";
+import type { APIUser, Locale } from "discord-api-types/v10";
 import type { SlashOptionValue } from "./interaction-payloads.ts";
 import type { InteractionHandle } from "./interactions.ts";
 
@@ -18,8 +18,12 @@ export interface SlashCommandInput {
   attachments?: Record<string, FileInput>;
   subcommand?: string;
   subcommandGroup?: string;
+  /** The server it is run in (one made with `fake.addGuild`); default: the main one, `fake.guildId`. */
+  guildId?: string;
   /** Defaults to `fake.defaultUser`. */
   user?: APIUser;
+  /** The client locale it is sent with; default the user's (`fake.setUserLocale`), else en-US. */
+  locale?: Locale;
 }
 
 export interface ButtonClickInput {
@@ -27,6 +31,8 @@ export interface ButtonClickInput {
   message: string | { id: string };
   customId: string;
   user?: APIUser;
+  /** The client locale it is sent with; default the user's (`fake.setUserLocale`), else en-US. */
+  locale?: Locale;
 }
 
 export interface ModalSubmitInput {
@@ -34,6 +40,8 @@ export interface ModalSubmitInput {
   /** Text input custom_id → value. */
   fields: Record<string, string>;
   user?: APIUser;
+  /** The client locale it is sent with; default the user's (`fake.setUserLocale`), else en-US. */
+  locale?: Locale;
   /** The interaction that opened the modal: mirrors its layout and carries its message along. */
   openedBy?: InteractionHandle;
 }

@@ -17,9 +17,17 @@ import {
   ComponentType,
   InteractionContextType,
   InteractionType,
-  Locale,
+  type Locale,
 } from "discord-api-types/v10";
-import { buildInteractionMember, buildTextChannel, type FakeWorld } from "./payloads.ts";
+import {
+  buildInteractionMember,
+  buildTextChannel,
+  type FakeGuild,
+  type FakeWorld,
+  guildLocaleOf,
+  mainGuild,
+  userLocaleOf,
+} from "./payloads.ts";
 
 export type APIButtonGuildInteraction = APIGuildInteractionWrapper<APIMessageComponentButtonInteraction>;
 export type FakeInteractionPayload =
@@ -37,29 +45,40 @@ type BasicCommandOption = APIApplicationCommandInteractionDataBasicOption<Intera
 
 interface InteractionIdentity {
   world: FakeWorld;
+  /** The server it happens in; default the main one. */
+  guild?: FakeGuild | undefined;
   id: string;
   token: string;
   user: APIUser;
+  /** The sender's client locale for this one interaction; default: the user's (`userLocaleOf`). */
+  locale?: Locale | undefined;
 }
 
 /** Fields every guild interaction carries; discord.js reads `entitlements` and
  * `authorizing_integration_owners` unconditionally, so they must be present. */
-function guildInteractionBase({ world, id, token, user }: InteractionIdentity): GuildInteractionBase {
+function guildInteractionBase({
+  world,
+  guild = mainGuild(world),
+  id,
+  token,
+  user,
+  locale,
+}: InteractionIdentity): GuildInteractionBase {
   return {
     id,
     token,
     application_id: world.applicationId,
     version: 1,
-    guild_id: world.guildId,
-    guild: { id: world.guildId, locale: Locale.EnglishUS, features: [] },
-    channel_id: world.channelId,
-    channel: buildTextChannel(world),
+    guild_id: guild.id,
+    guild: { id: guild.id, locale: guildLocaleOf(world, guild.id), features: [] },
+    channel_id: guild.channelId,
+    channel: buildTextChannel(world, guild),
     member: buildInteractionMember(user, world),
     app_permissions: world.permissions,
-    locale: Locale.EnglishUS,
-    guild_locale: Locale.EnglishUS,
+    locale: locale ?? userLocaleOf(world, user.id),
+    guild_locale: guildLocaleOf(world, guild.id),
     entitlements: [],
-    authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: world.guildId },
+    authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: guild.id },
     context: InteractionContextType.Guild,
     attachment_size_limit: world.maxFileBytes,
   };

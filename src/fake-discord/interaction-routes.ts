@@ -24,10 +24,10 @@ import {
   unknownWebhook,
 } from "./errors.ts";
 import { isRecord } from "./guards.ts";
-import type { InteractionRecord } from "./interactions.ts";
+import type { CallbackTransport, InteractionRecord } from "./interactions.ts";
 import type { NewMessage, StoredMessage } from "./message-store.ts";
-import type { UploadedFile } from "./multipart.ts";
-import { buildApiMessage } from "./payloads.ts";
+import type { ParsedBody, UploadedFile } from "./multipart.ts";
+import { buildApiMessage, guildOfChannel } from "./payloads.ts";
 import { noContent, ok, type Route, type RouteRequest, type RouteResponse, route } from "./router.ts";
 
 const callbackSchema = z.looseObject({
@@ -45,8 +45,7 @@ const modalSchema = z.looseObject({
 });
 
 /** `POST /interactions/{id}/{token}/callback` and the interaction webhook (`/webhooks/{app}/{token}…`). */
-export function interactionRoutes(context: FakeContext): Route[] {
-  const callbacks = new InteractionCallbacks(context);
+export function interactionRoutes(context: FakeContext, callbacks: InteractionCallbacks): Route[] {
   const webhooks = new InteractionWebhooks(context);
   return [
     route("POST", "/interactions/:interactionId/:token/callback", "none", (request) =>
@@ -65,7 +64,11 @@ export function interactionRoutes(context: FakeContext): Route[] {
   ];
 }
 
-class InteractionCallbacks {
+/**
+ * An interaction's first answer, however it came: a `POST /interactions/{id}/{token}/callback`, or
+ * the response to the interaction Discord POSTed to the bot's endpoint (HTTP interactions).
+ */
+export class InteractionCallbacks {
   readonly #context: FakeContext;
 
   constructor(context: FakeContext) {
@@ -73,28 +76,40 @@ class InteractionCallbacks {
   }
 
   respond(request: RouteRequest): RouteResponse {
-    const record = this.#acceptingRecord(request.params.interactionId, request.params.token);
-    const callback = parseCallback(request.body.json);
-    const message = this.#apply(record, callback.type, callback.data, request.body.files);
+    const { interactionId, token } = request.params;
+    const record = interactionId === undefined ? undefined : this.#context.interactions.byId(interactionId);
+    if (!record || record.token !== token) throw unknownInteraction();
+    const { type, message } = this.accept(record, request.body, "rest");
+    if (request.query.get("with_response") !== "true") return noContent();
+    return ok(callbackResponse(record, type, message));
+  }
+
+  /** Takes `body` as the interaction's answer if it may still be answered; returns the message it made. */
+  accept(
+    record: InteractionRecord,
+    body: ParsedBody,
+    via: CallbackTransport,
+  ): { type: InteractionResponseType; message: StoredMessage | undefined } {
+    this.#checkAccepting(record);
+    const callback = parseCallback(body.json);
+    const message = this.#apply(record, callback.type, callback.data, body.files);
     record.callbacks.push({
       type: callback.type,
       data: callback.data,
-      files: request.body.files,
+      files: body.files,
       at: Date.now(),
+      via,
     });
     this.#context.interactions.changed();
-    if (request.query.get("with_response") !== "true") return noContent();
-    return ok(callbackResponse(record, callback.type, message));
+    return { type: callback.type, message };
   }
 
-  /** The interaction, if it may still be answered (known, fresh, not yet acknowledged). */
-  #acceptingRecord(id: string | undefined, token: string | undefined): InteractionRecord {
-    const record = id === undefined ? undefined : this.#context.interactions.byId(id);
-    if (!record || record.token !== token || record.tokenExpired) throw unknownInteraction();
+  /** The interaction may still be answered: fresh, not yet acknowledged. */
+  #checkAccepting(record: InteractionRecord): void {
+    if (record.tokenExpired) throw unknownInteraction();
     const { enforceThreeSeconds, responseDeadlineMs } = this.#context.settings;
     if (enforceThreeSeconds && Date.now() - record.createdAt > responseDeadlineMs) throw unknownInteraction();
     if (record.callbacks.length > 0) throw alreadyAcknowledged();
-    return record;
   }
 
   /** Applies one callback type; returns the message it created or updated, if any. */
@@ -167,20 +182,20 @@ class InteractionWebhooks {
     this.#context = context;
   }
 
-  get(request: RouteRequest): RouteResponse {
-    const record = this.#webhookRecord(request);
+  async get(request: RouteRequest): Promise<RouteResponse> {
+    const record = await this.#webhookRecord(request);
     return ok(buildApiMessage(this.#ownMessage(record, request.params.messageId)));
   }
 
-  edit(request: RouteRequest): RouteResponse {
-    const record = this.#webhookRecord(request);
+  async edit(request: RouteRequest): Promise<RouteResponse> {
+    const record = await this.#webhookRecord(request);
     const message = this.#ownMessage(record, request.params.messageId);
     const { json, files } = request.body;
     return ok(buildApiMessage(this.#context.writer.edit(message, json, files, "interaction-webhook")));
   }
 
-  delete(request: RouteRequest): RouteResponse {
-    const record = this.#webhookRecord(request);
+  async delete(request: RouteRequest): Promise<RouteResponse> {
+    const record = await this.#webhookRecord(request);
     this.#context.store.delete(this.#ownMessage(record, request.params.messageId));
     return noContent();
   }
@@ -189,8 +204,8 @@ class InteractionWebhooks {
    * Follow-up message. As on Discord, the first follow-up after a deferred reply that was never edited
    * replaces the "thinking…" message instead of creating a new one.
    */
-  followUp(request: RouteRequest): RouteResponse {
-    const record = this.#webhookRecord(request);
+  async followUp(request: RouteRequest): Promise<RouteResponse> {
+    const record = await this.#webhookRecord(request);
     const { json, files } = request.body;
     const message = this.#pendingDeferredReply(record)
       ? this.#context.writer.edit(this.#ownMessage(record, "@original"), json, files, "interaction-webhook")
@@ -216,11 +231,13 @@ class InteractionWebhooks {
   }
 
   /** The interaction behind a webhook URL; 401/50027 for unknown or expired tokens like Discord. */
-  #webhookRecord(request: RouteRequest): InteractionRecord {
+  async #webhookRecord(request: RouteRequest): Promise<InteractionRecord> {
     if (request.params.applicationId !== this.#context.world.applicationId) throw unknownWebhook();
     const token = request.params.token;
     const record = token === undefined ? undefined : this.#context.interactions.byToken(token);
     if (!record || record.tokenExpired) throw invalidWebhookToken();
+    // An answer still arriving as an HTTP response is taken before the webhook it opens is used.
+    await record.answering;
     // The webhook only exists once the interaction has been acknowledged.
     if (record.callbacks.length === 0) throw unknownWebhook();
     return record;
@@ -284,7 +301,8 @@ function interactionMessageInit(
   role: "original" | "follow-up",
 ): InteractionMessageInit {
   const { world } = context;
-  const metadata = interactionMetadata(world.guildId, record);
+  const guildId = guildOfChannel(world, record.channelId)?.id ?? world.guildId;
+  const metadata = interactionMetadata(guildId, record);
   const isCommandReply = role === "original" && record.type === InteractionType.ApplicationCommand;
   return {
     channelId: record.channelId,

@@ -9,13 +9,25 @@ import type { FakeInteractionPayload } from "./interaction-payloads.ts";
 import { type FakeMessage, type MessageStore, toFakeMessage } from "./message-store.ts";
 import type { UploadedFile } from "./multipart.ts";
 
-/** One accepted `POST /interactions/{id}/{token}/callback`. */
+/** How an answer reached the fake: the callback route, or the response to an HTTP interaction. */
+export type CallbackTransport = "rest" | "http-response";
+
+/** One accepted answer: a `POST /interactions/{id}/{token}/callback`, or the HTTP response that stood for it. */
 export interface RecordedCallback {
   type: InteractionResponseType;
   /** The callback's `data` as the bot sent it (message body, modal, choices…). */
   data: unknown;
   files: UploadedFile[];
   at: number;
+  via: CallbackTransport;
+}
+
+/** An interaction as it was POSTed to the bot's interactions endpoint. */
+export interface SignedInteraction {
+  url: string;
+  body: string;
+  timestamp: string;
+  signature: string;
 }
 
 /** Server-side state of one interaction the fake dispatched. */
@@ -26,6 +38,8 @@ export interface InteractionRecord {
   payload: FakeInteractionPayload;
   user: APIUser;
   channelId: string;
+  /** The gateway session it was dispatched to (with sharding, the one on its server's shard). */
+  sessionId: string | undefined;
   /** Slash command name, for the legacy `message.interaction.name`. */
   commandName: string;
   createdAt: number;
@@ -39,6 +53,11 @@ export interface InteractionRecord {
   followUpIds: string[];
   tokenExpired: boolean;
   modal: APIModalInteractionResponseCallbackData | undefined;
+  /** HTTP interactions: the request sent to the bot, and its response while it is being read. */
+  signed?: SignedInteraction;
+  answering?: Promise<void>;
+  /** HTTP interactions: why the bot's response was not taken as an answer (the user saw "interaction failed"). */
+  endpointError?: string;
 }
 
 export class InteractionRegistry {
@@ -124,8 +143,23 @@ export class InteractionHandle {
     return this.#record.user;
   }
 
+  /** The gateway session it went to (compare with `fake.identifies` to see which shard got it). */
+  get sessionId(): string | undefined {
+    return this.#record.sessionId;
+  }
+
   get callbacks(): readonly RecordedCallback[] {
     return this.#record.callbacks;
+  }
+
+  /** HTTP interactions: the signed request the bot received (to replay it, say). */
+  get signed(): SignedInteraction | undefined {
+    return this.#record.signed;
+  }
+
+  /** HTTP interactions: why the bot's response was refused, if it was. */
+  get endpointError(): string | undefined {
+    return this.#record.endpointError;
   }
 
   get acknowledged(): boolean {

@@ -42,6 +42,53 @@ export interface FakeWorld {
   roles?: APIRole[];
   /** Per-user member details set by a test (`FakeDiscord.setMember`); others get the defaults. */
   members?: Map<string, FakeMemberSettings>;
+  /** Servers besides the main one (`FakeDiscord.addGuild`), each with one text channel. */
+  otherGuilds?: FakeGuild[];
+  /** Discord locales set by a test (`FakeDiscord.setGuildLocale`, `setUserLocale`); others are en-US. */
+  locales?: FakeLocales;
+}
+
+/** Locales by guild id and by user id. */
+export interface FakeLocales {
+  guilds: Map<string, Locale>;
+  users: Map<string, Locale>;
+}
+
+/** A server's locale (its `preferred_locale`, an interaction's `guild_locale`). */
+export function guildLocaleOf(world: FakeWorld, guildId: string): Locale {
+  return world.locales?.guilds.get(guildId) ?? Locale.EnglishUS;
+}
+
+/** The locale a user's Discord client runs in (an interaction's `locale`). */
+export function userLocaleOf(world: FakeWorld, userId: string): Locale {
+  return world.locales?.users.get(userId) ?? Locale.EnglishUS;
+}
+
+/** A server the bot is in, with its one text channel; the main one is `world.guildId`/`world.channelId`. */
+export interface FakeGuild {
+  id: string;
+  name: string;
+  channelId: string;
+  channelName: string;
+}
+
+export function mainGuild(world: FakeWorld): FakeGuild {
+  return {
+    id: world.guildId,
+    name: world.guildName,
+    channelId: world.channelId,
+    channelName: world.channelName,
+  };
+}
+
+/** Every server the bot is in, the main one first. */
+export function guildsOf(world: FakeWorld): FakeGuild[] {
+  return [mainGuild(world), ...(world.otherGuilds ?? [])];
+}
+
+/** The server a channel belongs to (every channel of the fake is in one). */
+export function guildOfChannel(world: FakeWorld, channelId: string): FakeGuild | undefined {
+  return guildsOf(world).find((guild) => guild.channelId === channelId);
 }
 
 /** What a test may set about one member: role ids, and a permission bitfield (decimal string). */
@@ -101,19 +148,19 @@ export function buildUser(id: string, username: string, bot = false): APIUser {
   };
 }
 
+/** READY for one shard: it announces only `guilds`, the servers on that shard. */
 export function buildReadyData(
   world: FakeWorld,
-  sessionId: string,
-  resumeUrl: string,
+  session: { id: string; resumeUrl: string; shard: [number, number]; guilds: FakeGuild[] },
 ): GatewayReadyDispatchData {
   return {
     v: 10,
     user: { ...world.botUser, verified: true, mfa_enabled: false },
     // Discord announces guilds as unavailable first, then sends GUILD_CREATE for each.
-    guilds: [{ id: world.guildId, unavailable: true }],
-    session_id: sessionId,
-    resume_gateway_url: resumeUrl,
-    shard: [0, 1],
+    guilds: session.guilds.map((guild) => ({ id: guild.id, unavailable: true })),
+    session_id: session.id,
+    resume_gateway_url: session.resumeUrl,
+    shard: session.shard,
     application: { id: world.applicationId, flags: NO_APPLICATION_FLAGS, flags_new: "0" },
   };
 }
@@ -137,12 +184,12 @@ export function buildApplication(world: FakeWorld, owner: APIUser): APIApplicati
   };
 }
 
-export function buildTextChannel(world: FakeWorld): APITextChannel {
+export function buildTextChannel(world: FakeWorld, guild: FakeGuild = mainGuild(world)): APITextChannel {
   return {
-    id: world.channelId,
+    id: guild.channelId,
     type: ChannelType.GuildText,
-    guild_id: world.guildId,
-    name: world.channelName,
+    guild_id: guild.id,
+    name: guild.channelName,
     position: 0,
     permission_overwrites: [],
     topic: null,
@@ -171,9 +218,9 @@ export function buildRole(id: string, name: string, position: number): APIRole {
   };
 }
 
-function buildEveryoneRole(world: FakeWorld): APIRole {
+function buildEveryoneRole(world: FakeWorld, guildId: string): APIRole {
   // The @everyone role shares the guild's id.
-  return { ...buildRole(world.guildId, "@everyone", 0), permissions: world.permissions };
+  return { ...buildRole(guildId, "@everyone", 0), permissions: world.permissions };
 }
 
 function buildGuildMember(user: APIUser, joinedAt: string): APIGuildMember {
@@ -203,12 +250,19 @@ export function buildInteractionMember(user: APIUser, world: FakeWorld): APIInte
   };
 }
 
-/** GUILD_CREATE with the bot as member and one text channel, so discord.js caches guild, channel and `members.me`. */
-export function buildGuildCreateData(world: FakeWorld): GatewayGuildCreateDispatchData {
+/**
+ * GUILD_CREATE with the bot as member and one text channel, so discord.js caches guild, channel and
+ * `members.me`. Roles made by a test (`world.roles`) are the main server's.
+ */
+export function buildGuildCreateData(
+  world: FakeWorld,
+  guild: FakeGuild = mainGuild(world),
+): GatewayGuildCreateDispatchData {
   const joinedAt = EPOCH_ISO;
+  const roles = guild.id === world.guildId ? (world.roles ?? []) : [];
   return {
-    id: world.guildId,
-    name: world.guildName,
+    id: guild.id,
+    name: guild.name,
     icon: null,
     splash: null,
     discovery_splash: null,
@@ -218,7 +272,7 @@ export function buildGuildCreateData(world: FakeWorld): GatewayGuildCreateDispat
     verification_level: GuildVerificationLevel.None,
     default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
     explicit_content_filter: GuildExplicitContentFilter.Disabled,
-    roles: [buildEveryoneRole(world), ...(world.roles ?? [])],
+    roles: [buildEveryoneRole(world, guild.id), ...roles],
     emojis: [],
     features: [],
     mfa_level: GuildMFALevel.None,
@@ -230,7 +284,7 @@ export function buildGuildCreateData(world: FakeWorld): GatewayGuildCreateDispat
     description: null,
     banner: null,
     premium_tier: GuildPremiumTier.None,
-    preferred_locale: Locale.EnglishUS,
+    preferred_locale: guildLocaleOf(world, guild.id),
     public_updates_channel_id: null,
     nsfw_level: GuildNSFWLevel.Default,
     stickers: [],
@@ -245,7 +299,7 @@ export function buildGuildCreateData(world: FakeWorld): GatewayGuildCreateDispat
     member_count: 2,
     voice_states: [],
     members: [buildGuildMember(world.botUser, joinedAt)],
-    channels: [withoutGuildId(buildTextChannel(world))],
+    channels: [withoutGuildId(buildTextChannel(world, guild))],
     threads: [],
     presences: [],
     stage_instances: [],

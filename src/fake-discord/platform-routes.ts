@@ -1,7 +1,7 @@
 import type { RESTGetAPIGatewayBotResult, RESTGetAPIGatewayResult } from "discord-api-types/v10";
 import type { FakeContext } from "./context.ts";
 import { unknownApplication, unknownGuild } from "./errors.ts";
-import { buildApplication, buildUser } from "./payloads.ts";
+import { buildApplication, buildUser, guildsOf } from "./payloads.ts";
 import { ok, type Route, type RouteRequest, route } from "./router.ts";
 
 const SESSION_LIMIT_TOTAL = 1000;
@@ -12,8 +12,9 @@ export function platformRoutes(context: FakeContext): Route[] {
   const { world, commands } = context;
   const guildScope = (request: RouteRequest) => {
     checkApplication(context, request);
-    if (request.params.guildId !== world.guildId) throw unknownGuild();
-    return { guildId: world.guildId };
+    const guild = guildsOf(world).find((candidate) => candidate.id === request.params.guildId);
+    if (!guild) throw unknownGuild();
+    return { guildId: guild.id };
   };
   const globalScope = (request: RouteRequest) => {
     checkApplication(context, request);
@@ -54,7 +55,8 @@ function checkApplication(context: FakeContext, request: RouteRequest): void {
 function gatewayBot(context: FakeContext): RESTGetAPIGatewayBotResult {
   return {
     url: context.gatewayUrl,
-    shards: 1,
+    // How many shards Discord recommends for the bot (discord.js opens that many with `shards: "auto"`).
+    shards: context.settings.recommendedShards,
     session_start_limit: {
       total: SESSION_LIMIT_TOTAL,
       remaining: SESSION_LIMIT_TOTAL,

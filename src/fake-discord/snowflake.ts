@@ -15,4 +15,18 @@ export class SnowflakeFactory {
     this.#last = fromClock > this.#last ? fromClock : this.#last + 1n;
     return this.#last.toString();
   }
+
+  /**
+   * The next id that falls on shard `shardId` of `shardCount` (a server created on purpose on one
+   * shard): the shard is the id's millisecond count modulo `shardCount`, so move to the next
+   * millisecond that has the right remainder.
+   */
+  nextOnShard(shardId: number, shardCount: number): string {
+    const count = BigInt(shardCount);
+    let millis = BigInt(this.next()) >> 22n;
+    while (millis % count !== BigInt(shardId)) millis += 1n;
+    const id = (millis << 22n) | WORKER_BITS;
+    if (id > this.#last) this.#last = id;
+    return this.#last.toString();
+  }
 }

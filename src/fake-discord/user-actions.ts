@@ -22,10 +22,11 @@ import {
   nestInSubcommand,
 } from "./interaction-payloads.ts";
 import { InteractionHandle, type InteractionRecord } from "./interactions.ts";
+import type { InteractionsEndpoint } from "./interactions-endpoint.ts";
 import { visitComponents } from "./message-body.ts";
 import type { StoredAttachment, StoredMessage } from "./message-store.ts";
 import { submissionFor, submissionFromFields } from "./modal-submission.ts";
-import { buildApiAttachment, buildApiMessage } from "./payloads.ts";
+import { buildApiAttachment, buildApiMessage, type FakeGuild, guildOfChannel, guildsOf } from "./payloads.ts";
 
 export interface UserActionsOptions {
   context: FakeContext;
@@ -36,6 +37,8 @@ export interface UserActionsOptions {
   dispatchTimeoutMs: number;
   /** Refuse slash commands the bot never registered (as Discord would). */
   requireRegisteredCommands: boolean;
+  /** HTTP interactions: interactions go to the bot's endpoint, not over the gateway. */
+  endpoint?: InteractionsEndpoint;
 }
 
 type InteractionIdentity = Pick<InteractionRecord, "id" | "token" | "type" | "user" | "commandName"> &
@@ -52,6 +55,7 @@ export class UserActions {
   readonly #defaultUser: APIUser;
   readonly #dispatchTimeoutMs: number;
   readonly #requireRegisteredCommands: boolean;
+  readonly #endpoint: InteractionsEndpoint | undefined;
 
   constructor(options: UserActionsOptions) {
     this.#context = options.context;
@@ -59,13 +63,15 @@ export class UserActions {
     this.#defaultUser = options.defaultUser;
     this.#dispatchTimeoutMs = options.dispatchTimeoutMs;
     this.#requireRegisteredCommands = options.requireRegisteredCommands;
+    this.#endpoint = options.endpoint;
   }
 
   async runSlashCommand(input: SlashCommandInput): Promise<InteractionHandle> {
     const { world, ids } = this.#context;
-    const command = await this.#registeredCommand(input.name);
+    const guild = this.#guild(input.guildId);
+    const command = await this.#registeredCommand(input.name, guild.id);
     const uploads = Object.entries(input.attachments ?? {}).map(
-      ([option, file]) => [option, this.#saveUserFile(file)] as const,
+      ([option, file]) => [option, this.#saveUserFile(file, guild.channelId)] as const,
     );
     const declared = declaredOptionsFor(command, input.subcommand, input.subcommandGroup);
     const attachmentIds = Object.fromEntries(uploads.map(([option, attachment]) => [option, attachment.id]));
@@ -73,9 +79,11 @@ export class UserActions {
     const { id, token, user } = this.#newInteraction(input.user);
     const payload = buildChatInputInteraction({
       world,
+      guild,
       id,
       token,
       user,
+      locale: input.locale,
       name: input.name,
       commandId: command?.id ?? ids.next(),
       commandGuildId: command?.guild_id,
@@ -96,9 +104,11 @@ export class UserActions {
     const { id, token, user } = this.#newInteraction(input.user);
     const payload = buildButtonInteraction({
       world,
+      guild: guildOfChannel(world, message.channelId),
       id,
       token,
       user,
+      locale: input.locale,
       message: buildApiMessage(message),
       customId: input.customId,
     });
@@ -122,9 +132,11 @@ export class UserActions {
     const { id, token, user } = this.#newInteraction(input.user);
     const payload = buildModalSubmitInteraction({
       world,
+      guild: opener ? guildOfChannel(world, opener.channelId) : undefined,
       id,
       token,
       user,
+      locale: input.locale,
       customId: input.customId,
       components,
       message: source ? buildApiMessage(source) : undefined,
@@ -142,17 +154,25 @@ export class UserActions {
     return { id, token: newInteractionToken(id), user: user ?? this.#defaultUser };
   }
 
-  async #registeredCommand(name: string): Promise<APIApplicationCommand | undefined> {
-    const { commands, world, feed } = this.#context;
-    const find = () => commands.find(name, world.guildId);
+  /** The server an action happens in: `guildId` when given (one added with `addGuild`), else the main one. */
+  #guild(guildId: string | undefined): FakeGuild {
+    const guilds = guildsOf(this.#context.world);
+    const guild = guildId === undefined ? guilds[0] : guilds.find((candidate) => candidate.id === guildId);
+    if (!guild) throw new Error(`The fake has no server ${guildId} (add it with addGuild)`);
+    return guild;
+  }
+
+  async #registeredCommand(name: string, guildId: string): Promise<APIApplicationCommand | undefined> {
+    const { commands, feed } = this.#context;
+    const find = () => commands.find(name, guildId);
     if (!this.#requireRegisteredCommands) return find();
     // The bot registers commands at start; wait for it rather than racing it.
     return feed.waitFor(find, this.#dispatchTimeoutMs, `the bot to register the /${name} command`);
   }
 
-  #saveUserFile(file: FileInput): StoredAttachment {
+  #saveUserFile(file: FileInput, channelId: string): StoredAttachment {
     return this.#context.store.saveAttachment({
-      channelId: this.#context.world.channelId,
+      channelId,
       filename: file.filename,
       contentType: file.contentType,
       description: undefined,
@@ -171,11 +191,16 @@ export class UserActions {
     payload: FakeInteractionPayload,
     sourceMessageId: string | undefined,
   ): Promise<InteractionHandle> {
-    const session = await this.#gateway.waitForReadySession(this.#dispatchTimeoutMs);
+    // Discord sends an interaction to the bot's HTTP endpoint when it has one, else only to the
+    // gateway shard of its server (see sharding.ts).
+    const session = this.#endpoint
+      ? await this.#endpoint.waitUntilConfigured(this.#dispatchTimeoutMs)
+      : await this.#gateway.waitForSessionFor(payload.guild_id, this.#dispatchTimeoutMs);
     const record: InteractionRecord = {
       ...identity,
       payload,
-      channelId: this.#context.world.channelId,
+      channelId: payload.channel_id ?? this.#context.world.channelId,
+      sessionId: session?.sessionId,
       openedBy: identity.openedBy,
       // The 3-second clock starts when the interaction goes out to the bot.
       createdAt: Date.now(),
@@ -187,11 +212,13 @@ export class UserActions {
       modal: undefined,
     };
     this.#context.interactions.add(record);
-    session.sendDispatch({
-      op: GatewayOpcodes.Dispatch,
-      t: GatewayDispatchEvents.InteractionCreate,
-      d: payload,
-    });
+    if (session)
+      session.sendDispatch({
+        op: GatewayOpcodes.Dispatch,
+        t: GatewayDispatchEvents.InteractionCreate,
+        d: payload,
+      });
+    else this.#endpoint?.deliver(record);
     return handleFor(this.#context, record);
   }
 }

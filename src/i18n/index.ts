@@ -27,6 +27,8 @@ void i18n.init({
   // Discord escapes nothing for us and renders no HTML: values go in as they are.
   interpolation: { escapeValue: false },
   returnNull: false,
+  // A key missing everywhere shows as "discord:status.x", which tests look for, never as a bare path.
+  appendNamespaceToMissingKey: true,
 });
 
 /** The language Atelier speaks for a Discord locale ("fr", "de", "en-US", …); English otherwise. */
@@ -51,4 +53,9 @@ export function localizations(key: string, values?: Record<string, unknown>): Re
     for (const locale of locales) out[locale] = text;
   }
   return out;
+}
+
+/** Whether the English catalogue has `key`: for optional entries, such as a command's own name in a language. */
+export function hasKey(key: string): boolean {
+  return i18n.exists(key, { lng: "en", fallbackLng: false });
 }

@@ -2,19 +2,19 @@
 // The only place that switches on a job's kind; everything else treats jobs alike.
 import { parsePrompt, renderPrompt } from "../prompt/index.ts";
 import type { ParsedPrompt } from "../prompt/types.ts";
-import {
-  type BlendDimensions,
-  type FollowUpRequest,
-  type ImageInput,
-  type ImageProvider,
-  type ParentTask,
-  ProviderError,
-  type ProviderWarning,
-  type Quality,
-  type Speed,
-  type SubmitResult,
-  type TaskSnapshot,
+import type {
+  BlendDimensions,
+  FollowUpRequest,
+  ImageInput,
+  ImageProvider,
+  ParentTask,
+  ProviderWarning,
+  Quality,
+  Speed,
+  SubmitResult,
+  TaskSnapshot,
 } from "../providers/types.ts";
+import { JobFailure, jobText } from "./messages.ts";
 import { askedFieldsSchema, type FollowUp, type JobError, type JobRecord } from "./record.ts";
 import type { NewJobFields } from "./records.ts";
 
@@ -44,6 +44,8 @@ export interface JobOrigin {
   guildId?: string;
   channelId?: string;
   delivery?: Record<string, unknown>;
+  /** The language of the job's public message (see JobRecord.language). */
+  language?: string;
 }
 
 /** Midjourney writes a blend's shape as --ar in the prompt it shows; so do we. */
@@ -69,6 +71,7 @@ export function fieldsFor(request: JobRequest, parent: JobRecord | undefined): O
         kind: "imagine",
         prompt: renderPrompt(request.prompt),
         warnings: request.prompt.warnings,
+        ...notesOf(request.prompt),
         providerWarnings: request.providerWarnings ?? [],
         speed: request.speed,
         quality: request.quality,
@@ -102,9 +105,15 @@ function followUpFields(request: Extract<JobRequest, { kind: "followUp" }>, pare
     parentId: parent.id,
     prompt: request.prompt ? renderPrompt(request.prompt) : parent.prompt,
     warnings: request.prompt?.warnings ?? [],
+    ...notesOf(request.prompt),
     speed: parent.speed,
     quality: request.followUp.kind === "hd" ? "hd" : parent.quality,
   };
+}
+
+/** The prompt's notes as data, when it has any (shown in the job's language). */
+function notesOf(prompt: ParsedPrompt | undefined): Pick<OwnFields, "notes"> {
+  return prompt?.notes?.length ? { notes: prompt.notes } : {};
 }
 
 /** What a retry keeps of the job it runs again: what was asked, not what happened. */
@@ -123,12 +132,14 @@ export function submitJob(
     case "imagine":
       return provider.imagine({ prompt: storedPrompt(job), speed: job.speed, quality: job.quality });
     case "blend":
-      if (!provider.blend) throw unsupported(provider, "blend images");
+      if (!provider.blend)
+        throw new JobFailure("invalid", jobText("cannot-blend", { provider: provider.name }));
       return provider.blend({ images: sources, dimensions: job.dimensions ?? "square" });
     case "describe": {
       const [image] = sources;
-      if (!provider.describe) throw unsupported(provider, "describe images");
-      if (!image) throw new ProviderError("invalid", "There is no image to describe.");
+      if (!provider.describe)
+        throw new JobFailure("invalid", jobText("cannot-describe", { provider: provider.name }));
+      if (!image) throw new JobFailure("invalid", jobText("no-image-to-describe", {}));
       return provider.describe({ image });
     }
     default:
@@ -136,13 +147,8 @@ export function submitJob(
   }
 }
 
-function unsupported(provider: ImageProvider, what: string): ProviderError {
-  return new ProviderError("invalid", `The image service ${provider.name} cannot ${what}.`);
-}
-
 function followUpRequest(job: JobRecord, parent: JobRecord | undefined): FollowUpRequest {
-  if (!parent || !job.followUp)
-    throw new ProviderError("invalid", "The image this button belongs to is no longer known to Atelier.");
+  if (!parent || !job.followUp) throw new JobFailure("invalid", jobText("parent-unknown", {}));
   const parentTask: ParentTask = {
     taskId: parent.taskId ?? "",
     prompt: storedPrompt(parent),
@@ -172,7 +178,7 @@ export function needsParent(job: JobRecord): boolean {
 const noDescriptionsError: JobError = {
   kind: "transient",
   advice: "retry",
-  message: "The image service finished describing the image but suggested no prompts.",
+  ...jobText("no-descriptions", {}),
 };
 
 /** Why a finished task is no result for this job, if it is not one (a /describe needs its prompts). */
@@ -187,6 +193,8 @@ function storedPrompt(job: JobRecord): ParsedPrompt {
     maxJobs: Number.MAX_SAFE_INTEGER,
   });
   if (!parsed.ok)
-    throw new ProviderError("invalid", `The stored prompt no longer parses: ${parsed.error.message}`);
-  return { ...parsed.prompt, warnings: [] };
+    throw new JobFailure("invalid", jobText("stored-prompt-unreadable", { problem: parsed.error.message }));
+  // A provider gets the prompt only: the notes were shown when it was asked for.
+  const { notes: _, ...prompt } = parsed.prompt;
+  return { ...prompt, warnings: [] };
 }

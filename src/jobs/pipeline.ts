@@ -1,12 +1,16 @@
 // From what a person typed to the prompts a provider will accept: the prompt language first,
 // then the provider's own limits. Errors name the parameter; warnings travel with each job.
+
+import type { PromptNote } from "../prompt/index.ts";
 import {
   appendSuffix,
   blamePreferences,
   checkPrompt,
   expandOptions,
   parsePrompt,
+  promptError,
   renderPrompt,
+  unknownProvider,
 } from "../prompt/index.ts";
 import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "../prompt/types.ts";
 import type { ImageProvider, ProviderWarning, Quality, Speed } from "../providers/types.ts";
@@ -87,14 +91,7 @@ function route(
   if (name === undefined) return { ok: true, prompt, provider: fallback };
   const chosen = named?.get(name) ?? (name === fallback.name ? fallback : undefined);
   if (!chosen) {
-    const names = named?.names() ?? [fallback.name];
-    return {
-      ok: false,
-      error: {
-        parameter: "--provider",
-        message: `--provider must be one of: ${names.join(", ")} (got "${name}")`,
-      },
-    };
+    return { ok: false, error: unknownProvider(name, named?.names() ?? [fallback.name]) };
   }
   return { ok: true, prompt: { ...prompt, params }, provider: chosen };
 }
@@ -111,7 +108,8 @@ function prepareOne(
     : { ok: true as const, job: { prompt, speed: options.speed, quality: options.quality } };
   if (!job.ok) return job;
   const verdict = provider.check({ prompt: job.job.prompt, speed: job.job.speed, quality: job.job.quality });
-  if (verdict.error) return { ok: false, error: { message: verdict.error.message } };
+  if (verdict.error)
+    return { ok: false, error: promptError("provider-check", { reason: verdict.error.message }) };
   return { ok: true, job: { ...job.job, provider: provider.name, providerWarnings: verdict.warnings } };
 }
 
@@ -144,12 +142,18 @@ function withSettings(
   if (!reparsed.ok)
     return {
       ok: false,
-      error: { ...reparsed.error, message: `${reparsed.error.message} (with your /settings defaults)` },
+      error: promptError("with-settings", { cause: reparsed.error }, reparsed.error.parameter),
     };
   const warnings = unique([...prompt.warnings, ...reparsed.prompt.warnings]);
-  return { ok: true, job: { prompt: { ...reparsed.prompt, warnings }, ...settings } };
+  const notes = uniqueNotes([...(prompt.notes ?? []), ...(reparsed.prompt.notes ?? [])]);
+  return { ok: true, job: { prompt: { ...reparsed.prompt, warnings, notes }, ...settings } };
 }
 
 function unique(items: string[]): string[] {
   return [...new Set(items)];
+}
+
+/** Notes once each, as `unique` keeps their messages. */
+function uniqueNotes(notes: PromptNote[]): PromptNote[] {
+  return notes.filter((note, index) => notes.findIndex((other) => other.message === note.message) === index);
 }

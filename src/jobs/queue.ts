@@ -5,6 +5,7 @@
 // Turns are stamped on each job as a ticket when it is queued: `round` is the user's turn number
 // and `seq` a global arrival counter. Jobs start in (round, seq) order; both are persisted on the
 // job record, so a restart rebuilds exactly the same order from the records alone.
+import { type JobText, jobText } from "./messages.ts";
 
 export interface QueueTicket {
   /** The turn this job belongs to: a user's next job always goes one round after their previous one. */
@@ -29,7 +30,8 @@ export interface FairQueueLimits {
   maxWaitingPerUser: number;
 }
 
-export type QueueAdmission = { ok: true } | { ok: false; message: string };
+/** Room in the queue, or why not (in words any language can say, `message` in English). */
+export type QueueAdmission = { ok: true } | ({ ok: false } & JobText);
 
 interface UserState {
   waiting: number;
@@ -44,8 +46,12 @@ function before(a: QueueTicket, b: QueueTicket): boolean {
   return a.round !== b.round ? a.round < b.round : a.seq < b.seq;
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+/** Whether someone with `waiting` jobs waiting may queue `count` more under `limit`; the message says why not. */
+export function waitingAdmission(waiting: number, count: number, limit: number): QueueAdmission {
+  if (waiting + count <= limit) return { ok: true };
+  if (waiting === 0) return { ok: false, ...jobText("queue-over-limit", { count, limit }) };
+  if (count === 1) return { ok: false, ...jobText("queue-full", { count: waiting }) };
+  return { ok: false, ...jobText("queue-full-adding", { count: waiting, adding: count, limit }) };
 }
 
 export class FairQueue {
@@ -66,20 +72,7 @@ export class FairQueue {
   /** Whether `userId` may queue `count` more jobs; the message says why not. */
   admit(userId: string, count = 1): QueueAdmission {
     const user = this.users.get(userId);
-    const waiting = (user?.waiting ?? 0) + (user?.held ?? 0);
-    const limit = this.limits.maxWaitingPerUser;
-    if (waiting + count <= limit) return { ok: true };
-    if (waiting === 0) {
-      return {
-        ok: false,
-        message: `This would queue ${plural(count, "job")}, but at most ${limit} of yours may wait at once. Ask for fewer.`,
-      };
-    }
-    const more = count === 1 ? "" : ` and this would add ${count} (at most ${limit} may wait)`;
-    return {
-      ok: false,
-      message: `You have ${plural(waiting, "job")} waiting${more}; wait for some to finish before starting more.`,
-    };
+    return waitingAdmission((user?.waiting ?? 0) + (user?.held ?? 0), count, this.limits.maxWaitingPerUser);
   }
 
   /** A ticket for a new job of `userId`: the round after their previous job, never behind the current round. */

@@ -51,10 +51,27 @@ const providerButtonSchema = z.object({
   emoji: z.string().optional(),
 });
 
+/** A value in words Atelier stores: verbatim text or a number, or words of the catalogue (a duration). */
+const textValueSchema = z.union([
+  z.string(),
+  z.number(),
+  z.object({
+    phrase: z.string(),
+    values: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  }),
+]);
+
+/** Words as data (src/jobs/messages.ts, src/prompt/messages.ts): what the views say in the reader's language. */
+const codedSchema = { code: z.string(), values: z.record(z.string(), textValueSchema) };
+
 export const jobErrorSchema = z.object({
   kind: z.enum(["refused", "invalid", "auth", "quota", "transient", "timeout", "internal", "cancelled"]),
   advice: z.enum(["retry", "rephrase", "admin"]),
+  /** In English (logs, the CLI); views show the coded words in the job's language when there are some. */
   message: z.string(),
+  /** For errors Atelier words itself; an image service's own words have none. */
+  code: codedSchema.code.optional(),
+  values: codedSchema.values.optional(),
   reason: z.string().optional(),
 });
 export type JobError = z.infer<typeof jobErrorSchema>;
@@ -81,8 +98,10 @@ const jobRecordShape = z.object({
   provider: z.string(),
   /** Canonical prompt text (renderPrompt); parsePrompt gives the structure back. */
   prompt: z.string(),
-  /** Notes of the prompt language (a dash read as `--`, …), in words. */
+  /** Notes of the prompt language (a dash read as `--`, …), in English words. */
   warnings: z.array(z.string()),
+  /** The same notes as data, to show in the job's language; records from before it existed show `warnings`. */
+  notes: z.array(z.object({ ...codedSchema, message: z.string() })).optional(),
   /** What the provider could not honour, as data (src/providers/types.ts); views put it in words. */
   providerWarnings: z.array(providerWarningSchema).default([]),
   speed: z.enum(["draft", "fast", "turbo", "relax"]).optional(),
@@ -116,6 +135,13 @@ const jobRecordShape = z.object({
   /** Grid buttons already used ("u2", "v1"): shown highlighted, as in Midjourney. */
   pressed: z.array(z.string()).default([]),
   error: jobErrorSchema.optional(),
+  /** Who asked the provider to stop the running job: the process tracking it may be another one. */
+  cancelledBy: z.string().optional(),
+  /**
+   * The language of the job's public message (a code such as "fr"), chosen where it was asked for;
+   * records from before it existed read as English.
+   */
+  language: z.string().optional(),
   /** Where the user sees this job; owned by src/discord (opaque here). */
   delivery: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.number(),
@@ -136,6 +162,7 @@ export const askedFieldsSchema = jobRecordShape.pick({
   kind: true,
   prompt: true,
   warnings: true,
+  notes: true,
   providerWarnings: true,
   speed: true,
   quality: true,

@@ -1,7 +1,8 @@
 // Where job records live: created once, read, and changed only through `update` (fields that are
 // not the state) or `transition` (the state machine in record.ts). Changes of one record are
-// serialized, so concurrent updates never lose each other.
-import { KeyList, Repository, type Store } from "../store/index.ts";
+// serialized — within a process by a promise chain, across processes sharing Redis by a short lock
+// per record — so concurrent updates (a cancel in one process, progress in another) never lose each other.
+import { type IdList, idList, lockShared, Repository, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 import {
   canTransition,
@@ -28,16 +29,16 @@ export type JobChange = Partial<Omit<JobRecord, "id" | "state" | "delivered">>;
 export class JobRecords {
   private readonly jobs: Repository<typeof jobRecordSchema>;
   /** Ids of jobs not yet delivered, in creation order: what a restart must pick up. */
-  private readonly open: KeyList;
+  private readonly open: IdList;
   private readonly serial = new KeyedSerializer();
-  private readonly recentLists = new Map<string, KeyList>();
+  private readonly recentLists = new Map<string, IdList>();
 
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
   ) {
     this.jobs = new Repository(store.keyv, "job", jobRecordSchema);
-    this.open = new KeyList(store.keyv, "jobs:open");
+    this.open = idList(store, "jobs:open");
   }
 
   async create(fields: NewJobFields): Promise<JobRecord> {
@@ -66,11 +67,11 @@ export class JobRecords {
     return ids.flatMap((id) => records.get(id) ?? []);
   }
 
-  /** One KeyList per person, so that person's concurrent creates are batched, never lost. */
-  private recentList(requesterId: string): KeyList {
+  /** One id list per person, so that person's concurrent creates are batched, never lost. */
+  private recentList(requesterId: string): IdList {
     let list = this.recentLists.get(requesterId);
     if (!list) {
-      list = new KeyList(this.store.keyv, `jobs:recent:${requesterId}`);
+      list = idList(this.store, `jobs:recent:${requesterId}`);
       this.recentLists.set(requesterId, list);
     }
     return list;
@@ -131,14 +132,16 @@ export class JobRecords {
     id: string,
     change: (job: JobRecord) => Partial<JobRecord> | undefined,
   ): Promise<JobRecord | undefined> {
-    return this.serial.run(id, async () => {
-      const job = await this.jobs.get(id);
-      if (!job) return undefined;
-      const fields = change(job);
-      if (fields === undefined) return undefined;
-      const updated = { ...job, ...fields, updatedAt: this.now() };
-      await this.jobs.set(id, updated);
-      return updated;
-    });
+    return this.serial.run(id, () =>
+      lockShared(this.store, `job:${id}`, async () => {
+        const job = await this.jobs.get(id);
+        if (!job) return undefined;
+        const fields = change(job);
+        if (fields === undefined) return undefined;
+        const updated = { ...job, ...fields, updatedAt: this.now() };
+        await this.jobs.set(id, updated);
+        return updated;
+      }),
+    );
   }
 }

@@ -11,6 +11,7 @@ import {
   type TaskSnapshot,
 } from "../providers/types.ts";
 import { completionProblem, needsParent, submitJob } from "./kinds.ts";
+import { JobFailure, type JobText, jobText } from "./messages.ts";
 import type { JobError, JobRecord } from "./record.ts";
 import type { JobRecords } from "./records.ts";
 import { trackTask } from "./track.ts";
@@ -22,7 +23,7 @@ export type Outcome =
   | { kind: "stopped" };
 
 /** What a ❌ Cancel click did: the job is (being) cancelled, or why it cannot be. */
-export type CancelOutcome = { kind: "cancelled" } | { kind: "refused"; message: string };
+export type CancelOutcome = { kind: "cancelled" } | ({ kind: "refused" } & JobText);
 
 export interface RunnerOptions {
   records: JobRecords;
@@ -41,29 +42,22 @@ export interface RunnerOptions {
 }
 
 export function cancelledError(userId: string, stage: "waiting" | "running"): JobError {
-  const when = stage === "waiting" ? "before it started" : "while it was running";
-  return { kind: "cancelled", advice: "retry", message: `Cancelled by <@${userId}> ${when}.` };
+  const code = stage === "waiting" ? "cancelled-waiting" : "cancelled-running";
+  return { kind: "cancelled", advice: "retry", ...jobText(code, { user: `<@${userId}>` }) };
 }
 
 /** A link that no longer answers, or a file that is no image: nothing reached the provider. */
-function sourceFetchError(error: unknown): JobError {
-  return {
-    kind: "internal",
-    advice: "retry",
-    message: `Atelier could not fetch an image to send to the image service: ${(error as Error).message}`,
-  };
+function sourceFetchError(text: JobText): JobError {
+  return { kind: "internal", advice: "retry", ...text };
 }
 
+/** A job's error: an image service's in its own words; Atelier's own with their code, to say in any language. */
 export function toJobError(error: unknown): JobError {
   if (error instanceof ProviderError) {
-    return { kind: error.kind, advice: error.advice, message: error.message, reason: error.reason };
+    const words = error instanceof JobFailure ? { code: error.text.code, values: error.text.values } : {};
+    return { kind: error.kind, advice: error.advice, message: error.message, ...words, reason: error.reason };
   }
-  return {
-    kind: "internal",
-    advice: "admin",
-    message:
-      "Something went wrong inside Atelier while running this job. Tell an admin; the log has details.",
-  };
+  return { kind: "internal", advice: "admin", ...jobText("internal", {}) };
 }
 
 /** Who and where, on every log line about a job: an operator can follow one job from start to end. */
@@ -142,7 +136,9 @@ export class JobRunner {
       return this.completed(job, snapshot, []);
     } catch (error) {
       if (this.options.signal.aborted) return { kind: "stopped" };
-      const cancelledBy = this.cancelRequests.get(job.id);
+      // The cancel may have been asked in another process sharing the queue: the record says so.
+      const cancelledBy =
+        this.cancelRequests.get(job.id) ?? (await this.options.records.get(job.id))?.cancelledBy;
       if (cancelledBy !== undefined) return { kind: "failed", error: cancelledError(cancelledBy, "running") };
       return failedWith(error);
     } finally {
@@ -154,16 +150,17 @@ export class JobRunner {
   /** Asks the provider to stop a running job; the tracker then sees it end and reports it cancelled. */
   async cancel(job: JobRecord, userId: string): Promise<CancelOutcome> {
     const provider = this.options.provider(job.provider);
-    if (!provider?.cancel || !job.taskId)
-      return { kind: "refused", message: "The image service cannot stop a job once it has started." };
+    if (!provider?.cancel || !job.taskId) return { kind: "refused", ...jobText("cannot-stop", {}) };
     this.cancelRequests.set(job.id, userId);
+    await this.options.records.update(job.id, { cancelledBy: userId });
     try {
       await provider.cancel(job.taskId, this.options.signal);
       return { kind: "cancelled" };
     } catch (error) {
       this.cancelRequests.delete(job.id);
+      await this.options.records.update(job.id, { cancelledBy: undefined });
       this.options.logger.warn("cancel refused by the provider", { job: job.id, error });
-      return { kind: "refused", message: `The image service did not cancel it: ${(error as Error).message}` };
+      return { kind: "refused", ...jobText("not-stopped", { problem: (error as Error).message }) };
     }
   }
 
@@ -188,12 +185,13 @@ export class JobRunner {
     const urls = job.sourceUrls ?? [];
     if (urls.length === 0) return [];
     const fetch = this.options.fetchSourceImage;
+    if (!fetch) return { kind: "failed", error: sourceFetchError(jobText("source-fetch-unset", {})) };
     try {
-      if (!fetch) throw new Error("this Atelier is not set up to fetch images for /blend and /describe.");
       return await Promise.all(urls.map((url) => fetch(url, this.options.signal)));
     } catch (error) {
       if (this.options.signal.aborted) return { kind: "stopped" };
-      return { kind: "failed", error: sourceFetchError(error), cause: error };
+      const problem = (error as Error).message;
+      return { kind: "failed", error: sourceFetchError(jobText("source-fetch", { problem })), cause: error };
     }
   }
 
@@ -204,9 +202,6 @@ export class JobRunner {
   private providerOf(job: JobRecord): ImageProvider {
     const provider = this.options.provider(job.provider);
     if (provider) return provider;
-    throw new ProviderError(
-      "internal",
-      `This job belongs to the image service "${job.provider}", which is no longer configured. Tell an admin.`,
-    );
+    throw new JobFailure("internal", jobText("provider-gone", { provider: job.provider }));
   }
 }

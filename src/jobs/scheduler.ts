@@ -1,6 +1,7 @@
 // Which job starts when: fair turns between people, limits per provider account and per person,
 // and the queue positions shown on waiting messages. The service talks to the `Scheduler`
-// interface; this file holds the in-process implementation over the fair queue (queue.ts).
+// interface; this file holds the in-process implementation over the fair queue (queue.ts), and
+// shared-scheduler.ts the one on BullMQ that many processes share through Redis.
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import {
@@ -12,29 +13,49 @@ import {
 } from "./queue.ts";
 import type { JobRecord } from "./record.ts";
 
+/** How a job's run ended: `stopped` by a shutdown (left as it is for another start), `crashed` by a bug or an outage. */
+export type RunEnd = "ended" | "stopped" | "crashed";
+
 export interface SchedulerEvents {
-  /** The job may start now; it holds a running slot until `release`. */
-  start(job: JobRecord): void;
+  /**
+   * The job may run now, from wherever its record says it is; resolves once the run ended. It holds
+   * a running slot until `release`.
+   */
+  start(job: JobRecord): Promise<RunEnd>;
   /** A waiting job's place in line changed. */
   position(job: JobRecord, position: number): void;
 }
 
 export interface Scheduler {
+  /**
+   * Whether jobs are shared with other processes: then the shared queue itself hands out every open
+   * job (also those of a process that died), and a starting process must not resume them from the records.
+   */
+  readonly shared: boolean;
   /** Whether `userId` may queue `count` more jobs now; ask before showing anything. */
-  admit(userId: string, count: number): QueueAdmission;
+  admit(userId: string, count: number): Promise<QueueAdmission>;
   /** A ticket for a new job; until `enqueue` or `drop` the job counts as waiting for its requester. */
-  ticket(userId: string): QueueTicket;
+  ticket(userId: string): Promise<QueueTicket>;
+  /** A ticketed job is written but not shown yet: if this process dies before `enqueue`, it still runs. */
+  place(job: JobRecord): Promise<void>;
   /** Queues a ticketed job; `shownPosition` is what its message already says. */
-  enqueue(job: JobRecord, shownPosition?: number): void;
-  /** A ticketed job that will never be queued (its message could not be shown). */
-  drop(userId: string): void;
+  enqueue(job: JobRecord, shownPosition?: number): Promise<void>;
+  /** A ticketed job that will never be queued (its message could not be shown); `jobId` once it was written. */
+  drop(userId: string, ticket: QueueTicket, jobId?: string): Promise<void>;
   /** Takes a waiting job out of line; false when it is not waiting. */
-  remove(id: string): boolean;
+  remove(job: JobRecord): Promise<boolean>;
   /** A started job ended: its slot is free. */
   release(id: string): void;
+  /**
+   * This process is delivering the finished job: should it die first, another process delivers it
+   * (shared). One process: the next start delivers what was not delivered.
+   */
+  watchDelivery(job: JobRecord): Promise<void>;
+  /** The finished job reached its person. */
+  delivered(id: string): void;
   /** Rebuilds the line after a restart: running jobs hold their slots, waiting ones keep their tickets. */
   restore(running: JobRecord[], waiting: JobRecord[]): Promise<void>;
-  /** Ids of waiting jobs in the order they will start. */
+  /** Ids of waiting jobs in the order they will start (shared: as last seen, approximately). */
   order(): string[];
   stop(): Promise<void>;
 }
@@ -59,6 +80,7 @@ function entryOf(job: JobRecord): QueueEntry {
 }
 
 export class InProcessScheduler implements Scheduler {
+  readonly shared = false;
   private readonly queue: FairQueue;
   /** Records of waiting jobs, so position changes are shown without reading the store. */
   private readonly waiting = new Map<string, JobRecord>();
@@ -73,16 +95,19 @@ export class InProcessScheduler implements Scheduler {
     this.queue = new FairQueue(options);
   }
 
-  admit(userId: string, count: number): QueueAdmission {
+  async admit(userId: string, count: number): Promise<QueueAdmission> {
     return this.queue.admit(userId, count);
   }
 
-  ticket(userId: string): QueueTicket {
+  async ticket(userId: string): Promise<QueueTicket> {
     this.queue.hold(userId);
     return this.queue.ticket(userId);
   }
 
-  enqueue(job: JobRecord, shownPosition?: number): void {
+  /** One process: a job written but not shown is found in the records at the next start. */
+  async place(): Promise<void> {}
+
+  async enqueue(job: JobRecord, shownPosition?: number): Promise<void> {
     this.queue.unhold(job.requesterId);
     this.queue.add(entryOf(job));
     this.waiting.set(job.id, job);
@@ -90,13 +115,13 @@ export class InProcessScheduler implements Scheduler {
     this.pump();
   }
 
-  drop(userId: string): void {
+  async drop(userId: string): Promise<void> {
     this.queue.unhold(userId);
   }
 
-  remove(id: string): boolean {
-    if (!this.queue.remove(id)) return false;
-    this.forget(id);
+  async remove(job: JobRecord): Promise<boolean> {
+    if (!this.queue.remove(job.id)) return false;
+    this.forget(job.id);
     this.schedulePositions();
     return true;
   }
@@ -105,6 +130,10 @@ export class InProcessScheduler implements Scheduler {
     this.queue.finish(id);
     this.pump();
   }
+
+  async watchDelivery(): Promise<void> {}
+
+  delivered(): void {}
 
   async restore(running: JobRecord[], waiting: JobRecord[]): Promise<void> {
     for (const job of running) this.queue.markRunning(entryOf(job));
@@ -131,7 +160,7 @@ export class InProcessScheduler implements Scheduler {
       if (!entry) break;
       const job = this.waiting.get(entry.id);
       this.forget(entry.id);
-      if (job) this.options.events.start(job);
+      if (job) void this.options.events.start(job);
       else this.queue.finish(entry.id);
     }
     this.schedulePositions();

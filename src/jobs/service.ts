@@ -13,11 +13,13 @@ import {
 } from "../providers/types.ts";
 import type { Store } from "../store/index.ts";
 import { fieldsFor, type JobOrigin, type JobRequest } from "./kinds.ts";
+import { type JobText, jobText } from "./messages.ts";
 import type { QueueAdmission } from "./queue.ts";
 import { isFinished, type JobError, type JobRecord } from "./record.ts";
 import { JobRecords } from "./records.ts";
 import { type CancelOutcome, cancelledError, JobRunner, jobLogFields, type Outcome } from "./runner.ts";
-import { InProcessScheduler, type Scheduler } from "./scheduler.ts";
+import { InProcessScheduler, type RunEnd, type Scheduler, type SchedulerEvents } from "./scheduler.ts";
+import { BullMqScheduler, redisUnavailable } from "./shared-scheduler.ts";
 
 export type { JobOrigin, JobRequest } from "./kinds.ts";
 export type { CancelOutcome } from "./runner.ts";
@@ -47,6 +49,12 @@ export interface JobServiceOptions {
    * errors' messages are shown to users. Without it, such jobs fail with a clear error.
    */
   fetchSourceImage?: (url: string, signal?: AbortSignal) => Promise<ImageInput>;
+  /**
+   * With a Redis store, jobs are shared with every process on it (BullMQ): the provider accounts this
+   * process runs jobs for (default: the default provider), and how long a worker's claim on a job
+   * lasts without renewal — a dead process's jobs move to a live one after about this long.
+   */
+  shared?: { lanes?: readonly string[]; lockMs?: number; positionsIntervalMs?: number };
   logger: Logger;
   now?: () => number;
 }
@@ -55,20 +63,17 @@ export class JobNotFoundError extends Error {
   override readonly name = "JobNotFoundError";
 }
 
-const ambiguousSubmitError: JobError = {
-  kind: "transient",
-  advice: "retry",
-  message:
-    "Atelier restarted while sending this job, so it may or may not have started. It was not sent again to avoid paying twice: press 🔄 to run it again.",
-};
+const ambiguousSubmitError: JobError = { kind: "transient", advice: "retry", ...jobText("maybe-sent", {}) };
 
 export class JobService {
   private readonly records: JobRecords;
   private readonly scheduler: Scheduler;
   private readonly runner: JobRunner;
   private readonly listeners: JobListener[] = [];
+  /** Finished jobs handed to the listeners and not yet delivered. */
+  private readonly delivering = new Set<string>();
   /** Runs in progress, so `stop` can wait for them. */
-  private readonly runs = new Set<Promise<void>>();
+  private readonly runs = new Set<Promise<RunEnd>>();
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private readonly logger: Logger;
@@ -79,17 +84,28 @@ export class JobService {
     // Every wait of every job listens to this one signal.
     setMaxListeners(0, this.abort.signal);
     this.records = new JobRecords(options.store, this.now);
-    this.scheduler = new InProcessScheduler({
+    const limits = {
       store: options.store,
       logger: options.logger,
       maxRunningPerLane: options.maxRunning ?? Number.POSITIVE_INFINITY,
       maxRunningPerUser: options.maxRunningPerUser ?? Number.POSITIVE_INFINITY,
       maxWaitingPerUser: options.maxQueuedPerUser ?? Number.POSITIVE_INFINITY,
-      events: {
-        start: (job) => this.runInBackground(job.id, () => this.runner.run(job)),
-        position: (job, position) => this.emitProgress({ ...job, queuePosition: position }),
-      },
-    });
+    };
+    const events: SchedulerEvents = {
+      start: (job) => this.resume(job),
+      position: (job, position) => this.emitProgress({ ...job, queuePosition: position }),
+    };
+    this.scheduler = options.store.redis
+      ? new BullMqScheduler({
+          ...limits,
+          events,
+          load: (id) => this.records.get(id),
+          signal: this.abort.signal,
+          lanes: options.shared?.lanes ?? [options.defaultProvider],
+          lockMs: options.shared?.lockMs,
+          positionsIntervalMs: options.shared?.positionsIntervalMs,
+        })
+      : new InProcessScheduler({ ...limits, events });
     this.runner = new JobRunner({
       records: this.records,
       provider: (name) => options.providers.get(name),
@@ -104,8 +120,17 @@ export class JobService {
   }
 
   /** Whether `userId` may start `count` more jobs now; ask before showing anything. */
-  canQueue(userId: string, count = 1): QueueAdmission {
+  canQueue(userId: string, count = 1): Promise<QueueAdmission> {
     return this.scheduler.admit(userId, count);
+  }
+
+  /**
+   * Why no new work is taken right now (the shared store, Redis, is away), in words for the asker;
+   * undefined when work is taken. Answering at once beats leaving a person waiting on Redis.
+   */
+  pausedBecause(): JobText | undefined {
+    const redis = this.options.store.redis;
+    return redis && redis.status !== "ready" ? redisUnavailable : undefined;
   }
 
   /** Ids of waiting jobs in the order they will start (per provider account). */
@@ -151,7 +176,8 @@ export class JobService {
       request.kind === "followUp" ? request.parentId : request.kind === "retry" ? request.jobId : undefined;
     const parent = parentId === undefined ? undefined : await this.records.get(parentId);
     if (parentId !== undefined && !parent) throw new JobNotFoundError(`Job ${parentId} is no longer known.`);
-    const ticket = this.scheduler.ticket(origin.requesterId);
+    const ticket = await this.scheduler.ticket(origin.requesterId);
+    let created: JobRecord | undefined;
     try {
       const job = await this.records.create({
         ...fieldsFor(request, parent),
@@ -160,13 +186,19 @@ export class JobService {
         guildId: origin.guildId ?? parent?.guildId,
         channelId: origin.channelId ?? parent?.channelId,
         delivery: origin.delivery,
+        language: origin.language,
         queueRound: ticket.round,
         queueSeq: ticket.seq,
       });
+      created = job;
+      await this.scheduler.place(job);
       this.logger.info("job created", { ...jobLogFields(job), kind: job.kind });
       return job;
     } catch (error) {
-      this.scheduler.drop(origin.requesterId);
+      // Best effort (Redis may be what failed); the caller sees the original error.
+      await (created ? this.discard(created.id) : this.scheduler.drop(origin.requesterId, ticket)).catch(
+        (cleanup: unknown) => this.logger.warn("job not set aside after a failed create", { error: cleanup }),
+      );
       throw error;
     }
   }
@@ -183,7 +215,7 @@ export class JobService {
   /** The job's message is on screen (at `delivery`): it takes its place in line. */
   async shown(id: string, delivery?: Record<string, unknown>): Promise<JobRecord | undefined> {
     const job = await this.records.update(id, { ...(delivery ? { delivery } : {}), launchedAt: this.now() });
-    if (job) this.scheduler.enqueue(job, 0);
+    if (job) await this.scheduler.enqueue(job, 0);
     return job;
   }
 
@@ -196,7 +228,8 @@ export class JobService {
   /** Forgets a created job whose message could not be shown: nothing was sent, nobody is waiting. */
   async discard(id: string): Promise<void> {
     const job = await this.records.transition(id, "failed", { finishedAt: this.now() });
-    if (job) this.scheduler.drop(job.requesterId);
+    if (job)
+      await this.scheduler.drop(job.requesterId, { round: job.queueRound ?? 0, seq: job.queueSeq ?? 0 }, id);
     await this.records.markDelivered(id);
   }
 
@@ -206,18 +239,15 @@ export class JobService {
    */
   async cancel(id: string, userId: string): Promise<CancelOutcome> {
     const job = await this.records.get(id);
-    if (!job || isFinished(job)) return { kind: "refused", message: "This job has already finished." };
+    if (!job || isFinished(job)) return { kind: "refused", ...jobText("already-finished", {}) };
     if (job.requesterId !== userId)
-      return { kind: "refused", message: `Only <@${job.requesterId}> can cancel this job.` };
-    if (this.scheduler.remove(id)) {
+      return { kind: "refused", ...jobText("not-requester", { user: `<@${job.requesterId}>` }) };
+    if (await this.scheduler.remove(job)) {
       await this.finish(job, { kind: "failed", error: cancelledError(userId, "waiting") });
       return { kind: "cancelled" };
     }
     if (job.state === "running") return this.runner.cancel(job, userId);
-    return {
-      kind: "refused",
-      message: "This job is already being sent to the image service; it cannot be cancelled now.",
-    };
+    return { kind: "refused", ...jobText("being-sent", {}) };
   }
 
   async setDelivery(id: string, delivery: Record<string, unknown>): Promise<JobRecord | undefined> {
@@ -234,6 +264,8 @@ export class JobService {
   /** The user has the result or the error: the job leaves the open list. */
   async markDelivered(id: string): Promise<void> {
     const job = await this.records.markDelivered(id);
+    this.delivering.delete(id);
+    this.scheduler.delivered(id);
     if (job) this.logger.info("job delivered", jobLogFields(job));
   }
 
@@ -245,20 +277,42 @@ export class JobService {
   /**
    * Resumes every job not delivered before the last stop: finished ones are delivered again, running
    * ones tracked, waiting ones queued with their tickets, and one caught while being sent fails
-   * with 🔄 (it may have reached the provider; sending it again could charge twice).
+   * with 🔄 (it may have reached the provider; sending it again could charge twice). With a shared
+   * queue the queue hands them out (to this process or another), so this process only joins it.
    */
   async start(): Promise<void> {
+    if (this.scheduler.shared) return this.scheduler.restore([], []);
     const running: JobRecord[] = [];
     const waiting: JobRecord[] = [];
     for (const job of await this.records.openJobs()) {
-      if (isFinished(job)) this.emitFinished(job);
-      else if (job.state === "submitting")
-        await this.finish(job, { kind: "failed", error: ambiguousSubmitError });
-      else if (job.state === "running") running.push(job);
-      else waiting.push(await this.ticketed(job));
+      if (job.state === "running") running.push(job);
+      else if (job.state === "queued") waiting.push(await this.ticketed(job));
+      else await this.resume(job);
     }
     await this.scheduler.restore(running, waiting);
-    for (const job of running) this.runInBackground(job.id, () => this.runner.track(job));
+    for (const job of running) void this.resume(job);
+  }
+
+  /**
+   * Continues a job from wherever its record says it is — the one path for a job the scheduler
+   * starts, a job found at start, and a job taken over from a process that died. Resolves once
+   * this run ended.
+   */
+  private async resume(found: JobRecord): Promise<RunEnd> {
+    if (isFinished(found)) {
+      // Ended but not delivered, and not being delivered here: tell the listeners again.
+      if (!found.delivered && !this.delivering.has(found.id)) this.emitFinished(found);
+      this.scheduler.release(found.id);
+      return "ended";
+    }
+    if (found.state === "submitting") {
+      // It may have reached the provider; sending it again could charge twice.
+      await this.finish(found, { kind: "failed", error: ambiguousSubmitError });
+      return "ended";
+    }
+    if (found.state === "running") return this.runInBackground(found.id, () => this.runner.track(found));
+    const job = await this.ticketed(found);
+    return this.runInBackground(job.id, () => this.runner.run(job));
   }
 
   /** Stops taking work and lets running trackers end; their records stay `running` for the next start. */
@@ -274,12 +328,19 @@ export class JobService {
     return (await this.records.update(job.id, { launchedAt: this.now() })) ?? job;
   }
 
-  private runInBackground(id: string, work: () => Promise<Outcome>): void {
+  private runInBackground(id: string, work: () => Promise<Outcome>): Promise<RunEnd> {
     const run = work()
-      .then((outcome) => this.finishById(id, outcome))
-      .catch((error: unknown) => this.logger.error("job crashed", { job: id, error }))
+      .then(async (outcome): Promise<RunEnd> => {
+        await this.finishById(id, outcome);
+        return outcome.kind === "stopped" ? "stopped" : "ended";
+      })
+      .catch((error: unknown): RunEnd => {
+        this.logger.error("job crashed", { job: id, error });
+        return "crashed";
+      })
       .finally(() => this.runs.delete(run));
     this.runs.add(run);
+    return run;
   }
 
   private async finishById(id: string, outcome: Outcome): Promise<void> {
@@ -339,6 +400,10 @@ export class JobService {
   }
 
   private emitFinished(job: JobRecord): void {
+    this.delivering.add(job.id);
+    this.scheduler
+      .watchDelivery(job)
+      .catch((error: unknown) => this.logger.warn("delivery not watched", { job: job.id, error }));
     for (const listener of this.listeners) listener.onFinished(job);
   }
 }

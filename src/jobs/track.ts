@@ -2,6 +2,7 @@
 // becomes a `timeout` error instead of a message stuck at "93%".
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ImageProvider, ProviderError, type TaskSnapshot } from "../providers/types.ts";
+import { duration, JobFailure, jobText } from "./messages.ts";
 
 export interface TrackOptions {
   pollIntervalMs: number;
@@ -20,20 +21,13 @@ function isPassingReadError(error: unknown): boolean {
   return error instanceof ProviderError && (error.kind === "transient" || error.kind === "timeout");
 }
 
-/** "45 seconds", "1 minute", "20 minutes": a limit as people say it. */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(1, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
-  const minutes = Math.round(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
-}
-
 function timeoutError(timeoutMs: number, last: TaskSnapshot | undefined): ProviderError {
-  const where = last?.progress !== undefined ? ` (last seen at ${last.progress}%)` : "";
-  return new ProviderError(
-    "timeout",
-    `The image service did not finish within ${formatDuration(timeoutMs)}${where}. Try again; if it keeps happening, tell an admin.`,
-  );
+  const limit = duration(timeoutMs);
+  const text =
+    last?.progress !== undefined
+      ? jobText("timed-out-at", { duration: limit, progress: last.progress })
+      : jobText("timed-out", { duration: limit });
+  return new JobFailure("timeout", text);
 }
 
 function isFinal(snapshot: TaskSnapshot): boolean {
@@ -76,11 +70,9 @@ export async function trackTask(
 function finish(snapshot: TaskSnapshot): TaskSnapshot {
   if (snapshot.status === "completed") return snapshot;
   if (snapshot.status === "cancelled") {
-    throw new ProviderError("invalid", "The job was cancelled before it finished.", { code: "cancelled" });
+    throw new JobFailure("invalid", jobText("cancelled-at-service", {}), { code: "cancelled" });
   }
-  throw (
-    snapshot.error ?? new ProviderError("internal", "The image service reported a failure without a reason.")
-  );
+  throw snapshot.error ?? new JobFailure("internal", jobText("failed-without-reason", {}));
 }
 
 async function waitForPushOrInterval(ms: number, options: TrackOptions): Promise<TaskSnapshot | undefined> {

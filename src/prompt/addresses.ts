@@ -6,64 +6,75 @@
 // A deny-list of IANA special-purpose ranges, plus "IPv6 must be global unicast (2000::/3)";
 // IPv6 forms that embed an IPv4 address are judged by that address.
 
+/** What each kind of non-public address is called, read after "points at" (the English catalogue). */
+export const addressKindText = {
+  unspecifiedNetwork: "an unspecified address",
+  unspecified: "the unspecified address",
+  private: "a private address",
+  carrierNat: "a carrier-grade NAT address",
+  loopback: "a loopback address",
+  linkLocal: "a link-local address",
+  ietfProtocol: "an IETF protocol address",
+  documentation: "a documentation address",
+  relay6to4: "a 6to4 relay address",
+  benchmarking: "a benchmarking address",
+  multicast: "a multicast address",
+  reserved: "a reserved address",
+  uniqueLocal: "a unique-local address",
+  siteLocal: "a site-local address",
+  ietfSpecial: "an IETF special-purpose address",
+  ipv4Compatible: "a deprecated IPv4-compatible address",
+} as const;
+export type AddressKind = keyof typeof addressKindText;
+
 /** `kind` reads after "points at": "a loopback address". */
 export type AddressVerdict = { public: true } | { public: false; kind: string };
 
 interface Range {
   base: bigint;
   prefixLength: number;
-  kind: string;
+  kind: AddressKind;
 }
 
 // Before the tables: building them parses addresses.
 const dottedQuad = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const hexGroup = /^[0-9a-f]{1,4}$/i;
-const loopback = "a loopback address";
-const privateNetwork = "a private address";
-const linkLocal = "a link-local address";
-const documentation = "a documentation address";
-const reserved = "a reserved address";
-const multicast = "a multicast address";
 
 const ipv4Ranges: readonly Range[] = [
-  ipv4Range("0.0.0.0", 8, "an unspecified address"), // "this network", includes 0.0.0.0
-  ipv4Range("10.0.0.0", 8, privateNetwork),
-  ipv4Range("100.64.0.0", 10, "a carrier-grade NAT address"),
-  ipv4Range("127.0.0.0", 8, loopback),
-  ipv4Range("169.254.0.0", 16, linkLocal), // cloud metadata services live here
-  ipv4Range("172.16.0.0", 12, privateNetwork),
-  ipv4Range("192.0.0.0", 24, "an IETF protocol address"),
-  ipv4Range("192.0.2.0", 24, documentation),
-  ipv4Range("192.88.99.0", 24, "a 6to4 relay address"), // deprecated anycast
-  ipv4Range("192.168.0.0", 16, privateNetwork),
-  ipv4Range("198.18.0.0", 15, "a benchmarking address"),
-  ipv4Range("198.51.100.0", 24, documentation),
-  ipv4Range("203.0.113.0", 24, documentation),
-  ipv4Range("224.0.0.0", 4, multicast),
-  ipv4Range("240.0.0.0", 4, reserved), // includes broadcast 255.255.255.255
+  ipv4Range("0.0.0.0", 8, "unspecifiedNetwork"), // "this network", includes 0.0.0.0
+  ipv4Range("10.0.0.0", 8, "private"),
+  ipv4Range("100.64.0.0", 10, "carrierNat"),
+  ipv4Range("127.0.0.0", 8, "loopback"),
+  ipv4Range("169.254.0.0", 16, "linkLocal"), // cloud metadata services live here
+  ipv4Range("172.16.0.0", 12, "private"),
+  ipv4Range("192.0.0.0", 24, "ietfProtocol"),
+  ipv4Range("192.0.2.0", 24, "documentation"),
+  ipv4Range("192.88.99.0", 24, "relay6to4"), // deprecated anycast
+  ipv4Range("192.168.0.0", 16, "private"),
+  ipv4Range("198.18.0.0", 15, "benchmarking"),
+  ipv4Range("198.51.100.0", 24, "documentation"),
+  ipv4Range("203.0.113.0", 24, "documentation"),
+  ipv4Range("224.0.0.0", 4, "multicast"),
+  ipv4Range("240.0.0.0", 4, "reserved"), // includes broadcast 255.255.255.255
 ];
 
 // Checked before "global unicast": some of these lie inside 2000::/3, the others name the kind better.
 const ipv6Ranges: readonly Range[] = [
-  { base: 0xfc00n << 112n, prefixLength: 7, kind: "a unique-local address" },
-  { base: 0xfe80n << 112n, prefixLength: 10, kind: linkLocal },
-  { base: 0xfec0n << 112n, prefixLength: 10, kind: "a site-local address" }, // deprecated
-  { base: 0xff00n << 112n, prefixLength: 8, kind: multicast },
-  { base: 0x2001n << 112n, prefixLength: 23, kind: "an IETF special-purpose address" }, // Teredo, ORCHID, …
-  { base: 0x20010db8n << 96n, prefixLength: 32, kind: documentation },
-  { base: 0x3fffn << 112n, prefixLength: 20, kind: documentation }, // RFC 9637
-  { base: 0x5f00n << 112n, prefixLength: 16, kind: reserved }, // SRv6 SIDs
+  { base: 0xfc00n << 112n, prefixLength: 7, kind: "uniqueLocal" },
+  { base: 0xfe80n << 112n, prefixLength: 10, kind: "linkLocal" },
+  { base: 0xfec0n << 112n, prefixLength: 10, kind: "siteLocal" }, // deprecated
+  { base: 0xff00n << 112n, prefixLength: 8, kind: "multicast" },
+  { base: 0x2001n << 112n, prefixLength: 23, kind: "ietfSpecial" }, // Teredo, ORCHID, …
+  { base: 0x20010db8n << 96n, prefixLength: 32, kind: "documentation" },
+  { base: 0x3fffn << 112n, prefixLength: 20, kind: "documentation" }, // RFC 9637
+  { base: 0x5f00n << 112n, prefixLength: 16, kind: "reserved" }, // SRv6 SIDs
 ];
-const globalUnicastIpv6: Range = { base: 0x2000n << 112n, prefixLength: 3, kind: reserved };
-const ipv4MappedIpv6: Range = { base: 0xffffn << 32n, prefixLength: 96, kind: "" }; // ::ffff:a.b.c.d
+const globalUnicastIpv6 = { base: 0x2000n << 112n, prefixLength: 3 };
+const ipv4MappedIpv6 = { base: 0xffffn << 32n, prefixLength: 96 }; // ::ffff:a.b.c.d
 // ::a.b.c.d (deprecated); :: and ::1 are inside it but get their own names first.
-const ipv4CompatibleIpv6: Range = {
-  base: 0n,
-  prefixLength: 96,
-  kind: "a deprecated IPv4-compatible address",
-};
-const nat64Ipv6: Range = { base: 0x64ff9bn << 96n, prefixLength: 96, kind: "" }; // 64:ff9b::a.b.c.d
-const sixToFourIpv6: Range = { base: 0x2002n << 112n, prefixLength: 16, kind: "" }; // 2002:aabb:ccdd::/48
+const ipv4CompatibleIpv6 = { base: 0n, prefixLength: 96 };
+const nat64Ipv6 = { base: 0x64ff9bn << 96n, prefixLength: 96 }; // 64:ff9b::a.b.c.d
+const sixToFourIpv6 = { base: 0x2002n << 112n, prefixLength: 16 }; // 2002:aabb:ccdd::/48
 
 const lowest32Bits = 0xffffffffn;
 
@@ -73,6 +84,13 @@ const lowest32Bits = 0xffffffffn;
  * `0x7f.1`) are not addresses here: the URL parser turns them into dotted quads first.
  */
 export function classifyIpAddress(text: string): AddressVerdict | undefined {
+  const kind = addressKind(text);
+  if (kind === undefined) return undefined;
+  return kind === "public" ? { public: true } : { public: false, kind: addressKindText[kind] };
+}
+
+/** Which kind of non-public address the text is, "public", or undefined when it is not an address. */
+export function addressKind(text: string): AddressKind | "public" | undefined {
   const ipv4 = parseIpv4(text);
   if (ipv4 !== undefined) return classifyIpv4(ipv4);
   const zone = text.indexOf("%");
@@ -80,30 +98,33 @@ export function classifyIpAddress(text: string): AddressVerdict | undefined {
   return ipv6 === undefined ? undefined : classifyIpv6(ipv6);
 }
 
-function classifyIpv4(value: bigint): AddressVerdict {
-  const range = ipv4Ranges.find((candidate) => inRange(value, candidate, 32));
-  return range ? { public: false, kind: range.kind } : { public: true };
+function classifyIpv4(value: bigint): AddressKind | "public" {
+  return ipv4Ranges.find((candidate) => inRange(value, candidate, 32))?.kind ?? "public";
 }
 
-function classifyIpv6(value: bigint): AddressVerdict {
-  if (value === 0n) return { public: false, kind: "the unspecified address" };
-  if (value === 1n) return { public: false, kind: loopback };
+function classifyIpv6(value: bigint): AddressKind | "public" {
+  if (value === 0n) return "unspecified";
+  if (value === 1n) return "loopback";
   if (inRange(value, ipv4MappedIpv6, 128)) return classifyIpv4(value & lowest32Bits);
-  if (inRange(value, ipv4CompatibleIpv6, 128)) return { public: false, kind: ipv4CompatibleIpv6.kind };
+  if (inRange(value, ipv4CompatibleIpv6, 128)) return "ipv4Compatible";
   // NAT64 (DNS64 networks) and 6to4 carry an IPv4 address: judge by the address they reach.
   if (inRange(value, nat64Ipv6, 128)) return classifyIpv4(value & lowest32Bits);
   if (inRange(value, sixToFourIpv6, 128)) return classifyIpv4((value >> 80n) & lowest32Bits);
   const range = ipv6Ranges.find((candidate) => inRange(value, candidate, 128));
-  if (range) return { public: false, kind: range.kind };
-  return inRange(value, globalUnicastIpv6, 128) ? { public: true } : { public: false, kind: reserved };
+  if (range) return range.kind;
+  return inRange(value, globalUnicastIpv6, 128) ? "public" : "reserved";
 }
 
-function inRange(value: bigint, { base, prefixLength }: Range, bits: number): boolean {
+function inRange(
+  value: bigint,
+  { base, prefixLength }: { base: bigint; prefixLength: number },
+  bits: number,
+): boolean {
   const shift = BigInt(bits - prefixLength);
   return value >> shift === base >> shift;
 }
 
-function ipv4Range(base: string, prefixLength: number, kind: string): Range {
+function ipv4Range(base: string, prefixLength: number, kind: AddressKind): Range {
   const value = parseIpv4(base);
   if (value === undefined) throw new Error(`bad range ${base}`);
   return { base: value, prefixLength, kind };

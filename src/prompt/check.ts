@@ -1,5 +1,6 @@
 // The full pipeline for one user prompt: permutations, parse and validate each, `--repeat`,
 // and the job cap. Every job comes back as its own ParsedPrompt.
+import { promptError } from "./messages.ts";
 import { checkLength, checkLinks, internalError, parsePrompt } from "./parse.ts";
 import { expandPermutations } from "./permutations.ts";
 import type { ParsedPrompt, PromptCheck, PromptError, PromptOptions } from "./types.ts";
@@ -42,8 +43,7 @@ function checkOrFail(input: string, options: PromptOptions): PromptCheck {
   if (jobs > maxJobs) return { ok: false, error: tooManyJobs(jobs, parsed.length, maxJobs) };
   const expanded = parsed.flatMap(repeatJobs);
   const [first] = expanded;
-  if (!first)
-    return { ok: false, error: { message: "The prompt has no text: describe what you want to see" } };
+  if (!first) return { ok: false, error: promptError("empty-prompt", {}) };
   return { ok: true, prompt: first, expanded };
 }
 
@@ -54,10 +54,12 @@ function providerProblem(
 ): PromptError | undefined {
   const name = prompt.params.provider;
   if (name === undefined || names === undefined || names.includes(name)) return undefined;
-  return {
-    parameter: "--provider",
-    message: `--provider must be one of: ${names.join(", ")} (got ${quote(name)})`,
-  };
+  return unknownProvider(name, names);
+}
+
+/** `--provider` naming none of the services that can run the prompt. */
+export function unknownProvider(name: string, names: readonly string[]): PromptError {
+  return promptError("unknown-provider", { names: names.join(", "), name: quote(name) }, "--provider");
 }
 
 /** The configured cap as a whole number from 1 to 1000; a missing or non-numeric cap means 10. */
@@ -69,18 +71,14 @@ function jobCap(requested: number | undefined): number {
 /** Points at the permutation that failed when there are several. */
 function inPermutation(error: PromptError, index: number, prompts: readonly string[]): PromptError {
   if (prompts.length === 1) return error;
-  return {
-    ...error,
-    message: `${error.message} (in permutation ${index + 1}: ${quote(prompts[index] ?? "")})`,
-  };
+  const values = { cause: error, number: index + 1, permutation: quote(prompts[index] ?? "") };
+  return promptError("in-permutation", values, error.parameter);
 }
 
 function tooManyJobs(jobs: number, permutations: number, maxJobs: number): PromptError {
-  const source = permutations === 1 ? "with --repeat" : `(${permutations} permutations with --repeat)`;
-  return {
-    message: `This prompt makes ${jobs} jobs ${source}; the cap is ${maxJobs}`,
-    parameter: "--repeat",
-  };
+  return permutations === 1
+    ? promptError("too-many-jobs", { jobs, limit: maxJobs }, "--repeat")
+    : promptError("too-many-jobs-permutations", { jobs, permutations, limit: maxJobs }, "--repeat");
 }
 
 /** One independent copy per run, without the spent `repeat`. */

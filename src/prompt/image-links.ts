@@ -4,7 +4,8 @@
 // `file://` or `gopher://` links have no business in a prompt at all. Pure: hosts are judged by
 // how the URL is written (the WHATWG URL parser normalises `2130706433`, `0x7f.1`, `127.1`, …);
 // ordinary DNS names pass, since nothing here resolves them.
-import { classifyIpAddress, parseIpv4 } from "./addresses.ts";
+import { addressKind, parseIpv4 } from "./addresses.ts";
+import { englishPart, type Phrase, type PhraseKey, phrase, promptError } from "./messages.ts";
 import type { PromptError } from "./types.ts";
 
 export interface LinkRules {
@@ -28,11 +29,11 @@ const trailingPunctuation = /[)\]}.,;:!?'’]+$/;
 const weightSuffix = /::-?[\d.]+$/;
 // Names that only resolve inside a machine or a private network (RFC 6761, RFC 6762, RFC 8375,
 // and ICANN's 2024 reservation of `.internal`, used by cloud metadata such as metadata.google.internal).
-const localSuffixes: readonly [suffix: string, kind: string][] = [
-  ["localhost", "a loopback name"],
-  ["local", "a local-network (mDNS) name"],
-  ["internal", "a private-network name"],
-  ["home.arpa", "a home-network name"],
+const localSuffixes: readonly [suffix: string, kind: PhraseKey][] = [
+  ["localhost", "host.loopbackName"],
+  ["local", "host.mdnsName"],
+  ["internal", "host.privateName"],
+  ["home.arpa", "host.homeName"],
 ];
 const shownLinkLength = 100;
 
@@ -47,29 +48,38 @@ export function findUnsafeLink(
 ): PromptError | undefined {
   for (const [index, token] of tokens.entries()) {
     for (const link of linksIn(token)) {
-      const problem = linkProblem(link, rules);
+      const problem = linkProblemPhrase(link, rules);
       if (problem === undefined) continue;
-      const what = index < imageCount ? "Image prompts" : "Links in a prompt";
-      return { message: `${what} must be public http(s) links; \`${shown(link)}\` ${problem}.` };
+      return promptError(index < imageCount ? "unsafe-image-link" : "unsafe-link", {
+        link: shown(link),
+        problem,
+      });
     }
   }
   return undefined;
 }
 
-/** Why this link must not be fetched ("points at a loopback address"), or undefined when it may. */
+/** Why this link must not be fetched ("points at a loopback address"), in English, or undefined when it may. */
 export function linkProblem(link: string, rules: LinkRules = {}): string | undefined {
+  const problem = linkProblemPhrase(link, rules);
+  return problem && englishPart(problem);
+}
+
+/** Why this link must not be fetched, as words to say in the reader's language, or undefined when it may. */
+export function linkProblemPhrase(link: string, rules: LinkRules = {}): Phrase | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(link)?.[1]?.toLowerCase();
-  if (scheme === undefined) return "is not a link";
-  if (scheme !== "http" && scheme !== "https") return `uses the ${scheme}: scheme`;
+  if (scheme === undefined) return phrase("link.notLink");
+  if (scheme !== "http" && scheme !== "https") return phrase("link.scheme", { scheme });
   const url = parseLink(link);
-  if (url === undefined) return "is not a valid link";
+  if (url === undefined) return phrase("link.invalid");
   if (isTrusted(url, rules.trustedOrigins ?? [])) return undefined;
-  if (rules.requireHttps && url.protocol !== "https:") return "is not an https link";
+  if (rules.requireHttps && url.protocol !== "https:") return phrase("link.notHttps");
   const kind = hostProblem(url.hostname);
   if (kind === undefined) return undefined;
   // `http://2130706433/` means 127.0.0.1: say so when the link does not show it.
-  const hint = link.toLowerCase().includes(url.hostname) ? "" : ` (${url.hostname})`;
-  return `points at ${kind}${hint}`;
+  return link.toLowerCase().includes(url.hostname)
+    ? phrase("link.pointsAt", { kind: phrase(kind) })
+    : phrase("link.pointsAtHost", { kind: phrase(kind), host: url.hostname });
 }
 
 /** Every link-looking part of a token, from its scheme to where the token or its wrapping ends. */
@@ -97,23 +107,23 @@ function isTrusted(url: URL, trustedOrigins: readonly string[]): boolean {
 }
 
 /** What the host is when it is not a public one (`a loopback address`), or undefined. */
-function hostProblem(hostname: string): string | undefined {
+function hostProblem(hostname: string): PhraseKey | undefined {
   if (hostname.startsWith("[")) return addressProblem(hostname.slice(1, -1));
   if (parseIpv4(hostname) !== undefined) return addressProblem(hostname);
   const name = hostname.replace(/\.+$/, "");
-  if (name === "") return "an empty host name";
+  if (name === "") return "host.emptyName";
   for (const [suffix, kind] of localSuffixes) {
     if (name === suffix || name.endsWith(`.${suffix}`)) return kind;
   }
   // Dotless names resolve through the local search domain (`http://metadata/`), never publicly.
-  if (!name.includes(".")) return "a local (single-label) host name";
+  if (!name.includes(".")) return "host.singleLabel";
   return undefined;
 }
 
-function addressProblem(address: string): string | undefined {
-  const verdict = classifyIpAddress(address);
-  if (verdict === undefined) return "an address that cannot be read";
-  return verdict.public ? undefined : verdict.kind;
+function addressProblem(address: string): PhraseKey | undefined {
+  const kind = addressKind(address);
+  if (kind === undefined) return "host.unreadableAddress";
+  return kind === "public" ? undefined : `address.${kind}`;
 }
 
 function shown(link: string): string {

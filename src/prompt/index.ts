@@ -1,7 +1,24 @@
 // Public API of the Midjourney prompt language. Pure: no I/O, never throws on user input.
 export { type AddressVerdict, classifyIpAddress } from "./addresses.ts";
-export { checkPrompt, DEFAULT_MAX_JOBS } from "./check.ts";
-export { type LinkRules, linkProblem } from "./image-links.ts";
+export { checkPrompt, DEFAULT_MAX_JOBS, unknownProvider } from "./check.ts";
+export { type LinkRules, linkProblem, linkProblemPhrase } from "./image-links.ts";
+export {
+  type EnglishTemplates,
+  englishPart,
+  englishText,
+  joinItems,
+  type Part,
+  type PartList,
+  type Phrase,
+  type PhraseKey,
+  type PromptErrorCode,
+  type PromptNote,
+  type PromptNoteCode,
+  type PromptProblem,
+  promptEnglish,
+  promptError,
+  promptNote,
+} from "./messages.ts";
 export {
   CONFLICTS,
   findParameter,

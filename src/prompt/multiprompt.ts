@@ -1,5 +1,7 @@
 // `::` multi-prompts: splits text into weighted segments (`space:: ship::2`) and checks the
 // weights. A weight right after `::` belongs to the segment before it; "quoted text" is never split.
+
+import { promptError } from "./messages.ts";
 import { QuoteMatcher } from "./tokenize.ts";
 import type { PromptError, PromptSegment } from "./types.ts";
 
@@ -43,9 +45,5 @@ export function splitSegments(text: string): PromptSegment[] | undefined {
 export function checkWeights(segments: readonly PromptSegment[]): PromptError | undefined {
   const total = segments.reduce((sum, segment) => sum + (segment.weight ?? 1), 0);
   if (total > 0) return undefined;
-  const shown = Math.round(total * 1e6) / 1e6;
-  return {
-    message: `Multi-prompt weights must add up to more than 0; these add up to ${shown} (a part without a weight counts as 1)`,
-    parameter: "::",
-  };
+  return promptError("weights-total", { total: Math.round(total * 1e6) / 1e6 }, "::");
 }

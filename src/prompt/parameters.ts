@@ -1,6 +1,7 @@
 // The parameter table: every Midjourney parameter Atelier understands, its aliases and the shape of
 // its value. Data only; `values.ts` reads and renders values by kind, `versions.ts` says which model
 // accepts what. The array order is the order `renderPrompt` writes parameters in.
+import type { PhraseKey } from "./messages.ts";
 import type { PromptParams } from "./types.ts";
 
 export type ParamKey = keyof PromptParams;
@@ -28,8 +29,8 @@ export interface ParameterDefinition {
   value: ValueSpec;
   /** One line for help texts. */
   summary: string;
-  /** Added to "works only with …" errors, e.g. what to use instead. */
-  versionHint?: string;
+  /** Added to "works only with …" errors, e.g. what to use instead (words in the catalogue). */
+  versionHint?: PhraseKey;
   /** Another name that sets this parameter to a fixed value: `--raw` is `--style raw`. */
   shorthand?: { name: string; value: string };
 }
@@ -86,7 +87,7 @@ export const PARAMETERS: readonly ParameterDefinition[] = [
     aliases: [],
     value: { kind: "references", forms: ["url"] },
     summary: "character reference image URLs",
-    versionHint: "on V7 and later use --oref",
+    versionHint: "hint.oref",
   },
   { key: "cw", aliases: [], value: percent, summary: "character weight: 0 face only, 100 whole character" },
   {
@@ -94,7 +95,7 @@ export const PARAMETERS: readonly ParameterDefinition[] = [
     aliases: [],
     value: { kind: "references", forms: ["url"] },
     summary: "omni reference image URL",
-    versionHint: "on V6 and Niji 6 use --cref",
+    versionHint: "hint.cref",
   },
   { key: "ow", aliases: [], value: thousand, summary: "omni reference weight" },
   {
@@ -138,17 +139,15 @@ export const LEGACY_PARAMETERS: readonly string[] = [
   "sameseed",
 ];
 
-/** Parameters that only make sense from a button, not in a prompt: say so instead of "unrecognized". */
-export const NOT_IN_PROMPTS: Readonly<Record<string, string>> = {
-  zoom: "--zoom only works with the Custom Zoom button after an upscale",
-};
+/** Parameters that only make sense from a button, not in a prompt: the error that says so. */
+export const NOT_IN_PROMPTS: Readonly<Record<string, "zoom-in-prompt">> = { zoom: "zoom-in-prompt" };
 
 /** Pairs (or groups) that cannot appear together. */
-export const CONFLICTS: readonly { keys: readonly ParamKey[]; reason: string }[] = [
-  { keys: ["v", "niji"], reason: "both pick the model; use one of them" },
-  { keys: ["hd", "draft"], reason: "cannot be combined: draft mode renders low-resolution sketches" },
-  { keys: ["fast", "relax", "turbo"], reason: "each pick the speed; use one of them" },
-  { keys: ["stealth", "public"], reason: "contradict each other; use one of them" },
+export const CONFLICTS: readonly { keys: readonly ParamKey[]; reason: PhraseKey }[] = [
+  { keys: ["v", "niji"], reason: "conflict.model" },
+  { keys: ["hd", "draft"], reason: "conflict.draft" },
+  { keys: ["fast", "relax", "turbo"], reason: "conflict.speed" },
+  { keys: ["stealth", "public"], reason: "conflict.visibility" },
 ];
 
 /** Parameters that only have an effect together with another one (a warning, not an error). */

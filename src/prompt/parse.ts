@@ -1,6 +1,7 @@
 // Parses one prompt (no permutation expansion): leading image URLs, text, then parameters.
 // Never throws: every problem, even an unexpected one, comes back as a PromptError value.
 import { findUnsafeLink } from "./image-links.ts";
+import { type PromptNote, promptError, promptNote } from "./messages.ts";
 import { checkWeights, splitSegments } from "./multiprompt.ts";
 import {
   findParameter,
@@ -10,9 +11,9 @@ import {
   type ParameterDefinition,
 } from "./parameters.ts";
 import { suggestParameter } from "./suggest.ts";
-import { type Dash, type Marker, readMarker, tokenize } from "./tokenize.ts";
+import { type Marker, readMarker, tokenize } from "./tokenize.ts";
 import type { ParsedPrompt, PromptError, PromptOptions, PromptParams, PromptSegment } from "./types.ts";
-import { checkAgainstModel, findConflict, modelHonoursWeights, partnerWarnings } from "./validate.ts";
+import { checkAgainstModel, findConflict, modelHonoursWeights, partnerNotes } from "./validate.ts";
 import { type ParamValue, readValue, renderValue } from "./values.ts";
 
 export const DEFAULT_MAX_LENGTH = 8192;
@@ -32,7 +33,7 @@ export function parsePrompt(input: string, options: PromptOptions = {}): ParseRe
 
 export function internalError(error: unknown): PromptError {
   const detail = error instanceof Error ? error.message : String(error);
-  return { message: `Atelier could not read this prompt (internal error: ${detail.slice(0, 200)})` };
+  return promptError("internal", { detail: detail.slice(0, 200) });
 }
 
 /** The length rule, shared with `checkPrompt` so over-long input is refused before any work. */
@@ -42,7 +43,7 @@ export function checkLength(input: string, options: PromptOptions): PromptError 
     : (options.maxLength ?? DEFAULT_MAX_LENGTH);
   const length = input.trim().length;
   if (length <= limit) return undefined;
-  return { message: `The prompt is ${length} characters long; the limit is ${limit}` };
+  return promptError("too-long", { count: length, limit });
 }
 
 interface ParamGroup {
@@ -54,16 +55,16 @@ function parseOrFail(input: string, options: PromptOptions): ParseResult {
   const tooLong = checkLength(input, options);
   if (tooLong) return { ok: false, error: tooLong };
   const { images, text, paramTokens } = splitPrompt(tokenize(input));
-  const warnings: string[] = [];
+  const notes: PromptNote[] = [];
   const params: PromptParams = {};
   const error =
-    readParams(groupParams(paramTokens), params, warnings) ??
-    checkPromptRules(images, text, params, warnings);
+    readParams(groupParams(paramTokens), params, notes) ?? checkPromptRules(images, text, params, notes);
   if (error) return { ok: false, error };
   const segments = splitSegments(text);
-  const weightError = segments && checkSegments(segments, params, warnings);
+  const weightError = segments && checkSegments(segments, params, notes);
   if (weightError) return { ok: false, error: weightError };
-  const prompt: ParsedPrompt = { images, text, params, warnings };
+  const warnings = notes.map((note) => note.message);
+  const prompt: ParsedPrompt = { images, text, params, warnings, notes };
   if (segments) prompt.segments = segments;
   return { ok: true, prompt };
 }
@@ -92,11 +93,11 @@ function splitPrompt(tokens: readonly string[]) {
   return { images, text: tokens.slice(textStart, index).join(" "), paramTokens: tokens.slice(index) };
 }
 
-function checkSegments(segments: readonly PromptSegment[], params: PromptParams, warnings: string[]) {
+function checkSegments(segments: readonly PromptSegment[], params: PromptParams, notes: PromptNote[]) {
   const weightError = checkWeights(segments);
   if (weightError) return weightError;
   const { honours, label } = modelHonoursWeights(params);
-  if (!honours) warnings.push(`${label} ignores :: multi-prompt weights; the text is sent as written`);
+  if (!honours) notes.push(promptNote("weights-ignored", { model: label }));
   return undefined;
 }
 
@@ -123,45 +124,41 @@ function groupParams(tokens: readonly string[]): ParamGroup[] {
   return groups;
 }
 
-function readParams(groups: readonly ParamGroup[], params: PromptParams, warnings: string[]) {
+function readParams(groups: readonly ParamGroup[], params: PromptParams, notes: PromptNote[]) {
   for (const group of groups) {
-    const error = readParam(group, params, warnings);
+    const error = readParam(group, params, notes);
     if (error) return error;
   }
   return undefined;
 }
 
-function readParam(group: ParamGroup, params: PromptParams, warnings: string[]): PromptError | undefined {
+function readParam(group: ParamGroup, params: PromptParams, notes: PromptNote[]): PromptError | undefined {
   const { dash, name } = group.marker;
   const lower = name.toLowerCase();
   const typed = `${dash}${name}`;
   const shown = `--${lower}`;
-  if (dash !== "--") warnings.push(`Read “${typed}” as “${shown}” (${dashReason(dash)})`);
-  else if (name !== lower) warnings.push(`Read “${typed}” as “${shown}” (parameters are lowercase)`);
+  if (dash !== "--") notes.push(promptNote(dash === "—" ? "dash-em" : "dash-en", { typed, shown }));
+  else if (name !== lower) notes.push(promptNote("lowercase", { typed, shown }));
 
   if (LEGACY_PARAMETERS.includes(lower)) {
-    warnings.push(`${shown} is an old parameter Midjourney no longer uses; ignored`);
+    notes.push(promptNote("legacy-parameter", { parameter: shown }));
     return undefined;
   }
-  const notInPrompts = NOT_IN_PROMPTS[lower];
-  if (notInPrompts !== undefined) return { message: notInPrompts, parameter: shown };
+  const buttonOnly = NOT_IN_PROMPTS[lower];
+  if (buttonOnly !== undefined) return promptError(buttonOnly, {}, shown);
   const shorthandFor = findShorthand(lower);
   if (shorthandFor?.shorthand) {
     if (group.values.length > 0) return trailingAfterFlag(shown, group.values, shorthandFor);
-    setParam(params, shorthandFor, shorthandFor.shorthand.value, warnings);
+    setParam(params, shorthandFor, shorthandFor.shorthand.value, notes);
     return undefined;
   }
   const definition = findParameter(lower);
   if (!definition) return unrecognized(typed, name);
   const read = readValue(definition, group.values, shown);
-  if (!read.ok) return { message: read.message, parameter: `--${definition.key}` };
-  if (read.note) warnings.push(read.note);
-  setParam(params, definition, read.value, warnings);
+  if (!read.ok) return { ...read.error, parameter: `--${definition.key}` };
+  if (read.note) notes.push(read.note);
+  setParam(params, definition, read.value, notes);
   return undefined;
-}
-
-function dashReason(dash: Dash): string {
-  return dash === "—" ? "phones turn -- into —" : "editors turn -- into –";
 }
 
 function trailingAfterFlag(
@@ -170,16 +167,18 @@ function trailingAfterFlag(
   definition: ParameterDefinition,
 ): PromptError {
   const read = readValue({ ...definition, value: { kind: "flag" } }, values, shown);
-  return { message: read.ok ? `${shown} takes no value` : read.message, parameter: `--${definition.key}` };
+  const parameter = `--${definition.key}`;
+  return read.ok
+    ? promptError("flag-takes-value", { parameter: shown }, parameter)
+    : { ...read.error, parameter };
 }
 
 function unrecognized(typed: string, name: string): PromptError {
   const suggestion = suggestParameter(name);
   const shown = typed.length > 60 ? `${typed.slice(0, 59)}…` : typed;
-  return {
-    message: `Unrecognized parameter ${shown}${suggestion ? `; did you mean ${suggestion}?` : ""}`,
-    parameter: shown,
-  };
+  return suggestion
+    ? promptError("unrecognized-suggest", { parameter: shown, suggestion }, shown)
+    : promptError("unrecognized", { parameter: shown }, shown);
 }
 
 /** Stores a value under its canonical key; a repeated parameter keeps the last value, with a note. */
@@ -187,28 +186,24 @@ function setParam(
   params: PromptParams,
   definition: ParameterDefinition,
   value: ParamValue,
-  warnings: string[],
+  notes: PromptNote[],
 ) {
   const key = definition.key;
   if (params[key] !== undefined) {
     const text = renderValue(definition.value, value);
-    warnings.push(`--${key} was given twice; using the last one (--${key}${text ? ` ${text}` : ""})`);
+    notes.push(
+      promptNote("given-twice", { parameter: `--${key}`, last: `--${key}${text ? ` ${text}` : ""}` }),
+    );
   }
   (params as Record<string, ParamValue>)[key] = value;
 }
 
 /** Whole-prompt rules: conflicts, the model's parameters, and what text and images need. */
-function checkPromptRules(images: string[], text: string, params: PromptParams, warnings: string[]) {
-  const error = findConflict(params) ?? checkAgainstModel(params, warnings);
+function checkPromptRules(images: string[], text: string, params: PromptParams, notes: PromptNote[]) {
+  const error = findConflict(params) ?? checkAgainstModel(params, notes);
   if (error) return error;
-  if (images.length === 1 && text === "") {
-    return {
-      message:
-        "One image needs text with it: describe what you want after the image URL, or add a second image",
-    };
-  }
-  if (images.length === 0 && text === "")
-    return { message: "The prompt has no text: describe what you want to see" };
-  warnings.push(...partnerWarnings(params, images.length));
+  if (images.length === 1 && text === "") return promptError("one-image-no-text", {});
+  if (images.length === 0 && text === "") return promptError("empty-prompt", {});
+  notes.push(...partnerNotes(params, images.length));
   return undefined;
 }

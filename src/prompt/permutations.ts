@@ -1,6 +1,7 @@
 // `{a, b}` permutations: one prompt per option, nested groups, `\,` `\{` `\}` escapes, anywhere in
 // the prompt (also inside parameters). The job count is computed from the brace tree before
 // anything is expanded, so a prompt that would make millions of jobs is refused in linear time.
+import { type Part, phrase, promptError } from "./messages.ts";
 import type { PromptError } from "./types.ts";
 
 /** A run of literal text and groups; a group is a list of alternative sequences. */
@@ -22,18 +23,14 @@ export function expandPermutations(input: string, maxJobs: number): ExpandResult
   if ("error" in built) return { ok: false, error: built.error };
   const count = countSequence(built.tree);
   if (count > maxJobs) {
-    return {
-      ok: false,
-      error: {
-        message: `This prompt makes ${describeCount(count)} jobs from its {…} permutations; the cap is ${maxJobs}`,
-      },
-    };
+    const jobs = describeCount(count);
+    return { ok: false, error: promptError("too-many-permutations", { count, jobs, limit: maxJobs }) };
   }
   return { ok: true, prompts: expandSequence(built.tree) };
 }
 
-function describeCount(count: number): string {
-  return Number.isSafeInteger(count) ? String(count) : "more than 9,007,199,254,740,991";
+function describeCount(count: number): Part {
+  return Number.isSafeInteger(count) ? count : phrase("beyondCounting");
 }
 
 /** Pairs braces; a brace without a partner is literal text. Escaped characters are skipped. */
@@ -69,7 +66,7 @@ function buildTree(input: string): { tree: Sequence } | { error: PromptError } {
       literal += input[++index];
     } else if (char === "{" && matched.has(index)) {
       if (groups.length >= MAX_NESTING) {
-        return { error: { message: `Permutations nest more than ${MAX_NESTING} levels deep` } };
+        return { error: promptError("nesting-too-deep", { limit: MAX_NESTING }) };
       }
       flush();
       const group: Group = { options: [[]] };

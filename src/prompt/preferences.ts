@@ -2,6 +2,7 @@
 // the suffix appended (words after words, parameters last), and — when the result is invalid —
 // which preference is to blame. The stored preferences themselves live in src/team/preferences.ts.
 import { checkPrompt } from "./check.ts";
+import { promptError } from "./messages.ts";
 import { KNOWN_NAMES } from "./parameters.ts";
 import type { PromptError } from "./types.ts";
 
@@ -16,9 +17,8 @@ const PROBE_TEXT = "probe";
 
 /** Checks a stored value (an option's expansion or the suffix) on its own, as the end of a prompt. */
 export function valueProblem(value: string, limit: number): PromptError | undefined {
-  if (value.trim() === "") return { message: "The value is empty" };
-  if (value.length > limit)
-    return { message: `The value has ${value.length} characters; the limit is ${limit}` };
+  if (value.trim() === "") return promptError("value-empty", {});
+  if (value.length > limit) return promptError("value-too-long", { count: value.length, limit });
   const checked = checkPrompt(`${PROBE_TEXT} ${value}`);
   return checked.ok ? undefined : checked.error;
 }
@@ -121,20 +121,17 @@ export function blamePreferences(
     if (problem) return blameOption(option, problem);
   }
   if (used.length > 0 && check(expandOptions(input, options).text) !== undefined) {
-    const names = used.map((option) => `--${option.name}`).join(", ");
-    return { ...error, message: `Your options ${names} do not fit this prompt together; ${error.message}` };
+    const options = used.map((option) => `--${option.name}`).join(", ");
+    return promptError("options-clash", { options, cause: error }, error.parameter);
   }
-  if (preferences.suffix)
-    return {
-      ...error,
-      message: `Your suffix ${quoteValue(preferences.suffix)} (/prefer suffix) does not fit this prompt; ${error.message}`,
-    };
+  if (preferences.suffix) {
+    const suffix = quoteValue(preferences.suffix);
+    return promptError("suffix-clash", { suffix, cause: error }, error.parameter);
+  }
   return error;
 }
 
 function blameOption(option: UsedOption, error: PromptError): PromptError {
-  return {
-    ...error,
-    message: `Your option --${option.name} expands to ${quoteValue(option.value)}; ${error.message}`,
-  };
+  const values = { option: `--${option.name}`, value: quoteValue(option.value), cause: error };
+  return promptError("option-broken", values, error.parameter);
 }

@@ -1,5 +1,6 @@
 // The shape of a parsed Midjourney prompt. This is the contract every other layer reads;
 // `src/prompt/` fills it, providers render it back to text with `renderPrompt`.
+import type { PromptError, PromptNote } from "./messages.ts";
 
 /** Canonical parameter names (aliases such as `--aspect`, `--s`, `--c` are normalised to these). */
 export interface PromptParams {
@@ -53,14 +54,15 @@ export interface ParsedPrompt {
   params: PromptParams;
   /** Notes for the user: normalised dashes, duplicate parameters, ignored legacy flags, … */
   warnings: string[];
+  /**
+   * The same notes as data (code and values, `message` = the warning), so they can be said in the
+   * reader's language. Set by the parser; prompts made in code may leave it out.
+   */
+  notes?: PromptNote[];
 }
 
-/** A problem in what the user typed: names the parameter and what is allowed. */
-export interface PromptError {
-  message: string;
-  /** The canonical parameter as the user would type it, e.g. "--ar"; absent for whole-prompt errors. */
-  parameter?: string;
-}
+/** A problem in what the user typed: a code with its values, and the English `message`. */
+export type { PromptError };
 
 export interface PromptOptions {
   /** Longest accepted prompt in characters (after normalisation). Default 8192. */

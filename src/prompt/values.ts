@@ -1,12 +1,23 @@
 // Reads the value tokens after a parameter name into its canonical value, and renders it back.
 // One reader per value kind of the parameter table; errors say what the value must look like.
+import {
+  englishPart,
+  list,
+  type Phrase,
+  type PromptNote,
+  phrase,
+  promptError,
+  promptNote,
+} from "./messages.ts";
 import type { ParameterDefinition, ReferenceForm, ValueSpec } from "./parameters.ts";
-import type { PromptParams } from "./types.ts";
+import type { PromptError, PromptParams } from "./types.ts";
 import { findVersion, versionValues } from "./versions.ts";
 
 export type ParamValue = NonNullable<PromptParams[keyof PromptParams]>;
 
-export type ValueRead = { ok: true; value: ParamValue; note?: string } | { ok: false; message: string };
+export type ValueRead =
+  | { ok: true; value: ParamValue; note?: PromptNote }
+  | { ok: false; error: PromptError };
 
 const WHOLE_NUMBER = /^\d+$/;
 const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
@@ -24,37 +35,38 @@ export function quote(text: string): string {
   return `“${short}”`;
 }
 
-/** What a value must look like, for "must be …" and "needs a value: …" messages. */
+/** What a value must look like, in English, for help texts. */
 export function describeValue(spec: ValueSpec): string {
+  return englishPart(allowedValues(spec));
+}
+
+/** What a value must look like, for "must be …" and "needs a value: …" messages. */
+export function allowedValues(spec: ValueSpec): Phrase {
   switch (spec.kind) {
     case "flag":
-      return "nothing (it is a flag)";
+      return phrase("value.flag");
     case "integer":
-      return spec.max === 4294967295 && spec.min === 0
-        ? "a whole number from 0 to 4294967295"
-        : `a whole number from ${spec.min} to ${spec.max}`;
+      return phrase("value.integer", { min: spec.min, max: spec.max });
     case "decimal":
-      return `a number from ${spec.min} to ${spec.max}`;
+      return phrase("value.decimal", { min: spec.min, max: spec.max });
     case "ratio":
-      return "W:H with whole numbers, e.g. 16:9";
+      return phrase("value.ratio");
     case "commaList":
-      return "a comma-separated list, e.g. trees, cars";
+      return phrase("value.commaList");
     case "references":
-      return describeReferenceForms(spec.forms);
+      return phrase("value.references", { forms: list(spec.forms.map(referenceForm), "or") });
     case "codes":
-      return "personalisation codes (letters and digits) or nothing";
+      return phrase("value.codes");
     case "word":
-      return "a style name such as raw";
+      return phrase("value.word");
     case "model":
-      return `one of ${versionValues(spec.family).join(", ")}`;
+      return phrase("value.model", { versions: versionValues(spec.family).join(", ") });
   }
 }
 
-function describeReferenceForms(forms: readonly ReferenceForm[]): string {
-  const names = { url: "image URLs", code: "numeric style codes", random: "random" } as const;
-  const parts = forms.map((form) => names[form]);
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} or ${parts.at(-1)}` : (parts[0] ?? "");
-  return `${list}, separated by spaces`;
+/** `random` is typed as it is; the other forms are described. */
+function referenceForm(form: ReferenceForm): Phrase | string {
+  return form === "random" ? "random" : phrase(form === "url" ? "reference.url" : "reference.code");
 }
 
 /** Reads the tokens that followed `--name` (already split on whitespace). */
@@ -72,10 +84,10 @@ export function readValue(
     return {
       ok: true,
       value: spec.whenBare,
-      note: `${shown} without a number means ${shown} ${spec.whenBare}`,
+      note: promptNote("bare-model", { parameter: shown, value: spec.whenBare }),
     };
   }
-  if (tokens.length === 0) return { ok: false, message: `${shown} needs a value: ${describeValue(spec)}` };
+  if (tokens.length === 0) return needsValue(shown, spec);
   if (spec.kind === "commaList") return readCommaList(tokens, shown, spec);
   if (spec.kind === "references") return readReferences(tokens, spec.forms, fail);
   const [first = "", ...rest] = tokens;
@@ -95,27 +107,38 @@ export function readValue(
 }
 
 function trailing(shown: string, value: string, rest: readonly string[]): ValueRead {
-  const takes = value === "" ? "takes no value" : `takes one value (${quote(value)})`;
-  return {
-    ok: false,
-    message: `${shown} ${takes}, but ${quote(rest.join(" "))} follows it; text belongs before the parameters`,
-  };
+  const follows = quote(rest.join(" "));
+  return failed(
+    value === ""
+      ? promptError("trailing-after-flag", { parameter: shown, rest: follows })
+      : promptError("trailing-after-value", { parameter: shown, value: quote(value), rest: follows }),
+  );
 }
 
-/** What a failed read reports: "--x must be <what the spec allows><detail>". */
+function failed(error: PromptError): ValueRead {
+  return { ok: false, error };
+}
+
+function needsValue(shown: string, spec: ValueSpec): ValueRead {
+  return failed(promptError("value-missing", { parameter: shown, allowed: allowedValues(spec) }));
+}
+
+/** What a failed read reports: "--x must be <what the spec allows>, not <token>". */
 interface Fail {
   shown: string;
   spec: ValueSpec;
 }
 
-function mustBe({ shown, spec }: Fail, detail = ""): ValueRead {
-  return { ok: false, message: `${shown} must be ${describeValue(spec)}${detail}` };
+function mustBe({ shown, spec }: Fail, token: string): ValueRead {
+  return failed(
+    promptError("value-invalid", { parameter: shown, allowed: allowedValues(spec), value: quote(token) }),
+  );
 }
 
 function readNumber(token: string, min: number, max: number, shape: RegExp, fail: Fail): ValueRead {
-  if (!shape.test(token)) return mustBe(fail, `, not ${quote(token)}`);
+  if (!shape.test(token)) return mustBe(fail, token);
   const value = Number(token);
-  if (!(value >= min && value <= max)) return mustBe(fail, `, not ${quote(token)}`);
+  if (!(value >= min && value <= max)) return mustBe(fail, token);
   return { ok: true, value };
 }
 
@@ -124,31 +147,39 @@ function readRatio(token: string, fail: Fail): ValueRead {
   if (match) {
     const width = stripLeadingZeros(match[1] ?? "");
     const height = stripLeadingZeros(match[2] ?? "");
-    if (width === "0" || height === "0") return mustBe(fail, `, not ${quote(token)} (both sides above 0)`);
+    const values = { parameter: fail.shown, allowed: allowedValues(fail.spec), value: quote(token) };
+    if (width === "0" || height === "0") return failed(promptError("ratio-zero", values));
     return { ok: true, value: `${width}:${height}` };
   }
   const decimal = DECIMAL_RATIO.exec(token);
-  if (decimal)
-    return mustBe(fail, `; no decimals${suggestWholeRatio(Number(decimal[1]), Number(decimal[2]))}`);
-  return mustBe(fail, `, not ${quote(token)}`);
+  if (decimal) {
+    const values = { parameter: fail.shown, allowed: allowedValues(fail.spec) };
+    const ratio = wholeRatio(Number(decimal[1]), Number(decimal[2]));
+    return failed(
+      ratio === undefined
+        ? promptError("ratio-decimals", values)
+        : promptError("ratio-decimals-try", { ...values, ratio }),
+    );
+  }
+  return mustBe(fail, token);
 }
 
 function stripLeadingZeros(digits: string): string {
   return digits.replace(/^0+(?=\d)/, "");
 }
 
-/** 1.5:1 → ", try 3:2": scales by 10^decimals and divides by the common divisor. */
-function suggestWholeRatio(width: number, height: number): string {
-  if (!(width > 0 && height > 0)) return "";
+/** 1.5:1 → 3:2: scales by 10^decimals and divides by the common divisor. */
+function wholeRatio(width: number, height: number): string | undefined {
+  if (!(width > 0 && height > 0)) return undefined;
   for (const scale of [1, 10, 100, 1000]) {
     const w = Math.round(width * scale);
     const h = Math.round(height * scale);
     if (Math.abs(w - width * scale) < 1e-9 && Math.abs(h - height * scale) < 1e-9) {
       const divisor = gcd(w, h);
-      return `, try ${w / divisor}:${h / divisor}`;
+      return `${w / divisor}:${h / divisor}`;
     }
   }
-  return "";
+  return undefined;
 }
 
 function gcd(a: number, b: number): number {
@@ -160,9 +191,10 @@ function gcd(a: number, b: number): number {
 function readModel(token: string, family: "v" | "niji", shown: string, fail: Fail): ValueRead {
   const numeric = DECIMAL.test(token) ? String(Number(token)) : token;
   const model = findVersion(family, numeric);
-  if (!model) return mustBe(fail, `, not ${quote(token)}`);
+  if (!model) return mustBe(fail, token);
   if (model.version === token) return { ok: true, value: model.version };
-  return { ok: true, value: model.version, note: `Read “${shown} ${token}” as “${shown} ${model.version}”` };
+  const note = promptNote("read-as", { typed: `${shown} ${token}`, shown: `${shown} ${model.version}` });
+  return { ok: true, value: model.version, note };
 }
 
 function readCommaList(tokens: readonly string[], shown: string, spec: ValueSpec): ValueRead {
@@ -171,7 +203,7 @@ function readCommaList(tokens: readonly string[], shown: string, spec: ValueSpec
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item !== "");
-  if (items.length === 0) return { ok: false, message: `${shown} needs a value: ${describeValue(spec)}` };
+  if (items.length === 0) return needsValue(shown, spec);
   return { ok: true, value: items };
 }
 
@@ -179,7 +211,7 @@ function readReferences(tokens: readonly string[], forms: readonly ReferenceForm
   const references: string[] = [];
   for (const token of tokens) {
     const reference = readReference(token, forms);
-    if (reference === undefined) return mustBe(fail, `, not ${quote(token)}`);
+    if (reference === undefined) return mustBe(fail, token);
     references.push(reference);
   }
   return { ok: true, value: references };
@@ -199,7 +231,7 @@ function readReference(token: string, forms: readonly ReferenceForm[]): string |
 }
 
 function readCodes(tokens: readonly string[], fail: Fail): ValueRead {
-  for (const token of tokens) if (!PROFILE_CODE.test(token)) return mustBe(fail, `, not ${quote(token)}`);
+  for (const token of tokens) if (!PROFILE_CODE.test(token)) return mustBe(fail, token);
   return { ok: true, value: [...tokens] };
 }
 

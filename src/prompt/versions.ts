@@ -1,6 +1,7 @@
 // The version table: which parameters each Midjourney model accepts, which quality values and
 // style presets it knows, and whether it honours `::` weights. The single source for every
 // version rule; validation reads it instead of branching on version numbers.
+import { englishPart, list, type PartList } from "./messages.ts";
 import type { ModelFamily, ParamKey } from "./parameters.ts";
 
 export interface ModelVersion {
@@ -124,6 +125,11 @@ export function versionValues(family: ModelFamily): string[] {
 
 /** Human list of the models accepting a parameter, e.g. "V1–V6.1 and Niji 4–6". */
 export function describeModelsAccepting(key: ParamKey): string {
+  return englishPart(modelsAccepting(key));
+}
+
+/** The runs of models accepting a parameter ("V1–V6.1", "Niji 4–6"), to be joined with "and". */
+export function modelsAccepting(key: ParamKey): PartList {
   const runs: string[] = [];
   for (const family of ["v", "niji"] as const) {
     const models = VERSIONS.filter((model) => model.family === family);
@@ -138,7 +144,8 @@ export function describeModelsAccepting(key: ParamKey): string {
     }
     flush();
   }
-  return runs.join(" and ");
+  // A run of two is written "V7, V8.1", so runs are joined pairwise: "V6, V6.1 and Niji 6".
+  return list(runs, "and", true);
 }
 
 function describeRun(run: ModelVersion[]): string {

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { resolve } from "node:path";
 import KeyvRedis from "@keyv/redis";
 import KeyvSqlite from "@keyv/sqlite";
+import { Redis } from "ioredis";
 import Keyv from "keyv";
 
 export interface StoreOptions {
@@ -15,6 +16,13 @@ export interface StoreOptions {
 export interface Store {
   readonly kind: "sqlite" | "redis";
   readonly keyv: Keyv;
+  /**
+   * With Redis: the client for what must be atomic across processes (counters, locks, id lists);
+   * its `status` is "ready" while Redis answers. Absent for the embedded store.
+   */
+  readonly redis?: Redis;
+  /** With Redis: the URL, so the shared queue (BullMQ) opens its own connections to the same server. */
+  readonly redisUrl?: string;
   close(): Promise<void>;
 }
 
@@ -64,7 +72,23 @@ async function openRedisStore(redisUrl: string): Promise<Store> {
   const adapter = new KeyvRedis(redisUrl, { throwOnConnectError: true, throwOnErrors: true });
   const keyv = new Keyv({ store: adapter, namespace: "atelier" });
   await adapter.getClient();
-  return { kind: "redis", keyv, close: () => keyv.disconnect() };
+  // Commands fail after one retry while Redis is away instead of waiting for it, so a request is
+  // answered ("try again") rather than left hanging; the client reconnects by itself.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  // Connection errors are reported once by the outage watch (src/store/shared.ts), not per attempt.
+  redis.on("error", () => undefined);
+  await redis.connect();
+  return {
+    kind: "redis",
+    keyv,
+    redis,
+    redisUrl,
+    close: async () => {
+      redis.disconnect();
+      await keyv.disconnect();
+    },
+  };
 }
 
 export { CachedRepository, type CacheOptions, KeyList, Repository } from "./repository.ts";
+export { type IdList, idList, lockShared, type RecordCache, recordCache } from "./shared.ts";

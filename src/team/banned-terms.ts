@@ -5,6 +5,7 @@
 // RE2 has no backreferences and no lookaround; patterns using them are refused when added.
 import { RE2JS } from "re2js";
 import type { BannedPattern } from "./guild-config.ts";
+import { refused, type TeamError, type TeamPhrase } from "./messages.ts";
 
 export const maxWordLength = 100;
 export const maxPatternLength = 200;
@@ -12,43 +13,35 @@ const allowedFlags = new Set(["i", "m", "s", "u"]);
 
 export type BannedTerm = { kind: "word"; word: string } | { kind: "pattern"; pattern: BannedPattern };
 
-export type ParsedTerm = { ok: true; term: BannedTerm } | { ok: false; message: string };
+export type ParsedTerm = { ok: true; term: BannedTerm } | ({ ok: false } & TeamError);
 
 /** `cat`, `two words`, or `/ca+t/i`; patterns must compile, in JavaScript and in RE2. */
 export function parseBannedTerm(input: string): ParsedTerm {
   const text = input.trim();
   const slashed = /^\/(.*)\/([a-z]*)$/s.exec(text);
   if (slashed) return parsePattern(slashed[1] ?? "", slashed[2] ?? "");
-  if (text === "") return { ok: false, message: "Give a word, or a pattern written as /pattern/." };
-  if (text.length > maxWordLength)
-    return { ok: false, message: `A banned word can be at most ${maxWordLength} characters long.` };
-  if (/[\r\n]/.test(text)) return { ok: false, message: "A banned word must be on one line." };
+  if (text === "") return refused("ban-empty", {});
+  if (text.length > maxWordLength) return refused("word-too-long", { limit: maxWordLength });
+  if (/[\r\n]/.test(text)) return refused("word-multiline", {});
   return { ok: true, term: { kind: "word", word: text.toLowerCase() } };
 }
 
 function parsePattern(source: string, flags: string): ParsedTerm {
-  if (source === "") return { ok: false, message: "The pattern between the slashes is empty." };
-  if (source.length > maxPatternLength)
-    return { ok: false, message: `A pattern can be at most ${maxPatternLength} characters long.` };
+  if (source === "") return refused("pattern-empty", {});
+  if (source.length > maxPatternLength) return refused("pattern-too-long", { limit: maxPatternLength });
   const unknown = [...flags].filter((flag) => !allowedFlags.has(flag));
-  if (unknown.length > 0)
-    return { ok: false, message: `Unsupported pattern flag ${unknown.join("")}: use only i, m, s or u.` };
+  if (unknown.length > 0) return refused("pattern-flags", { flags: unknown.join("") });
   const pattern = { source, flags: [...new Set(flags)].sort().join("") };
   try {
     new RegExp(source, pattern.flags);
   } catch (error) {
-    return { ok: false, message: `That pattern does not compile: ${(error as Error).message}` };
+    return refused("pattern-invalid", { detail: (error as Error).message });
   }
-  const unsupported = unsupportedFeature(source);
-  if (unsupported)
-    return {
-      ok: false,
-      message: `That pattern uses ${unsupported}, which banned patterns cannot: they are matched by RE2, which never stalls on a prompt but has no backreferences (\\1, \\k<name>) and no lookaround ((?=…), (?!…), (?<=…), (?<!…)). Rewrite it without.`,
-    };
+  const feature = unsupportedFeature(source);
+  if (feature) return refused("pattern-unsupported", { feature });
   const compiled = compileForMatching(pattern);
-  if (!compiled.ok) return { ok: false, message: `That pattern does not compile: ${compiled.message}` };
-  if (compiled.matcher.test(""))
-    return { ok: false, message: "That pattern matches an empty prompt, so it would ban everything." };
+  if (!compiled.ok) return refused("pattern-invalid", { detail: compiled.message });
+  if (compiled.matcher.test("")) return refused("pattern-matches-empty", {});
   return { ok: true, term: { kind: "pattern", pattern } };
 }
 
@@ -57,22 +50,24 @@ export function describeTerm(term: BannedTerm): string {
   return term.kind === "word" ? term.word : `/${term.pattern.source}/${term.pattern.flags}`;
 }
 
-const lookarounds: ReadonlyArray<readonly [string, string]> = [
-  ["(?<=", "a lookbehind (?<=…)"],
-  ["(?<!", "a negative lookbehind (?<!…)"],
-  ["(?=", "a lookahead (?=…)"],
-  ["(?!", "a negative lookahead (?!…)"],
+const lookarounds: ReadonlyArray<readonly [string, TeamPhrase]> = [
+  ["(?<=", { phrase: "feature.lookbehind" }],
+  ["(?<!", { phrase: "feature.negativeLookbehind" }],
+  ["(?=", { phrase: "feature.lookahead" }],
+  ["(?!", { phrase: "feature.negativeLookahead" }],
 ];
 
-/** The first feature of JavaScript patterns that RE2 lacks (backreference, lookaround), described; else undefined. */
-export function unsupportedFeature(source: string): string | undefined {
+/** The first feature of JavaScript patterns that RE2 lacks (backreference, lookaround), named; else undefined. */
+export function unsupportedFeature(source: string): TeamPhrase | undefined {
   let inClass = false;
   for (let index = 0; index < source.length; index += 1) {
     const char = source[index];
     if (char === "\\") {
       const next = source[index + 1] ?? "";
-      if (!inClass && /[1-9]/.test(next)) return `a backreference \\${next}`;
-      if (!inClass && next === "k" && source[index + 2] === "<") return "a named backreference \\k<…>";
+      if (!inClass && /[1-9]/.test(next))
+        return { phrase: "feature.backreference", values: { escape: `\\${next}` } };
+      if (!inClass && next === "k" && source[index + 2] === "<")
+        return { phrase: "feature.namedBackreference" };
       index += 1;
     } else if (inClass) {
       if (char === "]") inClass = false;

@@ -2,7 +2,7 @@
 // press buttons on others' jobs, limits, banned words, and the cool-down for repeat offenders.
 // Everything is off by default, so a guild nobody configured behaves as before.
 import { z } from "zod";
-import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 
 export const buttonPolicies = ["anyone", "owner", "roles"] as const;
@@ -51,12 +51,12 @@ export function offenderRule(config: GuildConfig): { refusals: number; blockMinu
 
 /** Guild configs under `guild:<guildId>`; changes are serialized so two admins never lose each other's edit. */
 export class GuildConfigStore {
-  // Read on every command and click: kept in memory (this process is the only writer).
-  private readonly configs: CachedRepository<typeof guildConfigSchema>;
+  // Read on every command and click: kept in memory by a lone process, read through Redis when shared.
+  private readonly configs: RecordCache<typeof guildConfigSchema>;
   private readonly changes = new KeyedSerializer();
 
-  constructor(store: Store) {
-    this.configs = new CachedRepository(new Repository(store.keyv, "guild", guildConfigSchema));
+  constructor(private readonly store: Store) {
+    this.configs = recordCache(store, new Repository(store.keyv, "guild", guildConfigSchema));
   }
 
   /** The guild's settings, or the defaults (no guild, e.g. a DM, is never restricted). */
@@ -67,13 +67,15 @@ export class GuildConfigStore {
   }
 
   update(guildId: string, change: (config: GuildConfig) => GuildConfig): Promise<GuildConfig> {
-    return this.changes.run(guildId, async () => {
-      const current = (await this.configs.get(guildId)) ?? defaultGuildConfig();
-      const updated = guildConfigSchema.parse(change(current));
-      this.configs.set(guildId, updated);
-      // An admin's change is confirmed only once it is in the store.
-      await this.configs.flushed();
-      return updated;
-    });
+    return this.changes.run(guildId, () =>
+      lockShared(this.store, `guild:${guildId}`, async () => {
+        const current = (await this.configs.get(guildId)) ?? defaultGuildConfig();
+        const updated = guildConfigSchema.parse(change(current));
+        this.configs.set(guildId, updated);
+        // An admin's change is confirmed only once it is in the store.
+        await this.configs.flushed();
+        return updated;
+      }),
+    );
   }
 }

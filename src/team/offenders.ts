@@ -2,7 +2,7 @@
 // for M minutes (when the guild turned the rule on). Refusals are remembered either way, so turning
 // the rule on counts the last day's refusals too.
 import { z } from "zod";
-import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 
 const windowMs = 24 * 60 * 60 * 1000;
@@ -32,12 +32,12 @@ export function afterRefusal(
 }
 
 export class OffenderWatch {
-  // Asked on every request: kept in memory, written behind.
-  private readonly records: CachedRepository<typeof offenderSchema>;
+  // Asked on every request: kept in memory and written behind by a lone process, read through Redis when shared.
+  private readonly records: RecordCache<typeof offenderSchema>;
   private readonly changes = new KeyedSerializer();
 
-  constructor(store: Store) {
-    this.records = new CachedRepository(new Repository(store.keyv, "offender", offenderSchema));
+  constructor(private readonly store: Store) {
+    this.records = recordCache(store, new Repository(store.keyv, "offender", offenderSchema));
   }
 
   /** Notes a provider refusal; returns when the user is now blocked until, if the rule blocked them. */
@@ -48,12 +48,15 @@ export class OffenderWatch {
     rule: OffenderRule | undefined,
   ): Promise<number | undefined> {
     const key = this.key(guildId, userId);
-    return this.changes.run(key, async () => {
-      const before = (await this.records.get(key)) ?? offenderSchema.parse({});
-      const after = afterRefusal(before, at, rule);
-      this.records.set(key, after);
-      return after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
-    });
+    return this.changes.run(key, () =>
+      lockShared(this.store, `offender:${key}`, async () => {
+        const before = (await this.records.get(key)) ?? offenderSchema.parse({});
+        const after = afterRefusal(before, at, rule);
+        // Shared: written before the lock is let go; alone: written behind.
+        await this.records.set(key, after);
+        return after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
+      }),
+    );
   }
 
   /** Resolves once every refusal noted so far is in the store. */

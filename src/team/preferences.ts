@@ -12,8 +12,9 @@ import {
   valueProblem,
 } from "../prompt/index.ts";
 import type { ImageProvider, Quality, Speed, VariationStrength } from "../providers/types.ts";
-import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
+import { refused, type TeamError } from "./messages.ts";
 
 // --- what can be chosen ------------------------------------------------------------------------
 
@@ -82,12 +83,12 @@ export type SettingKey =
   | "remix";
 
 export class PreferenceStore {
-  // Read on every /imagine and click: kept in memory (this process is the only writer).
-  private readonly records: CachedRepository<typeof preferencesSchema>;
+  // Read on every /imagine and click: kept in memory by a lone process, read through Redis when shared.
+  private readonly records: RecordCache<typeof preferencesSchema>;
   private readonly writes = new KeyedSerializer();
 
-  constructor(store: Pick<Store, "keyv">) {
-    this.records = new CachedRepository(new Repository(store.keyv, "pref", preferencesSchema));
+  constructor(private readonly store: Pick<Store, "keyv" | "redis">) {
+    this.records = recordCache(store, new Repository(store.keyv, "pref", preferencesSchema));
   }
 
   async get(userId: string): Promise<Preferences> {
@@ -96,12 +97,14 @@ export class PreferenceStore {
 
   /** Read-modify-write, serialized per user so two quick clicks never lose each other. */
   update(userId: string, change: (current: Preferences) => Preferences): Promise<Preferences> {
-    return this.writes.run(userId, async () => {
-      const updated = preferencesSchema.parse(change(await this.get(userId)));
-      this.records.set(userId, updated);
-      await this.records.flushed();
-      return updated;
-    });
+    return this.writes.run(userId, () =>
+      lockShared(this.store, `pref:${userId}`, async () => {
+        const updated = preferencesSchema.parse(change(await this.get(userId)));
+        this.records.set(userId, updated);
+        await this.records.flushed();
+        return updated;
+      }),
+    );
   }
 }
 
@@ -251,32 +254,26 @@ export function optionName(input: string): string {
 }
 
 /** Why a name cannot be a custom option, or undefined when it can. */
-export function optionNameProblem(name: string): string | undefined {
-  if (!/^[a-z][a-z0-9_-]*$/.test(name))
-    return "An option name starts with a letter and has only letters, digits, - and _ (e.g. `wide`)";
+export function optionNameProblem(name: string): ({ ok: false } & TeamError) | undefined {
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) return refused("option-name-shape", {});
   if (name.length > PREFER_LIMITS.nameLength)
-    return `An option name has at most ${PREFER_LIMITS.nameLength} characters`;
-  if (KNOWN_NAMES.has(name) || name === "zoom")
-    return `--${name} is a Midjourney parameter; pick another name so the parameter keeps working`;
+    return refused("option-name-too-long", { limit: PREFER_LIMITS.nameLength });
+  if (KNOWN_NAMES.has(name) || name === "zoom") return refused("option-name-taken", { option: `--${name}` });
   return undefined;
 }
 
-export type PreferChange = { ok: true; preferences: Preferences } | { ok: false; message: string };
+export type PreferChange = { ok: true; preferences: Preferences } | ({ ok: false } & TeamError);
 
 export function setOption(preferences: Preferences, rawName: string, rawValue: string): PreferChange {
   const name = optionName(rawName);
   const nameProblem = optionNameProblem(name);
-  if (nameProblem) return { ok: false, message: nameProblem };
+  if (nameProblem) return nameProblem;
   const value = rawValue.trim();
-  const problem = valueProblem(value, PREFER_LIMITS.valueLength);
-  if (problem)
-    return { ok: false, message: `--${name} cannot expand to ${quoteValue(value)}: ${problem.message}` };
+  const cause = valueProblem(value, PREFER_LIMITS.valueLength);
+  if (cause) return refused("option-value-invalid", { option: `--${name}`, value: quoteValue(value), cause });
   const options = { ...preferences.options };
   if (!(name in options) && Object.keys(options).length >= PREFER_LIMITS.options)
-    return {
-      ok: false,
-      message: `You have ${PREFER_LIMITS.options} options, the most there can be; delete one first`,
-    };
+    return refused("too-many-options", { count: PREFER_LIMITS.options });
   options[name] = value;
   return { ok: true, preferences: { ...preferences, options } };
 }
@@ -284,7 +281,7 @@ export function setOption(preferences: Preferences, rawName: string, rawValue: s
 export function deleteOption(preferences: Preferences, rawName: string): PreferChange {
   const name = optionName(rawName);
   if (!preferences.options || !(name in preferences.options))
-    return { ok: false, message: `You have no option --${name}` };
+    return refused("no-such-option", { option: `--${name}` });
   const { [name]: _deleted, ...options } = preferences.options;
   return { ok: true, preferences: { ...preferences, options } };
 }
@@ -296,9 +293,8 @@ export function setSuffix(preferences: Preferences, value: string | undefined): 
     const { suffix: _cleared, ...rest } = preferences;
     return { ok: true, preferences: rest };
   }
-  const problem = valueProblem(suffix, PREFER_LIMITS.suffixLength);
-  if (problem)
-    return { ok: false, message: `The suffix ${quoteValue(suffix)} is not valid: ${problem.message}` };
+  const cause = valueProblem(suffix, PREFER_LIMITS.suffixLength);
+  if (cause) return refused("suffix-invalid", { suffix: quoteValue(suffix), cause });
   return { ok: true, preferences: { ...preferences, suffix } };
 }
 

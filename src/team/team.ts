@@ -8,7 +8,7 @@ import type { Store } from "../store/index.ts";
 import { Admission } from "./admission.ts";
 import { GuildConfigStore, offenderRule } from "./guild-config.ts";
 import { OffenderWatch } from "./offenders.ts";
-import { UsageLedger } from "./usage.ts";
+import { createUsageLedger, type UsageLedger } from "./usage.ts";
 
 export interface TeamServices {
   configs: GuildConfigStore;
@@ -43,7 +43,9 @@ async function recordFinished(team: TeamServices, job: JobRecord): Promise<void>
 export function createTeamServices(options: TeamOptions): TeamServices {
   const now = options.now ?? Date.now;
   const configs = new GuildConfigStore(options.store);
-  const usage = new UsageLedger(options.store, (error) => options.logger.error("usage not saved", { error }));
+  const usage = createUsageLedger(options.store, (error) =>
+    options.logger.error("usage not saved", { error }),
+  );
   const offenders = new OffenderWatch(options.store);
   const recording = new Set<Promise<void>>();
   const team: TeamServices = {

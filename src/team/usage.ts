@@ -1,9 +1,13 @@
 // Usage accounting per guild and per user, by UTC day and month: jobs started (what limits count),
 // jobs finished, provider refusals, and credits — the provider's own figure when it reports one,
-// otherwise an estimate from the job's speed. Records live under `usage:<guild>:…`.
+// otherwise an estimate from the job's speed. Records live under `usage:<guild>:…`; with Redis the
+// totals are hashes changed by atomic increments (several processes count at once, none loses one).
+import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { JobRecord } from "../jobs/record.ts";
-import { CachedRepository, Repository, type Store } from "../store/index.ts";
+import { CachedRepository, lockShared, Repository, type Store } from "../store/index.ts";
+import { KeyedSerializer } from "../store/serial.ts";
+import { sharedPrefix } from "../store/shared.ts";
 
 const count = z.number().int().nonnegative().default(0);
 
@@ -95,7 +99,33 @@ export interface StartState {
   lastStartedAt: number | undefined;
 }
 
-export class UsageLedger {
+/** Jobs started and finished, counted per guild and per person; limits read it. */
+export interface UsageLedger {
+  /**
+   * Checks and counts `jobs` new starts as one step, so two requests at once cannot both slip under
+   * a limit. `decide` sees the current state and returns a refusal, or undefined to count the starts.
+   */
+  reserve<Refusal>(
+    scope: UsageScope,
+    jobs: number,
+    at: number,
+    decide: (state: StartState) => Refusal | undefined,
+  ): Promise<Refusal | undefined>;
+  /** Adds a finished job once (a finish replayed after a restart is ignored); true when counted now. */
+  recordFinished(job: JobRecord, fallbackAt: number): Promise<boolean>;
+  userTotals(scope: UsageScope, period: Period, at: number): Promise<UsageTotals>;
+  guildTotals(guildId: string | undefined, period: Period, at: number): Promise<GuildUsage>;
+  lastStartedAt(scope: UsageScope): Promise<number | undefined>;
+  /** Resolves once every change so far is in the store. */
+  flushed(): Promise<void>;
+}
+
+/** The embedded store's ledger (one process) or the shared one (Redis). */
+export function createUsageLedger(store: Store, onWriteError?: (error: unknown) => void): UsageLedger {
+  return store.redis ? new RedisUsageLedger(store) : new StoreUsageLedger(store, onWriteError);
+}
+
+class StoreUsageLedger implements UsageLedger {
   // Totals are read on every request (limits) and written by every job: kept in memory, written behind.
   private readonly guilds: CachedRepository<typeof guildUsageSchema>;
   private readonly users: CachedRepository<typeof usageTotalsSchema>;
@@ -123,10 +153,6 @@ export class UsageLedger {
     await Promise.all([this.guilds.flushed(), this.users.flushed(), this.lastStarts.flushed()]);
   }
 
-  /**
-   * Checks and counts `jobs` new starts as one step, so two requests at once cannot both slip under
-   * a limit. `decide` sees the current state and returns a refusal, or undefined to count the starts.
-   */
   reserve<Refusal>(
     scope: UsageScope,
     jobs: number,
@@ -138,12 +164,11 @@ export class UsageLedger {
       const refusal = decide(state);
       if (refusal !== undefined) return refusal;
       await this.apply(scope, { started: jobs }, at);
-      this.lastStarts.set(this.userId(scope), { at });
+      this.lastStarts.set(personOf(scope), { at });
       return undefined;
     });
   }
 
-  /** Adds a finished job once (a finish replayed after a restart is ignored); true when counted now. */
   recordFinished(job: JobRecord, fallbackAt: number): Promise<boolean> {
     return this.exclusive(async () => {
       if (await this.counted.get(job.id)) return false;
@@ -156,31 +181,31 @@ export class UsageLedger {
 
   async userTotals(scope: UsageScope, period: Period, at: number): Promise<UsageTotals> {
     await this.pending;
-    return (await this.users.get(this.userKey(scope, period, at))) ?? emptyTotals();
+    return (await this.users.get(userKeyOf(scope, period, at))) ?? emptyTotals();
   }
 
   async guildTotals(guildId: string | undefined, period: Period, at: number): Promise<GuildUsage> {
     await this.pending;
-    return (await this.guilds.get(this.guildKey(guildId, period, at))) ?? guildUsageSchema.parse({});
+    return (await this.guilds.get(guildKeyOf(guildId, period, at))) ?? guildUsageSchema.parse({});
   }
 
   async lastStartedAt(scope: UsageScope): Promise<number | undefined> {
     await this.pending;
-    return (await this.lastStarts.get(this.userId(scope)))?.at;
+    return (await this.lastStarts.get(personOf(scope)))?.at;
   }
 
   private async startState(scope: UsageScope, at: number): Promise<StartState> {
-    const user = (await this.users.get(this.userKey(scope, "day", at))) ?? emptyTotals();
-    const guild = (await this.guilds.get(this.guildKey(scope.guildId, "day", at))) ?? emptyTotals();
-    const lastStartedAt = (await this.lastStarts.get(this.userId(scope)))?.at;
+    const user = (await this.users.get(userKeyOf(scope, "day", at))) ?? emptyTotals();
+    const guild = (await this.guilds.get(guildKeyOf(scope.guildId, "day", at))) ?? emptyTotals();
+    const lastStartedAt = (await this.lastStarts.get(personOf(scope)))?.at;
     return { user, guild, lastStartedAt };
   }
 
   private async apply(scope: UsageScope, delta: Partial<UsageTotals>, at: number): Promise<void> {
     for (const period of ["day", "month"] as const) {
-      const userKey = this.userKey(scope, period, at);
+      const userKey = userKeyOf(scope, period, at);
       this.users.set(userKey, add((await this.users.get(userKey)) ?? emptyTotals(), delta));
-      const guildKey = this.guildKey(scope.guildId, period, at);
+      const guildKey = guildKeyOf(scope.guildId, period, at);
       const guild = (await this.guilds.get(guildKey)) ?? guildUsageSchema.parse({});
       const user = guild.users[scope.userId] ?? emptyTotals();
       this.guilds.set(guildKey, {
@@ -195,17 +220,157 @@ export class UsageLedger {
     this.pending = next.catch(() => undefined);
     return next;
   }
+}
 
-  private guildKey(guildId: string | undefined, period: Period, at: number): string {
-    return `${guildId ?? noGuild}:${periodKey(period, at)}`;
+function guildKeyOf(guildId: string | undefined, period: Period, at: number): string {
+  return `${guildId ?? noGuild}:${periodKey(period, at)}`;
+}
+
+function userKeyOf(scope: UsageScope, period: Period, at: number): string {
+  return `${scope.guildId ?? noGuild}:${scope.userId}:${periodKey(period, at)}`;
+}
+
+function personOf(scope: UsageScope): string {
+  return `${scope.guildId ?? noGuild}:${scope.userId}`;
+}
+
+/**
+ * Adds one delta to a person's and their guild's day and month totals, in one atomic step; with a
+ * TTL (ARGV[1] > 0) only the first time KEYS[1] is set, so a finish replayed by any process counts once.
+ */
+const countScript = `
+if ARGV[1] ~= "0" then
+  if not redis.call("SET", KEYS[1], "1", "NX", "PX", ARGV[1]) then return 0 end
+end
+for i = 3, #ARGV, 2 do
+  local field, amount = ARGV[i], ARGV[i + 1]
+  for k = 2, 5 do redis.call("HINCRBYFLOAT", KEYS[k], field, amount) end
+  for k = 4, 5 do redis.call("HINCRBYFLOAT", KEYS[k], "u:" .. ARGV[2] .. ":" .. field, amount) end
+end
+return 1`;
+
+const totalsFields = ["started", "completed", "failed", "refused", "credits", "estimated"] as const;
+
+/** Totals from a Redis hash (HINCRBYFLOAT writes "1", "2.5"…); credits keep three decimals like `add`. */
+function totalsOf(hash: Record<string, string>, prefix = ""): UsageTotals {
+  const totals = emptyTotals();
+  for (const field of totalsFields) {
+    const value = Number.parseFloat(hash[`${prefix}${field}`] ?? "0");
+    totals[field] = field === "credits" ? Math.round(value * 1000) / 1000 : Math.round(value);
+  }
+  return totals;
+}
+
+/**
+ * The shared ledger: totals are Redis hashes changed only by atomic increments, so processes
+ * counting at once never lose a count. Checking a limit and counting the starts is one step per
+ * guild: a short Redis lock (lockShared) around read, decide, count.
+ */
+class RedisUsageLedger implements UsageLedger {
+  private readonly redis: Redis;
+  private readonly guildTurns = new KeyedSerializer();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly store: Store) {
+    this.redis = store.redis as Redis;
   }
 
-  private userKey(scope: UsageScope, period: Period, at: number): string {
-    return `${scope.guildId ?? noGuild}:${scope.userId}:${periodKey(period, at)}`;
+  async flushed(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
   }
 
-  private userId(scope: UsageScope): string {
-    return `${scope.guildId ?? noGuild}:${scope.userId}`;
+  reserve<Refusal>(
+    scope: UsageScope,
+    jobs: number,
+    at: number,
+    decide: (state: StartState) => Refusal | undefined,
+  ): Promise<Refusal | undefined> {
+    const guild = scope.guildId ?? noGuild;
+    return this.track(
+      this.guildTurns.run(guild, () =>
+        lockShared(this.store, `usage:${guild}`, async () => {
+          const [user, guildTotals, lastStartedAt] = await Promise.all([
+            this.totalsAt(this.key("usage", userKeyOf(scope, "day", at))),
+            // The guild's own totals only, not every member's (HGETALL would read them all).
+            this.totalsAt(this.key("usage-guild", guildKeyOf(scope.guildId, "day", at))),
+            this.lastStartedAt(scope),
+          ]);
+          const refusal = decide({ user, guild: guildTotals, lastStartedAt });
+          if (refusal !== undefined) return refusal;
+          await this.count(scope, { started: jobs }, at);
+          await this.redis.set(this.key("usage-last", personOf(scope)), String(at));
+          return undefined;
+        }),
+      ),
+    );
+  }
+
+  recordFinished(job: JobRecord, fallbackAt: number): Promise<boolean> {
+    const scope = { guildId: job.guildId, userId: job.requesterId };
+    return this.track(this.count(scope, finishedDelta(job), job.finishedAt ?? fallbackAt, job.id));
+  }
+
+  userTotals(scope: UsageScope, period: Period, at: number): Promise<UsageTotals> {
+    return this.totalsAt(this.key("usage", userKeyOf(scope, period, at)));
+  }
+
+  private async totalsAt(key: string): Promise<UsageTotals> {
+    const values = await this.redis.hmget(key, ...totalsFields);
+    const hash: Record<string, string> = {};
+    for (const [index, field] of totalsFields.entries()) {
+      const value = values[index];
+      if (value !== null && value !== undefined) hash[field] = value;
+    }
+    return totalsOf(hash);
+  }
+
+  async guildTotals(guildId: string | undefined, period: Period, at: number): Promise<GuildUsage> {
+    const hash = await this.redis.hgetall(this.key("usage-guild", guildKeyOf(guildId, period, at)));
+    const users: Record<string, UsageTotals> = {};
+    for (const field of Object.keys(hash)) {
+      if (!field.startsWith("u:")) continue;
+      const userId = field.slice(2, field.lastIndexOf(":"));
+      users[userId] ??= totalsOf(hash, `u:${userId}:`);
+    }
+    return { ...totalsOf(hash), users };
+  }
+
+  async lastStartedAt(scope: UsageScope): Promise<number | undefined> {
+    const at = await this.redis.get(this.key("usage-last", personOf(scope)));
+    return at === null ? undefined : Number(at);
+  }
+
+  /** One atomic increment of every total the delta touches; with `jobId`, only once per job. */
+  private async count(
+    scope: UsageScope,
+    delta: Partial<UsageTotals>,
+    at: number,
+    jobId?: string,
+  ): Promise<boolean> {
+    const amounts = Object.entries(delta).flatMap(([field, amount]) => [field, String(amount)]);
+    const counted = await this.redis.eval(
+      countScript,
+      5,
+      this.key("usage-counted", jobId ?? "-"),
+      this.key("usage", userKeyOf(scope, "day", at)),
+      this.key("usage", userKeyOf(scope, "month", at)),
+      this.key("usage-guild", guildKeyOf(scope.guildId, "day", at)),
+      this.key("usage-guild", guildKeyOf(scope.guildId, "month", at)),
+      jobId === undefined ? "0" : String(countedTtlMs),
+      scope.userId,
+      ...amounts,
+    );
+    return counted === 1;
+  }
+
+  private key(kind: string, id: string): string {
+    return `${sharedPrefix}${kind}:${id}`;
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work)).catch(() => undefined);
+    return work;
   }
 }
 

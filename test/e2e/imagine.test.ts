@@ -1,5 +1,5 @@
 // /imagine end to end: the real discord.js client, the fake Discord, the EvoLink emulator.
-import { ButtonStyle } from "discord.js";
+import { ButtonStyle, Locale } from "discord.js";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -91,6 +91,22 @@ describe("/imagine", () => {
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/--ar must be W:H/);
     expect(reply.content).toContain("```\na cat --ar banana\n```");
+    expect(world.emulator.apiRequests("POST")).toHaveLength(creates);
+  });
+
+  it("tells a French user what is wrong with the prompt in French, parameter and values as typed", async () => {
+    const creates = world.emulator.apiRequests("POST").length;
+    const run = await world.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a cat --ar 3" },
+      locale: Locale.French,
+    });
+    const reply = await run.waitForOriginalMessage(() => true);
+    expect(reply.ephemeral).toBe(true);
+    expect(reply.content).toContain(
+      "--ar doit être un rapport L:H en nombres entiers (par ex. 16:9), pas “3”",
+    );
+    expect(reply.content).toContain("```\na cat --ar 3\n```");
     expect(world.emulator.apiRequests("POST")).toHaveLength(creates);
   });
 

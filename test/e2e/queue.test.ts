@@ -395,6 +395,8 @@ describe("the fair queue under load", () => {
 
     expect(await jobs.cancel(job.id, "bob")).toEqual({
       kind: "refused",
+      code: "not-requester",
+      values: { user: "<@ann>" },
       message: "Only <@ann> can cancel this job.",
     });
     expect(await jobs.cancel(job.id, "ann")).toEqual({ kind: "cancelled" });
@@ -403,10 +405,14 @@ describe("the fair queue under load", () => {
     expect(finished[0]?.error).toEqual({
       kind: "cancelled",
       advice: "retry",
+      code: "cancelled-running",
+      values: { user: "<@ann>" },
       message: "Cancelled by <@ann> while it was running.",
     });
     expect(await jobs.cancel(job.id, "ann")).toEqual({
       kind: "refused",
+      code: "already-finished",
+      values: {},
       message: "This job has already finished.",
     });
   }, 30_000);

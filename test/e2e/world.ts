@@ -64,6 +64,19 @@ export interface WorldOptions {
   deliveryRetryDelaysMs?: number[];
   /** Serve /healthz and /metrics on an ephemeral port (`World.httpUrl`). */
   http?: boolean;
+  /**
+   * `http`: Discord sends interactions to the bot's /interactions endpoint (DISCORD_PUBLIC_KEY), and
+   * the bot never opens the gateway. A world joining an HTTP fake (`fake`) adds its endpoint to it.
+   */
+  interactions?: "gateway" | "http";
+  /** HTTP interactions: how long a handler may take before the response defers for it. */
+  answerDeadlineMs?: number;
+  /** Join this fake Discord, as one more process of the same bot (`stop` leaves it running). */
+  fake?: FakeDiscord;
+  /** REST base instead of the fake's (e.g. a REST proxy in front of it). */
+  discordApiUrl?: string;
+  /** Gateway shards this bot runs (`SHARD_COUNT` / `SHARD_IDS`); with them commands are registered globally. */
+  shards?: { count: number; ids: number[] };
 }
 
 export interface WorldBackendContext {
@@ -102,7 +115,12 @@ export interface World {
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const fake = await FakeDiscord.start({ requireRegisteredCommands: !options.allowUnregisteredCommands });
+  const fake =
+    options.fake ??
+    (await FakeDiscord.start({
+      requireRegisteredCommands: !options.allowUnregisteredCommands,
+      interactions: options.interactions,
+    }));
   const emulator = await startEvolinkEmulator({
     apiKey: evolinkKey,
     taskDurationMs: options.taskDurationMs ?? 400,
@@ -161,7 +179,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     logger,
     downloadPolicy,
     renderer,
-    http: options.http ? { port: 0, host: "127.0.0.1" } : undefined,
+    http: options.http || fake.interactionsEndpoint ? { port: 0, host: "127.0.0.1" } : undefined,
     jobs: {
       pollIntervalMs: 40,
       timeoutMs: options.timeoutMs,
@@ -171,8 +189,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     discord: {
       token: fake.botToken,
-      apiUrl: fake.restBaseUrl,
-      guildId: fake.guildId,
+      apiUrl: options.discordApiUrl ?? fake.restBaseUrl,
+      // A sharded bot serves several servers: its commands are global.
+      guildId: options.shards ? undefined : fake.guildId,
+      shards: options.shards,
+      publicKey: fake.interactionsEndpoint?.publicKey,
+      answerDeadlineMs: options.answerDeadlineMs,
       maxJobs: 10,
       defaultSpeed: "fast",
       defaultQuality: "standard",
@@ -184,6 +206,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const { jobs, bot, team, preferences } = atelier;
   const address = atelier.http?.address();
   const httpUrl = address && typeof address === "object" ? `http://127.0.0.1:${address.port}` : undefined;
+  // As in the developer portal: the endpoint is saved (and checked) once the bot serves it.
+  const endpoint = fake.interactionsEndpoint;
+  if (endpoint) await endpoint.configure([...endpoint.urls, `${httpUrl}/interactions`]);
   return {
     fake,
     emulator,
@@ -203,7 +228,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       await store.close();
       await emulator.stop();
       await proxy?.stop();
-      await fake.stop();
+      if (!options.fake) await fake.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -104,11 +104,15 @@ describe("fair queue", () => {
     expect(queue.admit("ann", 3)).toEqual({ ok: true });
     expect(queue.admit("ann", 4)).toEqual({
       ok: false,
+      code: "queue-over-limit",
+      values: { count: 4, limit: 3 },
       message: "This would queue 4 jobs, but at most 3 of yours may wait at once. Ask for fewer.",
     });
     queueJobs(queue, "ann", 3);
     expect(queue.admit("ann", 1)).toEqual({
       ok: false,
+      code: "queue-full",
+      values: { count: 3 },
       message: "You have 3 jobs waiting; wait for some to finish before starting more.",
     });
     expect(queue.admit("bob", 1)).toEqual({ ok: true });

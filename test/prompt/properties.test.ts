@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { checkPrompt, type ParsedPrompt, parsePrompt, renderPrompt } from "../../src/prompt/index.ts";
 import { hostileInput, validPrompt } from "./arbitraries.ts";
 
-const withoutWarnings = ({ warnings: _, ...prompt }: ParsedPrompt) => prompt;
+// Notes are the warnings as data: aside too.
+const withoutWarnings = ({ warnings: _, notes: __, ...prompt }: ParsedPrompt) => prompt;
 
 function expectResultShape(result: { ok: boolean; error?: { message: string } }) {
   expect(typeof result.ok).toBe("boolean");

@@ -17,7 +17,12 @@ describe("--provider", () => {
     const result = checkPrompt("a fox --provider dalle", { providerNames: ["evolink", "openai"] });
     expect(result).toEqual({
       ok: false,
-      error: { parameter: "--provider", message: "--provider must be one of: evolink, openai (got “dalle”)" },
+      error: {
+        code: "unknown-provider",
+        values: { names: "evolink, openai", name: "“dalle”" },
+        parameter: "--provider",
+        message: "--provider must be one of: evolink, openai (got “dalle”)",
+      },
     });
   });
 

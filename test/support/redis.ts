@@ -20,6 +20,10 @@ export const redisTestsRun = shouldRun(redisServer);
 
 export interface RedisServer {
   url: string;
+  /** Ends the server as an outage would (clients see their connections close); `resume` starts it again. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port with the same data (every write was on disk: appendfsync always). */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,20 +61,34 @@ export async function startRedis(): Promise<RedisServer> {
   requirePresent(redisServer);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "atelier-redis-"));
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  await waitUntilReady(child);
+  const launch = async () => {
+    const child = spawn(
+      "redis-server",
+      [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir],
+        // Kept on disk at every write, so a paused server comes back with everything.
+        ...["--appendonly", "yes", "--appendfsync", "always"],
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    await waitUntilReady(child);
+    return child;
+  };
+  const end = async (child: ChildProcess) => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((done) => child.once("exit", done));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  let child = await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
+    pause: () => end(child),
+    resume: async () => {
+      child = await launch();
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((done) => child.once("exit", done));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await end(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,6 +9,7 @@ import {
   checkPrompt,
   expandOptions,
   parsePrompt,
+  promptError,
   renderPrompt,
 } from "../../src/prompt/index.ts";
 import { createEvolinkProvider } from "../../src/providers/evolink.ts";
@@ -209,9 +210,12 @@ describe("/prefer options and suffix", () => {
     expect(appendSuffix("a beach", undefined)).toBe("a beach");
   });
 
+  // What the prompt's own check said; blamePreferences decides whether a preference is to blame.
+  const anyError = promptError("empty-prompt", {});
+
   it("blames an option that is invalid on its own", () => {
     const preferences = { options: { wide: "--ar 16:9x" } };
-    const error = blamePreferences({ message: "whatever" }, "a beach --wide", preferences, check);
+    const error = blamePreferences(anyError, "a beach --wide", preferences, check);
     expect(error.message).toMatch(/^Your option --wide expands to “--ar 16:9x”; --ar must be W:H/);
     expect(error.parameter).toBe("--ar");
   });
@@ -219,12 +223,12 @@ describe("/prefer options and suffix", () => {
   it("blames an option that does not fit the prompt it is used in", () => {
     const preferences = { options: { sketch: "--draft" } };
     const full = check("a cat --hd --draft");
-    const error = blamePreferences(full ?? { message: "" }, "a cat --hd --sketch", preferences, check);
+    const error = blamePreferences(full ?? anyError, "a cat --hd --sketch", preferences, check);
     expect(error.message).toMatch(/^Your option --sketch expands to “--draft”; --hd and --draft/);
   });
 
   it("leaves errors of the prompt itself alone", () => {
-    const own = check("a cat --ar banana") ?? { message: "" };
+    const own = check("a cat --ar banana") ?? anyError;
     expect(blamePreferences(own, "a cat --ar banana", { options: { wide: "--ar 1:1" } }, check)).toBe(own);
   });
 });

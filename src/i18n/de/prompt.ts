@@ -1,0 +1,128 @@
+// Die Fehler und Hinweise der Prompt-Sprache. Parameter names, values and quoted prompt text stay as typed.
+import type { prompt as english } from "../en/prompt.ts";
+import type { Translation } from "../types.ts";
+
+const textBeforeParameters = "Text gehört vor die Parameter";
+
+export const prompt: Translation<typeof english> = {
+  errors: {
+    "empty-prompt": "Der Prompt enthält keinen Text: Beschreibe, was du sehen möchtest",
+    internal: "Atelier konnte diesen Prompt nicht lesen (interner Fehler: {{detail}})",
+    "too-long_one": "Der Prompt ist {{count}} Zeichen lang; erlaubt sind höchstens {{limit}}",
+    "too-long_other": "Der Prompt ist {{count}} Zeichen lang; erlaubt sind höchstens {{limit}}",
+    "zoom-in-prompt": "--zoom funktioniert nur mit dem Button „Custom Zoom“ nach einem Upscale",
+    "flag-takes-value": "{{parameter}} nimmt keinen Wert an",
+    unrecognized: "Unbekannter Parameter {{parameter}}",
+    "unrecognized-suggest": "Unbekannter Parameter {{parameter}}; meintest du {{suggestion}}?",
+    "one-image-no-text":
+      "Ein einzelnes Bild braucht Text dazu: Beschreibe nach der Bild-URL, was du möchtest, oder füge ein zweites Bild hinzu",
+    "value-missing": "{{parameter}} braucht einen Wert: {{allowed}}",
+    "value-invalid": "{{parameter}} muss {{allowed}} sein, nicht {{value}}",
+    "ratio-zero": "{{parameter}} muss {{allowed}} sein, nicht {{value}} (beide Zahlen größer als 0)",
+    "ratio-decimals": "{{parameter}} muss {{allowed}} sein; keine Dezimalzahlen",
+    "ratio-decimals-try":
+      "{{parameter}} muss {{allowed}} sein; keine Dezimalzahlen, versuch es mit {{ratio}}",
+    "trailing-after-flag": `{{parameter}} nimmt keinen Wert an, aber danach folgt {{rest}}; ${textBeforeParameters}`,
+    "trailing-after-value": `{{parameter}} nimmt genau einen Wert an ({{value}}), aber danach folgt {{rest}}; ${textBeforeParameters}`,
+    conflict: "{{parameters}} {{reason}}",
+    "model-refuses": "{{parameter}} funktioniert nur mit {{models}}, nicht mit {{model}}",
+    "model-refuses-hint": "{{parameter}} funktioniert nur mit {{models}}, nicht mit {{model}}; {{hint}}",
+    "quality-on-model": "--quality muss auf {{model}} {{allowed}} sein, nicht {{value}}",
+    "style-on-model": "--style muss auf {{model}} {{allowed}} sein, nicht {{value}}",
+    "weights-total":
+      "Die Gewichte eines Multi-Prompts müssen zusammen mehr als 0 ergeben; diese ergeben {{total}} (ein Teil ohne Gewicht zählt als 1)",
+    "too-many-permutations_one":
+      "Mit seinen {…}-Permutationen ergibt dieser Prompt {{jobs}} Auftrag; das Maximum ist {{limit}}",
+    "too-many-permutations_other":
+      "Mit seinen {…}-Permutationen ergibt dieser Prompt {{jobs}} Aufträge; das Maximum ist {{limit}}",
+    "nesting-too-deep": "Die Permutationen sind mehr als {{limit}} Ebenen tief verschachtelt",
+    "unsafe-image-link": "Bild-Prompts müssen öffentliche http(s)-Links sein; `{{link}}` {{problem}}.",
+    "unsafe-link": "Links in einem Prompt müssen öffentliche http(s)-Links sein; `{{link}}` {{problem}}.",
+    "unknown-provider": "--provider muss einer dieser Dienste sein: {{names}} (angegeben: {{name}})",
+    "in-permutation": "{{cause}} (in Permutation {{number}}: {{permutation}})",
+    "too-many-jobs": "Mit --repeat ergibt dieser Prompt {{jobs}} Aufträge; das Maximum ist {{limit}}",
+    "too-many-jobs-permutations":
+      "Dieser Prompt ergibt {{jobs}} Aufträge ({{permutations}} Permutationen mit --repeat); das Maximum ist {{limit}}",
+    "value-empty": "Der Wert ist leer",
+    "value-too-long_one": "Der Wert hat {{count}} Zeichen; erlaubt sind höchstens {{limit}}",
+    "value-too-long_other": "Der Wert hat {{count}} Zeichen; erlaubt sind höchstens {{limit}}",
+    "options-clash": "Deine Optionen {{options}} passen in diesem Prompt nicht zusammen; {{cause}}",
+    "suffix-clash": "Dein Suffix {{suffix}} (/prefer suffix) passt nicht zu diesem Prompt; {{cause}}",
+    "option-broken": "Deine Option {{option}} wird zu {{value}}; {{cause}}",
+    "with-settings": "{{cause}} (mit deinen Standardwerten aus /settings)",
+    "provider-check": "{{reason}}",
+  },
+  notes: {
+    "dash-em": "“{{typed}}” als “{{shown}}” gelesen (Handys machen aus -- ein —)",
+    "dash-en": "“{{typed}}” als “{{shown}}” gelesen (Textprogramme machen aus -- ein –)",
+    lowercase: "“{{typed}}” als “{{shown}}” gelesen (Parameter werden kleingeschrieben)",
+    "read-as": "“{{typed}}” als “{{shown}}” gelesen",
+    "legacy-parameter":
+      "{{parameter}} ist ein alter Parameter, den Midjourney nicht mehr verwendet; ignoriert",
+    "given-twice": "{{parameter}} wurde zweimal angegeben; der letzte Wert gilt ({{last}})",
+    "bare-model": "{{parameter}} ohne Zahl bedeutet {{parameter}} {{value}}",
+    "model-ignores": "{{model}} ignoriert {{parameter}}; weggelassen",
+    "weights-ignored":
+      "{{model}} ignoriert die ::-Gewichte eines Multi-Prompts; der Text wird unverändert gesendet",
+    "needs-partner": "{{parameter}} wirkt nur zusammen mit {{partner}}",
+    "iw-without-image": "--iw wirkt nur mit einem Bild-Prompt",
+  },
+  phrases: {
+    value: {
+      flag: "nichts (es ist ein Schalter)",
+      integer: "eine ganze Zahl von {{min}} bis {{max}}",
+      decimal: "eine Zahl von {{min}} bis {{max}}",
+      ratio: "ein Seitenverhältnis B:H aus ganzen Zahlen (z. B. 16:9)",
+      commaList: "eine durch Kommas getrennte Liste (z. B. Bäume, Autos)",
+      references: "{{forms}} (durch Leerzeichen getrennt)",
+      codes: "Personalisierungscodes (Buchstaben und Ziffern) oder nichts",
+      word: "ein Stilname wie raw",
+      model: "eine der Versionen {{versions}}",
+    },
+    reference: { url: "Bild-URLs", code: "numerische Stilcodes" },
+    conflict: {
+      model: "wählen beide das Modell; nimm nur einen davon",
+      draft: "lassen sich nicht kombinieren: Der Draft-Modus erzeugt Skizzen in niedriger Auflösung",
+      speed: "wählen jeweils die Geschwindigkeit; nimm nur einen davon",
+      visibility: "widersprechen sich; nimm nur einen davon",
+    },
+    hint: { oref: "ab V7 nimm --oref", cref: "auf V6 und Niji 6 nimm --cref" },
+    link: {
+      notLink: "ist kein Link",
+      scheme: "verwendet das Schema {{scheme}}:",
+      invalid: "ist kein gültiger Link",
+      notHttps: "ist kein https-Link",
+      pointsAt: "zeigt auf {{kind}}",
+      pointsAtHost: "zeigt auf {{kind}} ({{host}})",
+    },
+    host: {
+      loopbackName: "einen Loopback-Namen",
+      mdnsName: "einen Namen im lokalen Netz (mDNS)",
+      privateName: "einen Namen im privaten Netz",
+      homeName: "einen Namen im Heimnetz",
+      emptyName: "einen leeren Hostnamen",
+      singleLabel: "einen lokalen Hostnamen (ohne Punkt)",
+      unreadableAddress: "eine unlesbare Adresse",
+    },
+    address: {
+      unspecifiedNetwork: "eine nicht spezifizierte Adresse",
+      unspecified: "die nicht spezifizierte Adresse",
+      private: "eine private Adresse",
+      carrierNat: "eine Carrier-Grade-NAT-Adresse",
+      loopback: "eine Loopback-Adresse",
+      linkLocal: "eine Link-Local-Adresse",
+      ietfProtocol: "eine IETF-Protokolladresse",
+      documentation: "eine Dokumentationsadresse",
+      relay6to4: "eine 6to4-Relay-Adresse",
+      benchmarking: "eine Benchmarking-Adresse",
+      multicast: "eine Multicast-Adresse",
+      reserved: "eine reservierte Adresse",
+      uniqueLocal: "eine Unique-Local-Adresse",
+      siteLocal: "eine Site-Local-Adresse",
+      ietfSpecial: "eine IETF-Adresse für besondere Zwecke",
+      ipv4Compatible: "eine veraltete IPv4-kompatible Adresse",
+    },
+    beyondCounting: "mehr als 9.007.199.254.740.991",
+  },
+  lists: { and: "{{head}} und {{last}}", or: "{{head}} oder {{last}}" },
+};

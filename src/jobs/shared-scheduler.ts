@@ -1,0 +1,429 @@
+// The scheduler many processes share, on BullMQ over Redis. One BullMQ queue per provider account
+// ("lane") with a global concurrency of MAX_RUNNING_JOBS holds the account's limit across every
+// process; each process runs a worker per lane. People take turns: a job's BullMQ priority is its
+// round (queue.ts: a person's n-th waiting job is in round n), and BullMQ serves equal priorities in
+// arrival order, so jobs start in (round, seq) order as in the in-process queue. Per-person limits
+// are counted in Redis: a job whose person is at their running limit steps aside (a short delay,
+// cut short when one of their jobs ends) and keeps its priority, so the next person's job goes first.
+//
+// A worker's claim on a job is a lock it renews; if its process dies, another process's stalled-job
+// check hands the job to a live worker, which continues it from its record (service.ts `resume`):
+// a job found `submitting` is never sent again silently, a `running` one is tracked where it was.
+// Delivery outlives the run (Discord may be slow or away), so a finished job gets a watch: the
+// delivering process renews a lease on it, and a watch that finds the job undelivered and the lease
+// gone delivers it in its own process.
+import { DelayedError, Job, Queue, WaitingError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/index.ts";
+import { sharedPrefix } from "../store/shared.ts";
+import { jobText } from "./messages.ts";
+import { type FairQueueLimits, type QueueAdmission, type QueueTicket, waitingAdmission } from "./queue.ts";
+import type { JobRecord } from "./record.ts";
+import type { Scheduler, SchedulerEvents } from "./scheduler.ts";
+
+export interface SharedSchedulerOptions extends FairQueueLimits {
+  store: Store;
+  logger: Logger;
+  events: SchedulerEvents;
+  /** Reads a job's record: what a worker continues from. */
+  load(id: string): Promise<JobRecord | undefined>;
+  /** Aborted when this process shuts down: its runs end `stopped` and their jobs go back in line. */
+  signal: AbortSignal;
+  /** The provider accounts this process runs jobs for (a worker each). */
+  lanes: readonly string[];
+  /** How long a worker's claim lasts without renewal: a dead process's jobs move on after about this long. */
+  lockMs?: number;
+  /** How often waiting messages' positions are refreshed. */
+  positionsIntervalMs?: number;
+}
+
+/** What an asker is told while Redis is away: nothing new is taken, nothing is lost. */
+export const redisUnavailable = jobText("database-away", {});
+
+const queuePrefix = "atelier-queue";
+/** A job written but not shown yet waits this long before any process may run it (see `place`). */
+const unshownGraceMs = 60_000;
+/** A job stepping aside for its person's running limit looks again after this long at the latest. */
+const stepAsideMs = 5_000;
+/** BullMQ priorities run from 1 (first) to 2^21 − 1. */
+const maxPriority = 2 ** 21 - 1;
+/**
+ * A job is handed on however often its processes die (it is never failed for that); after a Redis
+ * outage a worker fetches again within a second (BullMQ's default waits 15 s after a failed fetch).
+ */
+const workerResilience = { maxStalledCount: 1_000, runRetryDelay: 1_000 } as const;
+/** Reruns of a run that crashed (a bug, or Redis away mid-write), with growing delays. */
+const crashRetries = { attempts: 8, backoff: { type: "exponential", delay: 1_000 } } as const;
+
+/** Round + person's last round → this ticket's round; `seq` orders a round. Held until enqueued or dropped. */
+const ticketScript = `
+local current = tonumber(redis.call("GET", KEYS[1]) or "0")
+local last = redis.call("HGET", KEYS[2], ARGV[1])
+local round = current
+if last then round = math.max(current, tonumber(last) + 1) end
+redis.call("HSET", KEYS[2], ARGV[1], round)
+local seq = redis.call("INCR", KEYS[3])
+redis.call("ZADD", KEYS[4], ARGV[2], seq)
+return {round, seq}`;
+
+/** How many jobs a person has waiting: queued ones, and tickets not yet queued that have not expired. */
+const waitingScript = `
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[1])
+return redis.call("ZCARD", KEYS[1]) + redis.call("SCARD", KEYS[2])`;
+
+/** Takes one of the person's running slots for the job (idempotent); ARGV[3] = "1" takes it over the limit. */
+const takeSlotScript = `
+if redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 1 then return 1 end
+if ARGV[3] ~= "1" and redis.call("SCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call("SADD", KEYS[1], ARGV[1])
+redis.call("SREM", KEYS[2], ARGV[1])
+return 1`;
+
+/** The round being served only moves forward. */
+const serveRoundScript = `
+local current = tonumber(redis.call("GET", KEYS[1]) or "0")
+if tonumber(ARGV[1]) > current then redis.call("SET", KEYS[1], ARGV[1]) end
+return 1`;
+
+function finiteOr(value: number, fallback: number): number {
+  return Number.isFinite(value) ? value : fallback;
+}
+
+export class BullMqScheduler implements Scheduler {
+  readonly shared = true;
+  private readonly redis: Redis;
+  /**
+   * BullMQ's connection, also for every write that must happen even if Redis is away for a moment
+   * (freeing a slot, queueing a shown job): it waits for Redis instead of failing. Only admission
+   * uses the store's client, which fails at once so the asker gets an answer.
+   */
+  private readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+  /** Jobs this process queued and has not seen start: it keeps their waiting messages' positions current. */
+  private readonly waiting = new Map<string, JobRecord>();
+  private readonly shown = new Map<string, number>();
+  private lastOrder: string[] = [];
+  private positionsTimer: NodeJS.Timeout | undefined;
+  /** Finished jobs this process is delivering; their leases are renewed while they are here. */
+  private readonly delivering = new Set<string>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private deliveryQueue: Queue | undefined;
+  private refreshing = false;
+  private stopping = false;
+
+  constructor(private readonly options: SharedSchedulerOptions) {
+    if (!options.store.redis || !options.store.redisUrl) throw new Error("The shared scheduler needs Redis");
+    this.redis = options.store.redis;
+    this.connection = new Redis(options.store.redisUrl, { maxRetriesPerRequest: null });
+    this.connection.on("error", () => undefined);
+  }
+
+  async admit(userId: string, count: number): Promise<QueueAdmission> {
+    if (this.redis.status !== "ready") return { ok: false, ...redisUnavailable };
+    try {
+      const waiting = Number(
+        await this.redis.eval(
+          waitingScript,
+          2,
+          this.key(`held:${userId}`),
+          this.key(`waiting:${userId}`),
+          Date.now(),
+        ),
+      );
+      return waitingAdmission(waiting, count, this.options.maxWaitingPerUser);
+    } catch {
+      return { ok: false, ...redisUnavailable };
+    }
+  }
+
+  async ticket(userId: string): Promise<QueueTicket> {
+    const [round, seq] = (await this.redis.eval(
+      ticketScript,
+      4,
+      this.key("round"),
+      this.key("last-round"),
+      this.key("seq"),
+      this.key(`held:${userId}`),
+      userId,
+      Date.now() + unshownGraceMs,
+    )) as [number, number];
+    return { round, seq };
+  }
+
+  /** Placed with a delay: shown in time, `enqueue` lets it start; if this process died, it starts anyway. */
+  async place(job: JobRecord): Promise<void> {
+    await this.queue(job.provider).add(
+      "job",
+      { id: job.id },
+      {
+        jobId: job.id,
+        priority: Math.min(Math.max(job.queueRound ?? 0, 0) + 1, maxPriority),
+        delay: unshownGraceMs,
+        removeOnComplete: true,
+        removeOnFail: 1_000,
+        ...crashRetries,
+      },
+    );
+  }
+
+  async enqueue(job: JobRecord, shownPosition?: number): Promise<void> {
+    await this.connection
+      .multi()
+      .zrem(this.key(`held:${job.requesterId}`), String(job.queueSeq ?? ""))
+      .sadd(this.key(`waiting:${job.requesterId}`), job.id)
+      .exec();
+    this.waiting.set(job.id, job);
+    if (shownPosition !== undefined) this.shown.set(job.id, shownPosition);
+    const queued = await Job.fromId(this.queue(job.provider), job.id);
+    if (!queued) await this.place(job).then(() => this.promote(job.provider, job.id));
+    else await this.promote(job.provider, job.id);
+    this.refreshPositionsSoon();
+  }
+
+  async drop(userId: string, ticket: QueueTicket, jobId?: string): Promise<void> {
+    await this.connection.zrem(this.key(`held:${userId}`), String(ticket.seq));
+    if (jobId === undefined) return;
+    for (const queue of this.queues.values()) await queue.remove(jobId);
+  }
+
+  async remove(job: JobRecord): Promise<boolean> {
+    // A job a worker holds (starting or running) is locked: BullMQ refuses, and it is not waiting.
+    const removed = await this.queue(job.provider).remove(job.id);
+    if (removed !== 1) return false;
+    await this.connection
+      .multi()
+      .srem(this.key(`waiting:${job.requesterId}`), job.id)
+      .srem(this.key(`parked:${job.requesterId}`), job.id)
+      .exec();
+    this.forget(job.id);
+    return true;
+  }
+
+  /** The worker that ran the job frees the person's slot when the run ends (see `process`). */
+  release(): void {}
+
+  async watchDelivery(job: JobRecord): Promise<void> {
+    this.delivering.add(job.id);
+    await this.connection.set(this.key(`delivering:${job.id}`), "1", "PX", this.lockMs());
+    // One watch per job (BullMQ ignores a second add with the same id).
+    await this.deliveries().add(
+      "watch",
+      { id: job.id },
+      { jobId: job.id, delay: this.watchMs(), removeOnComplete: true },
+    );
+  }
+
+  delivered(id: string): void {
+    if (!this.delivering.delete(id)) return;
+    this.connection.del(this.key(`delivering:${id}`)).catch(() => undefined);
+  }
+
+  /** Starts this process's workers; jobs of a process that died come back through BullMQ's stalled-job check. */
+  async restore(): Promise<void> {
+    const lockDuration = this.lockMs();
+    for (const lane of this.options.lanes) {
+      const queue = this.queue(lane);
+      if (Number.isFinite(this.options.maxRunningPerLane))
+        await queue.setGlobalConcurrency(this.options.maxRunningPerLane);
+      const worker = new Worker(queue.name, (job, token) => this.process(lane, job, token), {
+        connection: this.connection,
+        prefix: queuePrefix,
+        concurrency: finiteOr(this.options.maxRunningPerLane, 50),
+        lockDuration,
+        stalledInterval: lockDuration,
+        ...workerResilience,
+      });
+      worker.on("error", (error) => this.options.logger.debug("queue worker error", { lane, error }));
+      this.workers.push(worker);
+    }
+    const watches = new Worker(this.deliveries().name, (job, token) => this.watch(job, token), {
+      connection: this.connection,
+      prefix: queuePrefix,
+      concurrency: 20,
+      lockDuration,
+      stalledInterval: lockDuration,
+      ...workerResilience,
+    });
+    watches.on("error", (error) => this.options.logger.debug("delivery watch error", { error }));
+    this.workers.push(watches);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), lockDuration / 3);
+    this.leaseTimer.unref();
+    this.positionsTimer = setInterval(
+      () => this.refreshPositionsSoon(),
+      this.options.positionsIntervalMs ?? 1_000,
+    );
+    this.positionsTimer.unref();
+  }
+
+  order(): string[] {
+    return this.lastOrder;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.positionsTimer);
+    clearInterval(this.leaseTimer);
+    // Running jobs see the service's abort, go back to the queue (`stopped`), and their workers close.
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(
+      [...this.queues.values(), ...(this.deliveryQueue ? [this.deliveryQueue] : [])].map((queue) =>
+        queue.close(),
+      ),
+    );
+    this.connection.disconnect();
+  }
+
+  /** One job handed to this process by BullMQ: continue it from its record, then free its person's slot. */
+  private async process(lane: string, bullJob: Job, token: string | undefined): Promise<void> {
+    const id = bullJob.id as string;
+    const job = await this.options.load(id);
+    if (!job || job.delivered) return;
+    const person = job.requesterId;
+    const started = job.state !== "queued";
+    const slot = Number(
+      await this.connection.eval(
+        takeSlotScript,
+        2,
+        this.key(`running:${person}`),
+        this.key(`waiting:${person}`),
+        id,
+        finiteOr(this.options.maxRunningPerUser, 1e9),
+        started ? "1" : "0",
+      ),
+    );
+    if (slot !== 1) {
+      // At their running limit: step aside, keeping the priority (the place in line).
+      await this.connection.sadd(this.key(`parked:${person}`), id);
+      await bullJob.moveToDelayed(Date.now() + stepAsideMs, token);
+      throw new DelayedError();
+    }
+    this.forget(id);
+    await this.connection.eval(serveRoundScript, 1, this.key("round"), job.queueRound ?? 0);
+    let end: Awaited<ReturnType<SchedulerEvents["start"]>> = "crashed";
+    try {
+      end = await this.options.events.start(job);
+    } finally {
+      await this.freeSlot(lane, person, id);
+    }
+    // `stopped` without a shutdown: another run moved the record first, and it owns the job.
+    if (end === "stopped" && this.options.signal.aborted) {
+      // Shutting down: the job goes back in line with its priority, for whichever process is next.
+      await bullJob.moveToWait(token);
+      throw new WaitingError();
+    }
+    if (end === "crashed") throw new Error(`job ${id} crashed; it runs again after a delay`);
+  }
+
+  /**
+   * A finished job's watch: done once it is delivered; while its delivering process renews the lease,
+   * look again later; with the lease gone (that process died), deliver it here and keep watching.
+   */
+  private async watch(watch: Job, token: string | undefined): Promise<void> {
+    const id = watch.id as string;
+    const job = await this.options.load(id);
+    if (!job || job.delivered) return;
+    const leased = (await this.connection.exists(this.key(`delivering:${id}`))) === 1;
+    if (!leased && !this.stopping) await this.options.events.start(job);
+    await watch.moveToDelayed(Date.now() + this.watchMs(), token);
+    throw new DelayedError();
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.delivering.size === 0 || this.redis.status !== "ready") return;
+    const renew = this.connection.pipeline();
+    for (const id of this.delivering) renew.set(this.key(`delivering:${id}`), "1", "PX", this.lockMs());
+    await renew.exec().catch(() => undefined);
+  }
+
+  private lockMs(): number {
+    return this.options.lockMs ?? 30_000;
+  }
+
+  /** How often a finished job's watch looks: twice a lease, so a renewed lease is never missed. */
+  private watchMs(): number {
+    return this.lockMs() * 2;
+  }
+
+  private deliveries(): Queue {
+    this.deliveryQueue ??= new Queue("deliveries", { connection: this.connection, prefix: queuePrefix });
+    return this.deliveryQueue;
+  }
+
+  /** Frees the person's slot and lets their jobs that stepped aside back in line. */
+  private async freeSlot(lane: string, person: string, id: string): Promise<void> {
+    const [, parked] = ((await this.connection
+      .multi()
+      .srem(this.key(`running:${person}`), id)
+      .smembers(this.key(`parked:${person}`))
+      .del(this.key(`parked:${person}`))
+      .exec()) ?? []) as Array<[Error | null, unknown]>;
+    for (const parkedId of (parked?.[1] as string[] | undefined) ?? []) await this.promote(lane, parkedId);
+  }
+
+  private async promote(lane: string, id: string): Promise<void> {
+    const job = await Job.fromId(this.queue(lane), id);
+    // Already started or gone: nothing to let in.
+    await job?.promote().catch(() => undefined);
+  }
+
+  private queue(lane: string): Queue {
+    let queue = this.queues.get(lane);
+    if (!queue) {
+      queue = new Queue(`lane-${lane}`, { connection: this.connection, prefix: queuePrefix });
+      queue.on("error", (error) => this.options.logger.debug("queue error", { lane, error }));
+      this.queues.set(lane, queue);
+    }
+    return queue;
+  }
+
+  private forget(id: string): void {
+    this.waiting.delete(id);
+    this.shown.delete(id);
+  }
+
+  /**
+   * Positions of the jobs this process queued, from each lane's line as Redis has it now. Other
+   * processes add and start jobs meanwhile, so a shown position can be a moment old.
+   */
+  private refreshPositionsSoon(): void {
+    if (this.refreshing || this.stopping || this.redis.status !== "ready") return;
+    this.refreshing = true;
+    this.refreshPositions()
+      .catch((error: unknown) => this.options.logger.debug("queue positions not read", { error }))
+      .finally(() => {
+        this.refreshing = false;
+      });
+  }
+
+  private async refreshPositions(): Promise<void> {
+    const order: string[] = [];
+    for (const [lane, queue] of this.queues) {
+      if (
+        !this.options.lanes.includes(lane) &&
+        ![...this.waiting.values()].some((job) => job.provider === lane)
+      )
+        continue;
+      const ids = await queue.getRanges(["prioritized", "wait"], 0, -1, true);
+      order.push(...ids);
+      for (const [index, id] of ids.entries()) {
+        const job = this.waiting.get(id);
+        if (!job || this.shown.get(id) === index) continue;
+        this.shown.set(id, index);
+        this.options.events.position(job, index);
+      }
+      const inLine = new Set(ids);
+      for (const job of this.waiting.values()) {
+        if (job.provider !== lane || inLine.has(job.id)) continue;
+        // Not in line: stepping aside or not shown yet (delayed), else started by some process.
+        if ((await queue.getJobState(job.id)) !== "delayed") this.forget(job.id);
+      }
+    }
+    this.lastOrder = order;
+  }
+
+  private key(name: string): string {
+    return `${sharedPrefix}sched:${name}`;
+  }
+}
