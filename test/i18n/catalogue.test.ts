@@ -300,6 +300,22 @@ describe("slash commands in every language", () => {
     const help = commands.find((command) => command.definition.name === "help")?.definition as Entry;
     expect(help.name_localizations).toEqual({ fr: "aide", de: "hilfe" });
   });
+
+  it("names a command in a text as that language's Discord shows it (/paramètres, not /settings)", () => {
+    const renamed = commands
+      .map((command) => command.definition as Entry)
+      .filter((definition) => definition.name_localizations !== undefined);
+    expect(renamed.length).toBeGreaterThan(0);
+    for (const language of ["fr", "de"] as const) {
+      for (const [key, text] of leaves(catalogues[language])) {
+        for (const definition of renamed) {
+          const own = definition.name_localizations?.[language];
+          if (own === undefined) continue;
+          expect(text, `${language} ${key}`).not.toMatch(new RegExp(`(?<![\\w/-])/${definition.name}\\b`));
+        }
+      }
+    }
+  });
 });
 
 describe("/help's parameters", () => {

@@ -64,9 +64,9 @@ export const discord: Translation<typeof english> = {
   help: {
     intro: "**Atelier** — der Midjourney-Ablauf auf diesem Server.",
     usage:
-      "`/imagine prompt:…` erstellt ein 2×2-Raster: **U1–U4** ein Bild, **V1–V4** Variationen, **🔄** noch einmal. `/settings` deine Standardwerte, `/prefer` dein Suffix und deine Optionen, `/info` deine Nutzung.",
+      "`/imagine prompt:…` erstellt ein 2×2-Raster: **U1–U4** ein Bild, **V1–V4** Variationen, **🔄** noch einmal. `/einstellungen` deine Standardwerte, `/prefer` dein Suffix und deine Optionen, `/info` deine Nutzung und letzten Aufträge, `/show` zeigt einen davon erneut.",
     services:
-      "Bilddienste hier: {{names}} (wähle deinen in /settings oder hänge `--provider NAME` an einen Prompt an).",
+      "Bilddienste hier: {{names}} (wähle deinen in /einstellungen oder hänge `--provider NAME` an einen Prompt an).",
     service: "Bilddienst: `{{name}}`.",
     notes:
       "Parameter, die andere Dienste als Midjourney nicht umsetzen können, werden unter dem Prompt vermerkt und nie stillschweigend verworfen.",
@@ -155,14 +155,14 @@ export const discord: Translation<typeof english> = {
     promptLabel: "Prompt",
     promptHint: "Bearbeite den Prompt; die neuen Bilder folgen dem, was du absendest.",
     tooLong:
-      "Dieser Prompt ist länger als die {{limit}} Zeichen, die ein Discord-Formular fasst, und kann daher nicht geremixt werden. Schalte den Remix-Modus in /settings aus, um diese Schaltfläche so zu benutzen.",
+      "Dieser Prompt ist länger als die {{limit}} Zeichen, die ein Discord-Formular fasst, und kann daher nicht geremixt werden. Schalte den Remix-Modus in /einstellungen aus, um diese Schaltfläche so zu benutzen.",
     oneSet: "Ein Remix erstellt einen einzigen Bildersatz: entferne die {…}-Permutationen und --repeat",
     stale: "Diese Schaltfläche kann nicht mehr geremixt werden. Klicke sie noch einmal an.",
   },
   settings: {
     heading: "**Deine Einstellungen** — Standardwerte für deine Prompts; was ein Prompt sagt, hat Vorrang.",
     staleButton:
-      "Diese Einstellungsschaltfläche stammt aus einem älteren Atelier. Führe /settings erneut aus.",
+      "Diese Einstellungsschaltfläche stammt aus einem älteren Atelier. Führe /einstellungen erneut aus.",
     stylizeLevel: { low: "niedrig", med: "mittel", high: "hoch", veryHigh: "sehr hoch" },
     speedMode: {
       draft: "Entwurfsmodus",

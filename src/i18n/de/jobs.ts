@@ -15,7 +15,7 @@ export const jobs: Translation<typeof english> = {
     "timed-out": `Der Bilddienst ist nicht innerhalb von {{duration}} fertig geworden. ${tryAgain}`,
     "timed-out-at": `Der Bilddienst ist nicht innerhalb von {{duration}} fertig geworden (zuletzt bei {{progress}} %). ${tryAgain}`,
     "source-fetch": `${fetchFailed} {{problem}}`,
-    "source-fetch-unset": `${fetchFailed} Dieses Atelier ist nicht dafür eingerichtet, Bilder für /blend und /describe abzurufen.`,
+    "source-fetch-unset": `${fetchFailed} Dieses Atelier ist nicht dafür eingerichtet, Bilder für /blend und /beschreiben abzurufen.`,
     internal:
       "Bei diesem Auftrag ist in Atelier etwas schiefgelaufen. Sag einem Admin Bescheid; im Log stehen die Details.",
     "maybe-sent":

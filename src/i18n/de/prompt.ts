@@ -49,7 +49,7 @@ export const prompt: Translation<typeof english> = {
     "options-clash": "Deine Optionen {{options}} passen in diesem Prompt nicht zusammen; {{cause}}",
     "suffix-clash": "Dein Suffix {{suffix}} (/prefer suffix) passt nicht zu diesem Prompt; {{cause}}",
     "option-broken": "Deine Option {{option}} wird zu {{value}}; {{cause}}",
-    "with-settings": "{{cause}} (mit deinen Standardwerten aus /settings)",
+    "with-settings": "{{cause}} (mit deinen Standardwerten aus /einstellungen)",
     "provider-check": "{{reason}}",
   },
   notes: {

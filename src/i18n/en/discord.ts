@@ -63,7 +63,7 @@ export const discord = {
   help: {
     intro: "**Atelier** — the Midjourney workflow in this server.",
     usage:
-      "`/imagine prompt:…` makes a 2×2 grid: **U1–U4** one image, **V1–V4** variations, **🔄** again. `/settings` your defaults, `/prefer` your suffix and options, `/info` your usage.",
+      "`/imagine prompt:…` makes a 2×2 grid: **U1–U4** one image, **V1–V4** variations, **🔄** again. `/settings` your defaults, `/prefer` your suffix and options, `/info` your usage and latest jobs, `/show` one of them again.",
     services:
       "Image services here: {{names}} (pick yours in /settings, or add `--provider NAME` to a prompt).",
     service: "Image service: `{{name}}`.",

@@ -65,9 +65,9 @@ export const discord: Translation<typeof english> = {
   help: {
     intro: "**Atelier** — le fonctionnement de Midjourney sur ce serveur.",
     usage:
-      "`/imagine prompt:…` crée une grille 2×2 : **U1–U4** une image, **V1–V4** des variations, **🔄** recommencer. `/settings` vos réglages par défaut, `/prefer` votre suffixe et vos options, `/info` votre utilisation.",
+      "`/imagine prompt:…` crée une grille 2×2 : **U1–U4** une image, **V1–V4** des variations, **🔄** recommencer. `/paramètres` vos réglages par défaut, `/prefer` votre suffixe et vos options, `/info` votre utilisation et vos dernières tâches, `/show` pour en republier une.",
     services:
-      "Services d'images ici : {{names}} (choisissez le vôtre dans /settings, ou ajoutez `--provider NOM` à un prompt).",
+      "Services d'images ici : {{names}} (choisissez le vôtre dans /paramètres, ou ajoutez `--provider NOM` à un prompt).",
     service: "Service d'images : `{{name}}`.",
     notes:
       "Les paramètres qu'un service autre que Midjourney ne peut pas respecter sont signalés sous le prompt, jamais ignorés en silence.",
@@ -157,13 +157,13 @@ export const discord: Translation<typeof english> = {
     promptLabel: "Prompt",
     promptHint: "Modifiez le prompt ; les nouvelles images suivront ce que vous envoyez.",
     tooLong:
-      "Ce prompt dépasse les {{limit}} caractères que contient un formulaire Discord, il ne peut donc pas être remixé. Désactivez le mode Remix dans /settings pour utiliser ce bouton tel quel.",
+      "Ce prompt dépasse les {{limit}} caractères que contient un formulaire Discord, il ne peut donc pas être remixé. Désactivez le mode Remix dans /paramètres pour utiliser ce bouton tel quel.",
     oneSet: "Un remix crée une seule série d'images : retirez les permutations {…} et --repeat",
     stale: "Ce bouton ne peut plus être remixé. Cliquez à nouveau dessus.",
   },
   settings: {
     heading: "**Vos réglages** — valeurs par défaut de vos prompts ; ce que dit un prompt l'emporte.",
-    staleButton: "Ce bouton de réglages vient d'une ancienne version d'Atelier. Relancez /settings.",
+    staleButton: "Ce bouton de réglages vient d'une ancienne version d'Atelier. Relancez /paramètres.",
     stylizeLevel: { low: "faible", med: "moyen", high: "élevé", veryHigh: "très élevé" },
     speedMode: { draft: "Mode brouillon", fast: "Mode rapide", turbo: "Mode turbo", relax: "Mode détendu" },
     stylizeButton: "Stylisation {{level}}",

@@ -15,7 +15,7 @@ export const jobs: Translation<typeof english> = {
     "timed-out": `Le service d'images n'a pas terminé en {{duration}}. ${tryAgain}`,
     "timed-out-at": `Le service d'images n'a pas terminé en {{duration}} (dernière progression vue : {{progress}} %). ${tryAgain}`,
     "source-fetch": `${fetchFailed} {{problem}}`,
-    "source-fetch-unset": `${fetchFailed} cet Atelier n'est pas configuré pour récupérer les images de /blend et /describe.`,
+    "source-fetch-unset": `${fetchFailed} cet Atelier n'est pas configuré pour récupérer les images de /blend et /décrire.`,
     internal:
       "Une erreur s'est produite dans Atelier pendant cette tâche. Prévenez un administrateur ; le journal contient les détails.",
     "maybe-sent":

@@ -53,7 +53,7 @@ export const prompt: Translation<typeof english> = {
     "options-clash": "Vos options {{options}} ne vont pas ensemble dans ce prompt ; {{cause}}",
     "suffix-clash": "Votre suffixe {{suffix}} (/prefer suffix) ne convient pas à ce prompt ; {{cause}}",
     "option-broken": "Votre option {{option}} devient {{value}} ; {{cause}}",
-    "with-settings": "{{cause}} (avec vos réglages par défaut de /settings)",
+    "with-settings": "{{cause}} (avec vos réglages par défaut de /paramètres)",
     "provider-check": "{{reason}}",
   },
   notes: {
