@@ -1,21 +1,31 @@
-// Bot benchmark: the real bot (`atelier start`, own process) against the in-repo fake Discord and
-// the EvoLink emulator (this process). Prints figures with targets; never asserts.
+// Bot benchmark: the real bot (`atelier start`, own processes) against the in-repo fake Discord and
+// the EvoLink emulator (this process), in two deployments side by side: one process on the embedded
+// store (gateway), and three processes on one Redis (HTTP interactions, round-robin). Prints figures
+// with targets; never asserts.
 //
-//   1. 500 /imagine at 50/s, provider completes at once, 1024² tiles: time to the first response,
-//      provider completed → grid on Discord (polling at the default 3 s, and with provider callbacks),
-//      CPU per job, peak RSS.
-//   2. 1,000 jobs in flight (provider takes 60 s, small tiles): peak RSS, event-loop delay, provider
-//      polls/s and Discord edits/s while waiting.
+//   1. 500 /imagine at 50/s while 1024² grids render (provider completes at once): first response.
+//   2. The same at rates this machine sustains (--rate, default 4 and 6/s): provider completed →
+//      grid on Discord, and CPU per job (three processes against one).
+//   3. 1,000 jobs in flight (provider takes 60 s, small tiles): peak RSS, event-loop delay, rates.
 //
-// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--all] [--profile DIR]
+// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--rate N] [--only one|three-redis] [--all] [--profile DIR]
 //   --quick    smaller counts (a smoke run, figures not comparable to the targets)
-//   --all      also run 1 s tasks with polling only (shows what the poll interval costs)
-//   --profile  write V8 CPU profiles of the bot process into DIR (open in Chrome DevTools)
+//   --rate     /imagine per second for scenario 2, comma-separated for several (e.g. 4,6)
+//   --only     one deployment only
+//   --all      also run 1 s tasks with provider callbacks (one process: callbacks reach one process)
+//   --profile  write V8 CPU profiles of the bot processes into DIR (open in Chrome DevTools)
 import { mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
+import type { BenchWorldOptions, Deployment } from "./support/bench-world.ts";
 import {
-  type BurstPlan,
-  burstTable,
-  inFlightTable,
+  type BurstResult,
+  burstNotes,
+  burstRows,
+  cpuRatioRow,
+  type InFlightResult,
+  inFlightRows,
+  problemLines,
+  renderComparison,
   runBurst,
   runInFlight,
   stopSampling,
@@ -23,68 +33,114 @@ import {
 import { fixed } from "./support/stats.ts";
 
 const args = process.argv.slice(2);
+const option = (name: string) => {
+  const index = args.indexOf(name);
+  return index === -1 ? undefined : args[index + 1];
+};
 const quick = args.includes("--quick");
 const runAll = args.includes("--all");
-const profileIndex = args.indexOf("--profile");
-const cpuProfileDir = profileIndex === -1 ? undefined : args[profileIndex + 1];
+const cpuProfileDir = option("--profile");
 if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
-
-// ── main ─────────────────────────────────────────────────────────────────────────────────────
+const sustainedRates = (option("--rate") ?? "4,6").split(",").map(Number);
+const only = option("--only") as Deployment | undefined;
+const deployments: Deployment[] = only ? [only] : ["one", "three-redis"];
 
 const burstCount = quick ? 100 : 500;
+const sustainedSeconds = quick ? 8 : 30;
 const inFlightCount = quick ? 200 : 1000;
 const inFlightTaskMs = quick ? 15_000 : 60_000;
 /**
  * The job limits (MAX_RUNNING_JOBS and the per-user ones) are lifted in every scenario: the figures
- * are about the bot's own pipeline, and scenario 2 needs 1,000 tasks at the provider at once.
+ * are about the bot's own pipeline, and scenario 3 needs 1,000 tasks at the provider at once.
  */
 const liftedLimits = { MAX_RUNNING_JOBS: 5000, MAX_RUNNING_PER_USER: 5000, MAX_QUEUED_PER_USER: 5000 };
-const tiles = { tileLongSide: 1024, cpuProfileDir, overrides: liftedLimits };
-const bursts: BurstPlan[] = [
-  {
-    label: `${burstCount} /imagine at 50/s, instant completion, 1024² tiles, polling every 3 s (default)`,
-    count: burstCount,
-    perSecond: 50,
-    world: { ...tiles, taskDurationMs: 0, pollSeconds: 3, callbacks: false },
-  },
-  {
-    label: `${burstCount} /imagine at 50/s, 1 s tasks, 1024² tiles, provider callbacks (PUBLIC_URL) + polling every 3 s`,
-    count: burstCount,
-    perSecond: 50,
-    world: { ...tiles, taskDurationMs: 1000, pollSeconds: 3, callbacks: true },
-  },
-];
-if (runAll) {
-  bursts.push({
-    label: `${burstCount} /imagine at 50/s, 1 s tasks, 1024² tiles, polling every 3 s, no callbacks`,
-    count: burstCount,
-    perSecond: 50,
-    world: { ...tiles, taskDurationMs: 1000, pollSeconds: 3, callbacks: false },
-  });
-}
-
-console.log(
-  [
-    "Atelier bot benchmark — the bot runs alone in a child process (`atelier start`, production defaults);",
-    "the fake Discord, the EvoLink emulator and its caching front (serves each distinct result image from",
-    "memory, like a CDN) run in this process. Both share this machine's CPU cores; [bench process] rows",
-    "are that side's cost, never counted in the bot's figures. Job limits are lifted for the bench:",
-    `${Object.entries(liftedLimits)
-      .map(([name, value]) => `${name}=${value}`)
-      .join(" ")}.`,
-  ].join("\n"),
-);
-const benchStarted = Date.now();
-for (const plan of bursts) console.log(burstTable(await runBurst(plan)));
-const inFlightWorld = {
-  taskDurationMs: inFlightTaskMs,
-  tileLongSide: 128,
+const world = (deployment: Deployment, changes: Partial<BenchWorldOptions> = {}): BenchWorldOptions => ({
+  deployment,
+  taskDurationMs: 0,
+  tileLongSide: 1024,
   pollSeconds: 3,
   callbacks: false,
   cpuProfileDir,
   overrides: liftedLimits,
-};
-console.log(inFlightTable(await runInFlight(inFlightCount, inFlightWorld), inFlightTaskMs));
+  ...changes,
+});
+const load = () =>
+  `load average ${loadavg()
+    .map((value) => fixed(value, 2))
+    .join(" ")}`;
+
+console.log(
+  [
+    "Atelier bot benchmark — the bot runs in child processes (`atelier start`, production defaults): one",
+    "on SQLite over the gateway, or three on one Redis (redis-server started here as compose runs it)",
+    "taking interactions over HTTP round-robin. The fake Discord, the EvoLink emulator and its caching",
+    "front (serves each distinct result image from memory, like a CDN) run in this process and share",
+    "the machine's cores; bot figures count every bot process and its image worker, never this one.",
+    `Job limits lifted: ${Object.entries(liftedLimits)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(" ")}. Start: ${load()}.`,
+  ].join("\n"),
+);
+const benchStarted = Date.now();
+
+async function eachDeployment<R>(run: (deployment: Deployment) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const deployment of deployments) results.push(await run(deployment));
+  return results;
+}
+
+function print(title: string, rows: Parameters<typeof renderComparison>[2], notes: string[] = []): void {
+  console.log(renderComparison(title, deployments, rows) + notes.map((line) => `\n  • ${line}`).join(""));
+}
+
+const underLoad: BurstResult[] = await eachDeployment((deployment) =>
+  runBurst({ count: burstCount, perSecond: 50, world: world(deployment) }),
+);
+print(
+  `1 — ${burstCount} /imagine at 50/s while 1024² grids render (provider completes at once, polls every 3 s)`,
+  burstRows(underLoad, { firstResponse: true, grid: false }),
+  [...burstNotes(underLoad), ...problemLines(underLoad), load()],
+);
+
+for (const rate of sustainedRates) {
+  const sustained: BurstResult[] = await eachDeployment((deployment) =>
+    runBurst({ count: rate * sustainedSeconds, perSecond: rate, world: world(deployment) }),
+  );
+  const [oneSustained, manySustained] = sustained;
+  print(
+    `2 — ${rate} /imagine/s for ${sustainedSeconds} s while 1024² grids render (a rate this machine sustains)`,
+    [
+      ...burstRows(sustained, { firstResponse: true, grid: true }),
+      ...(oneSustained && manySustained ? [cpuRatioRow(oneSustained, manySustained)] : []),
+    ],
+    [...burstNotes(sustained), ...problemLines(sustained), load()],
+  );
+}
+
+if (runAll && deployments.includes("one")) {
+  const withCallbacks = await runBurst({
+    count: burstCount,
+    perSecond: 50,
+    world: world("one", { taskDurationMs: 1000, callbacks: true }),
+  });
+  console.log(
+    renderComparison(
+      `extra — ${burstCount} /imagine at 50/s, 1 s tasks, provider callbacks (PUBLIC_URL) + polling every 3 s`,
+      ["one"],
+      burstRows([withCallbacks], { firstResponse: true, grid: false }),
+    ),
+  );
+}
+
+const inFlight: InFlightResult[] = await eachDeployment((deployment) =>
+  runInFlight(inFlightCount, world(deployment, { taskDurationMs: inFlightTaskMs, tileLongSide: 128 })),
+);
+print(
+  `3 — ${inFlightCount} jobs in flight (provider takes ${inFlightTaskMs / 1000} s, 128 px tiles, poll 3 s, progress pacing 2 s)`,
+  inFlightRows(inFlight),
+  [...problemLines(inFlight), load()],
+);
+
 console.log(`\nTotal bench time ${fixed((Date.now() - benchStarted) / 1000)} s`);
 if (cpuProfileDir) console.log(`Bot CPU profiles written to ${cpuProfileDir}`);
 stopSampling();

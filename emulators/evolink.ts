@@ -86,6 +86,12 @@ export interface EmulatedTask {
   failure?: { code: string; message: string; atFraction: number };
   /** For follow-up models: the task and image they continue. */
   parent?: { taskId: string; imageNumber: number; type: string };
+  /**
+   * When the client first learned that the task ended (a query showing it completed or failed, or a
+   * delivered callback). From `createdAt` until then the client holds a running slot for it, so
+   * these spans measure the client's concurrency, not just the service's.
+   */
+  endSeenAt?: number;
 }
 
 export interface EmulatorKnobs {
@@ -287,6 +293,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
     }
     callbacks.push({ taskId: task.id, url, attempt, outcome });
     const delivered = typeof outcome === "number" && outcome >= 200 && outcome < 300;
+    if (delivered) task.endSeenAt ??= now();
     const retryDelay = callbackRetryDelaysMs[attempt - 1];
     if (!delivered && retryDelay !== undefined) {
       schedule(retryDelay, () => void deliverCallback(task, url, attempt + 1));
@@ -486,6 +493,7 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
         body: evolinkErrorBody("task_not_found", `Task ${taskId} not found`, "not_found_error"),
       };
     }
+    if (isTerminal(task)) task.endSeenAt ??= now();
     return { status: 200, body: taskBody(task) };
   }
 

@@ -173,8 +173,10 @@ async function serve(
     interactions: running.bot.interactions,
     logger: parts.logger,
   });
+  const address = server.address();
   parts.logger.info("http listening", {
-    port,
+    // The bound port: with HTTP_PORT=0 the system picks one, and this line is where it is told.
+    port: typeof address === "object" && address ? address.port : port,
     callbacks: callbacks !== undefined,
     interactions: running.bot.interactions !== undefined,
   });

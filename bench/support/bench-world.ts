@@ -1,5 +1,8 @@
 // One benchmark world: fake Discord, EvoLink emulator and its caching front in this process; the
-// real bot (`atelier start`) in a child process with production defaults unless told otherwise.
+// real bot (`atelier start`) in child processes with production defaults unless told otherwise —
+// one process on the embedded store, or three on one Redis (a redis-server started here) taking
+// interactions over HTTP, which the fake Discord signs and POSTs to them round-robin.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +12,16 @@ import { FakeDiscord } from "../../test/fake-discord/index.ts";
 import { type BotChild, startBotChild } from "./bot-child.ts";
 import { type ProviderFront, startProviderFront } from "./provider-front.ts";
 
+/** `one`: one process, SQLite, gateway; `three-redis`: three processes on one Redis, HTTP interactions. */
+export type Deployment = "one" | "three-redis";
+
+export const deploymentLabels: Record<Deployment, string> = {
+  one: "one process (SQLite)",
+  "three-redis": "3 processes, Redis, HTTP",
+};
+
 export interface BenchWorldOptions {
+  deployment: Deployment;
   taskDurationMs: number;
   tileLongSide: number;
   /** POLL_INTERVAL_SECONDS (the bot's default is 3). */
@@ -29,15 +41,20 @@ export interface BenchWorld {
   fake: FakeDiscord;
   emulator: EvolinkEmulator;
   front: ProviderFront;
-  bot: BotChild;
+  /** The bot processes (one, or three sharing Redis). */
+  bots: BotChild[];
   stop(): Promise<void>;
 }
 
 const apiKey = "evk-bench-secret-key-42";
 
 export async function startBenchWorld(options: BenchWorldOptions): Promise<BenchWorld> {
+  const shared = options.deployment === "three-redis";
   // The fake's 3-second rule is off: a slow answer should show in the figures, not fail the run.
-  const fake = await FakeDiscord.start({ dispatchTimeoutMs: 30_000 });
+  const fake = await FakeDiscord.start({
+    dispatchTimeoutMs: 30_000,
+    ...(shared ? { interactions: "http" as const } : {}),
+  });
   const emulator = await startEvolinkEmulator({
     apiKey,
     taskDurationMs: options.taskDurationMs,
@@ -46,36 +63,85 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
   });
   const front = await startProviderFront(emulator);
   const dataDir = mkdtempSync(join(tmpdir(), "atelier-bench-"));
-  const callbackPort = options.callbacks ? await freePort() : undefined;
-  if (callbackPort !== undefined) front.callbackTarget = `http://127.0.0.1:${callbackPort}`;
-  const env: Record<string, string> = {
-    DISCORD_TOKEN: fake.botToken,
-    DISCORD_API_URL: fake.restBaseUrl,
-    DISCORD_GUILD_ID: fake.guildId,
-    EVOLINK_API_KEY: apiKey,
-    EVOLINK_BASE_URL: front.baseUrl,
-    DATA_DIR: dataDir,
-    POLL_INTERVAL_SECONDS: String(options.pollSeconds),
-    LOG_LEVEL: "info",
-    HTTP_PORT: String(callbackPort ?? 0),
-    BENCH_SETTINGS_OVERRIDES: JSON.stringify({
-      ...(callbackPort === undefined ? {} : { PUBLIC_URL: front.baseUrl }),
-      ...options.overrides,
-    }),
-    ...options.botEnv,
+  const redis = shared ? await startRedisServer(dataDir) : undefined;
+  const bots: BotChild[] = [];
+  const stop = async () => {
+    await Promise.all(bots.map((bot) => bot.stop()));
+    await front.stop();
+    await emulator.stop();
+    await fake.stop();
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   };
-  const bot = await startBotChild({ env, cpuProfileDir: options.cpuProfileDir, entry: options.botEntry });
+  try {
+    const ports = await Promise.all(Array.from({ length: shared ? 3 : 1 }, () => freePort()));
+    // Provider callbacks reach one process only (a tracker is woken where it runs): one process only.
+    if (options.callbacks && !shared) front.callbackTarget = `http://127.0.0.1:${ports[0]}`;
+    for (const port of ports) {
+      const env: Record<string, string> = {
+        DISCORD_TOKEN: fake.botToken,
+        DISCORD_API_URL: fake.restBaseUrl,
+        DISCORD_GUILD_ID: fake.guildId,
+        EVOLINK_API_KEY: apiKey,
+        EVOLINK_BASE_URL: front.baseUrl,
+        DATA_DIR: dataDir,
+        POLL_INTERVAL_SECONDS: String(options.pollSeconds),
+        LOG_LEVEL: "info",
+        HTTP_PORT: String(port),
+        ...(redis ? { REDIS_URL: redis.url } : {}),
+        ...(fake.interactionsEndpoint ? { DISCORD_PUBLIC_KEY: fake.interactionsEndpoint.publicKey } : {}),
+        BENCH_SETTINGS_OVERRIDES: JSON.stringify({
+          ...(options.callbacks && !shared ? { PUBLIC_URL: front.baseUrl } : {}),
+          ...options.overrides,
+        }),
+        ...options.botEnv,
+      };
+      bots.push(await startBotChild({ env, cpuProfileDir: options.cpuProfileDir, entry: options.botEntry }));
+    }
+    await fake.interactionsEndpoint?.configure(ports.map((port) => `http://127.0.0.1:${port}/interactions`));
+    // Saving the endpoint sends one forged PING each, which the bots rightly refuse with a warning:
+    // not a problem of the run.
+    for (const bot of bots) {
+      bot.problems.count = 0;
+      bot.problems.first.length = 0;
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { fake, emulator, front, bots, stop };
+}
+
+interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A redis-server as compose.replicas.yaml runs it (append-only file, fsync every second). */
+async function startRedisServer(dir: string): Promise<RedisServer> {
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--appendonly", "yes"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}):\n${output}`)));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Ready to accept connections")) resolve();
+    });
+  });
+  child.stdout?.resume();
   return {
-    fake,
-    emulator,
-    front,
-    bot,
+    url: `redis://127.0.0.1:${port}`,
     stop: async () => {
-      await bot.stop();
-      await front.stop();
-      await emulator.stop();
-      await fake.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }

@@ -12,19 +12,8 @@ export interface Dispatched {
   at: number;
 }
 
-const callbackPath = /^\/interactions\/(\d+)\/[^/]+\/callback$/;
 const webhookMessagePath = /^\/webhooks\/\d+\/([^/]+)\/messages\/[^/]+$/;
 const channelMessagePath = /^\/channels\/\d+\/messages\/\d+$/;
-
-/** Interaction id → when the fake received its callback POST. */
-export function callbackArrivals(fake: FakeDiscord): Map<string, number> {
-  const arrivals = new Map<string, number>();
-  for (const request of fake.requests) {
-    const match = request.method === "POST" ? callbackPath.exec(request.path) : null;
-    if (match?.[1] && !arrivals.has(match[1])) arrivals.set(match[1], request.at);
-  }
-  return arrivals;
-}
 
 export function isMessageEdit(request: RecordedRequest): boolean {
   return (
@@ -38,7 +27,10 @@ export class GridEdits {
   readonly arrivals = new Map<string, number>();
   #scanned = 0;
 
-  constructor(private readonly fake: FakeDiscord) {}
+  /** Counts only grids that arrive from now on. */
+  constructor(private readonly fake: FakeDiscord) {
+    this.#scanned = fake.requests.length;
+  }
 
   /** Scans requests recorded since the last call; returns how many grids arrived so far. */
   update(): number {

@@ -1,10 +1,17 @@
-// The two bot scenarios: a burst of /imagine (latency, CPU per job) and many jobs in flight at once
-// (memory, event-loop delay, request rates). Each runs in a fresh world; see bench/bot.ts.
+// The bot scenarios: a burst of /imagine (first response, grid latency, CPU per job) and many jobs
+// in flight at once (memory, event-loop delay, request rates). Each runs in a fresh world, in either
+// deployment (bench-world.ts); the tables put the deployments side by side. See bench/bot.ts.
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type BenchWorld, type BenchWorldOptions, startBenchWorld } from "./bench-world.ts";
 import {
-  callbackArrivals,
+  type BenchWorld,
+  type BenchWorldOptions,
+  type Deployment,
+  deploymentLabels,
+  startBenchWorld,
+} from "./bench-world.ts";
+import type { BotChild } from "./bot-child.ts";
+import {
   type Dispatched,
   editArrivals,
   editGaps,
@@ -13,24 +20,53 @@ import {
   tasksByIndex,
 } from "./observations.ts";
 import { type ProcessFigures, ProcessSampler } from "./sampler.ts";
-import {
-  atMost,
-  fixed,
-  ms,
-  peakPerSecond,
-  type Row,
-  ratePerSecond,
-  renderTable,
-  summarize,
-} from "./stats.ts";
+import { atMost, fixed, ms, peakPerSecond, ratePerSecond, summarize, type Verdict } from "./stats.ts";
 
 const marker = /\bn(\d+)\b/;
 const promptFor = (index: number) => `bench scene n${index}`;
 /** This process (fake Discord + emulator): its cost is printed apart from the bot's. */
 const parentSampler = new ProcessSampler();
+const cores = availableParallelism();
 
 export function stopSampling(): void {
   parentSampler.stop();
+}
+
+// ── the bot processes, measured together ────────────────────────────────────────────────────
+
+/** Figures of all bot processes: CPU summed, the largest process's RSS, the worst event-loop delay. */
+export interface BotFigures extends ProcessFigures {
+  processes: number;
+  /** Sum of each process's peak (an upper bound of the deployment's peak). */
+  peakRssSumMb: number;
+}
+
+async function markBots(bots: BotChild[]): Promise<void> {
+  await Promise.all(bots.map((bot) => bot.mark()));
+}
+
+async function reportBots(bots: BotChild[]): Promise<BotFigures> {
+  const each = await Promise.all(bots.map((bot) => bot.report()));
+  const max = (pick: (figures: ProcessFigures) => number) => Math.max(...each.map(pick));
+  const sum = (pick: (figures: ProcessFigures) => number) => each.reduce((total, f) => total + pick(f), 0);
+  return {
+    processes: each.length,
+    elapsedMs: max((f) => f.elapsedMs),
+    cpuMs: sum((f) => f.cpuMs),
+    peakRssMb: max((f) => f.peakRssMb),
+    peakRssSumMb: sum((f) => f.peakRssMb),
+    rssMb: sum((f) => f.rssMb),
+    eventLoopDelayP50Ms: max((f) => f.eventLoopDelayP50Ms),
+    eventLoopDelayP99Ms: max((f) => f.eventLoopDelayP99Ms),
+    eventLoopDelayMaxMs: max((f) => f.eventLoopDelayMaxMs),
+  };
+}
+
+function problemsOf(bots: BotChild[]): { count: number; first: string[] } {
+  return {
+    count: bots.reduce((total, bot) => total + bot.problems.count, 0),
+    first: bots.flatMap((bot) => bot.problems.first).slice(0, 5),
+  };
 }
 
 // ── driving ──────────────────────────────────────────────────────────────────────────────────
@@ -52,6 +88,25 @@ async function dispatchImagines(world: BenchWorld, count: number, perSecond: num
   return Promise.all(sent);
 }
 
+/**
+ * Runs a few jobs to the end before measuring: each bot process starts its image worker on first
+ * use (a second or two of CPU), which is start-up, not the cost of a job.
+ */
+async function warmUp(world: BenchWorld): Promise<void> {
+  const grids = new GridEdits(world.fake);
+  const count = world.bots.length * 2;
+  const { knobs } = world.emulator;
+  const taskDurationMs = knobs.taskDurationMs;
+  // Whatever the scenario's tasks take, these finish at once.
+  knobs.taskDurationMs = 0;
+  for (let index = 0; index < count; index++)
+    await world.fake.runSlashCommand({ name: "imagine", options: { prompt: `bench warm-up ${index}` } });
+  const created = () => [...world.emulator.tasks.values()].filter((task) => task.prompt.includes("warm-up"));
+  await waitUntil(() => created().length >= count, 30_000);
+  knobs.taskDurationMs = taskDurationMs;
+  await waitUntil(() => grids.update() >= count, 60_000);
+}
+
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -61,10 +116,19 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
   return true;
 }
 
+/** Interaction id → when its first answer reached the fake (callback POST, or the HTTP response). */
+function answerArrivals(world: BenchWorld): Map<string, number> {
+  const arrivals = new Map<string, number>();
+  for (const handle of world.fake.interactions()) {
+    const first = handle.callbacks[0];
+    if (first) arrivals.set(handle.id, first.at);
+  }
+  return arrivals;
+}
+
 // ── scenario 1: a burst of /imagine ─────────────────────────────────────────────────────────
 
 export interface BurstPlan {
-  label: string;
   count: number;
   perSecond: number;
   world: BenchWorldOptions;
@@ -84,7 +148,7 @@ export interface BurstResult {
   editsPerJob: number;
   restPeakPerSecond: number;
   editPeakPerSecond: number;
-  bot: ProcessFigures;
+  bot: BotFigures;
   parent: ProcessFigures;
   botProblems: { count: number; first: string[] };
 }
@@ -92,29 +156,30 @@ export interface BurstResult {
 export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
   const world = await startBenchWorld(plan.world);
   try {
+    await warmUp(world);
     const grids = new GridEdits(world.fake);
     const restBefore = world.fake.requests.length;
-    await world.bot.mark();
+    await markBots(world.bots);
     parentSampler.mark();
     const started = Date.now();
     const dispatched = await dispatchImagines(world, plan.count, plan.perSecond);
     const dispatchSeconds = (Date.now() - started) / 1000;
-    await waitUntil(() => grids.update() >= plan.count, 150_000);
-    const bot = await world.bot.report();
+    await waitUntil(() => grids.update() >= plan.count, 180_000);
+    const bot = await reportBots(world.bots);
     const parent = parentSampler.read();
     return {
       ...burstLatencies(world, dispatched, grids),
       plan,
       delivered: grids.arrivals.size,
       dispatchRate: plan.count / dispatchSeconds,
-      pollsPerJob: world.front.pollTimes.length / plan.count,
+      pollsPerJob: world.front.pollTimes.filter((at) => at >= started).length / plan.count,
       restPerJob: (world.fake.requests.length - restBefore) / plan.count,
-      editsPerJob: editArrivals(world.fake).length / plan.count,
+      editsPerJob: editArrivals(world.fake).filter((at) => at >= started).length / plan.count,
       restPeakPerSecond: peakPerSecond(restArrivals(world.fake).filter((at) => at >= started)),
-      editPeakPerSecond: peakPerSecond(editArrivals(world.fake)),
+      editPeakPerSecond: peakPerSecond(editArrivals(world.fake).filter((at) => at >= started)),
       bot,
       parent,
-      botProblems: world.bot.problems,
+      botProblems: problemsOf(world.bots),
     };
   } finally {
     await world.stop();
@@ -122,7 +187,7 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
 }
 
 function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: GridEdits) {
-  const callbacks = callbackArrivals(world.fake);
+  const answers = answerArrivals(world);
   const tasks = tasksByIndex(world.emulator, marker);
   const result = {
     firstResponse: [] as number[],
@@ -132,7 +197,7 @@ function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: Grid
     learnedVia: { poll: 0, callback: 0 },
   };
   for (const job of dispatched) {
-    const answeredAt = callbacks.get(job.interactionId);
+    const answeredAt = answers.get(job.interactionId);
     if (answeredAt !== undefined) result.firstResponse.push(answeredAt - job.at);
     const task = tasks.get(job.index);
     const gridAt = grids.arrivals.get(job.token);
@@ -147,134 +212,17 @@ function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: Grid
   return result;
 }
 
-export function burstTable(result: BurstResult): string {
-  const { plan } = result;
-  const first = summarize(result.firstResponse);
-  const toGrid = summarize(result.completedToGrid);
-  const toLearned = summarize(result.completedToLearned);
-  const learnedToGrid = summarize(result.learnedToGrid);
-  const cores = result.bot.cpuMs / result.bot.elapsedMs;
-  const rows: Row[] = [
-    { figure: "jobs delivered with a grid", value: `${result.delivered}/${plan.count}` },
-    { figure: "/imagine sent per second (achieved)", value: fixed(result.dispatchRate) },
-    { figure: "interaction → first response p50", value: ms(first.p50) },
-    { figure: "interaction → first response p99", value: ms(first.p99), target: "≤ 25 ms" },
-    { figure: "provider completed → grid edit p50", value: ms(toGrid.p50), target: "≤ 250 ms" },
-    { figure: "provider completed → grid edit p99", value: ms(toGrid.p99) },
-    {
-      figure: "  of which: completed → bot has result p50/p99",
-      value: `${ms(toLearned.p50)} / ${ms(toLearned.p99)}`,
-    },
-    {
-      figure: "  of which: bot has result → grid at Discord p50/p99",
-      value: `${ms(learnedToGrid.p50)} / ${ms(learnedToGrid.p99)}`,
-    },
-    {
-      figure: "  bot learned completion via poll / callback",
-      value: `${result.learnedVia.poll} / ${result.learnedVia.callback}`,
-    },
-    { figure: "provider polls per job", value: fixed(result.pollsPerJob, 2) },
-    {
-      figure: "Discord REST calls per job (of which edits)",
-      value: `${fixed(result.restPerJob, 2)} (${fixed(result.editsPerJob, 2)})`,
-    },
-    {
-      figure: "Discord REST calls/s (of which edits), busiest second",
-      value: `${result.restPeakPerSecond} (${result.editPeakPerSecond})`,
-    },
-    { figure: "bot CPU per job", value: ms(result.bot.cpuMs / plan.count) },
-    { figure: "bot CPU use over the phase (cores of 2)", value: fixed(cores, 2) },
-    { figure: "bot peak RSS", value: `${fixed(result.bot.peakRssMb, 0)} MB` },
-    {
-      figure: "bot event-loop delay p99 / max",
-      value: `${ms(result.bot.eventLoopDelayP99Ms)} / ${ms(result.bot.eventLoopDelayMaxMs)}`,
-    },
-    { figure: "phase wall time", value: `${fixed(result.bot.elapsedMs / 1000)} s` },
-    {
-      figure: "[bench process: fake Discord + emulator] CPU",
-      value: `${fixed(result.parent.cpuMs / 1000)} s`,
-    },
-    {
-      figure: "[bench process: fake Discord + emulator] peak RSS",
-      value: `${fixed(result.parent.peakRssMb, 0)} MB`,
-    },
-    { figure: "bot WARN/ERROR log lines", value: String(result.botProblems.count) },
-  ];
-  for (const row of rows) {
-    if (row.target === "≤ 25 ms") row.verdict = atMost(first.p99, 25);
-    if (row.target === "≤ 250 ms") row.verdict = atMost(toGrid.p50, 250);
-  }
-  return (
-    renderTable(`Scenario 1 — ${plan.label}`, rows) +
-    notes(burstNotes(result)) +
-    problemLines(result.botProblems)
-  );
-}
-
-/** What the figures are dominated by, read from the figures themselves. */
-function burstNotes(result: BurstResult): string[] {
-  const { plan } = result;
-  const cpuPerJob = result.bot.cpuMs / plan.count;
-  const coresNeeded = (cpuPerJob * plan.perSecond) / 1000;
-  const lines = [
-    `CPU: ${ms(cpuPerJob)} per job × ${plan.perSecond}/s needs ${fixed(coresNeeded)} cores; this machine has ${cores}.` +
-      (coresNeeded > cores
-        ? " The burst outruns the CPU, so the bot's queues (store, images, Discord) grow for its whole length."
-        : ""),
-  ];
-  if (result.learnedVia.poll > result.learnedVia.callback && result.pollsPerJob < 1.2) {
-    lines.push(
-      "Polling: ~1 poll per job — the first poll, sent right after the submit, already finds the task done," +
-        " so POLL_INTERVAL_SECONDS does not enter 'completed → bot has result' here.",
-    );
-  }
-  if (result.learnedVia.callback > result.learnedVia.poll) {
-    lines.push(
-      `Callbacks: the bot hears of a completion ${ms(summarize(result.completedToLearned).p50)} (p50) after it` +
-        ` happens; with polling alone a task finishing between polls waits up to POLL_INTERVAL_SECONDS.`,
-    );
-  }
-  if (result.editPeakPerSecond >= 45 && result.editPeakPerSecond <= 55) {
-    lines.push(discordJsGlobalLimit);
-  }
-  return lines;
-}
-
-const cores = availableParallelism();
-const discordJsGlobalLimit =
-  "Edits plateau at ~50/s: discord.js applies its 50 requests/s global limit to interaction-webhook" +
-  " edits too (only the interaction callback is exempt), although Discord does not bind interaction" +
-  " endpoints to the global limit; progress and final edits queue behind it.";
-
-function notes(lines: string[]): string {
-  return lines.map((line) => `\n  • ${line}`).join("");
-}
-
-function problemLines(problems: { count: number; first: string[] }): string {
-  return problems.first.map((line) => `\n  bot log: ${line}`).join("");
-}
-
-function inFlightNotes(result: InFlightResult): string[] {
-  const lines: string[] = [];
-  if (result.editsPerSecond >= 40 && result.editsPerSecond <= 55) lines.push(discordJsGlobalLimit);
-  const gridP50 = summarize(result.completedToGrid).p50;
-  if (gridP50 > 5_000) {
-    lines.push(
-      `Final edits wait in that queue too: provider completed → grid p50 is ${ms(gridP50)} although` +
-        " the tiles are small.",
-    );
-  }
-  return lines;
-}
-
 // ── scenario 2: 1,000 jobs in flight ────────────────────────────────────────────────────────
 
 export interface InFlightResult {
   count: number;
+  taskDurationMs: number;
   delivered: number;
   windowSeconds: number;
+  /** The largest bot process's peak over the whole scenario, and the sum of every process's peak. */
   peakRssMb: number;
-  waiting: ProcessFigures;
+  peakRssSumMb: number;
+  waiting: BotFigures;
   pollsPerSecond: number;
   editsPerSecond: number;
   editGapP50: number;
@@ -286,23 +234,24 @@ export interface InFlightResult {
 export async function runInFlight(count: number, options: BenchWorldOptions): Promise<InFlightResult> {
   const world = await startBenchWorld(options);
   try {
+    await warmUp(world);
     const grids = new GridEdits(world.fake);
-    await world.bot.mark();
+    await markBots(world.bots);
     parentSampler.mark();
     const dispatched = await dispatchImagines(world, count, 200);
-    await waitUntil(() => world.emulator.tasks.size >= count, 60_000);
-    const ramp = await world.bot.report();
+    await waitUntil(() => tasksByIndex(world.emulator, marker).size >= count, 60_000);
+    const ramp = await reportBots(world.bots);
     // The wait window: every task created, none finished yet.
     const tasks = [...tasksByIndex(world.emulator, marker).values()];
     const windowEnd = Math.min(...tasks.map((task) => task.completedAt)) - 500;
     await sleep(1_000);
     const windowStart = Date.now();
-    await world.bot.mark();
+    await markBots(world.bots);
     await sleep(Math.max(0, windowEnd - Date.now()));
-    const waiting = await world.bot.report();
-    await world.bot.mark();
+    const waiting = await reportBots(world.bots);
+    await markBots(world.bots);
     await waitUntil(() => grids.update() >= count, 120_000);
-    const drain = await world.bot.report();
+    const drain = await reportBots(world.bots);
     const parent = parentSampler.read();
     const byIndex = tasksByIndex(world.emulator, marker);
     const completedToGrid = dispatched.flatMap((job) => {
@@ -312,60 +261,184 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
     });
     return {
       count,
+      taskDurationMs: options.taskDurationMs,
       delivered: grids.arrivals.size,
       windowSeconds: (windowEnd - windowStart) / 1000,
       peakRssMb: Math.max(ramp.peakRssMb, waiting.peakRssMb, drain.peakRssMb),
+      peakRssSumMb: Math.max(ramp.peakRssSumMb, waiting.peakRssSumMb, drain.peakRssSumMb),
       waiting,
       pollsPerSecond: ratePerSecond(world.front.pollTimes, windowStart, windowEnd),
       editsPerSecond: ratePerSecond(editArrivals(world.fake), windowStart, windowEnd),
       editGapP50: summarize(editGaps(world.fake, windowStart, windowEnd)).p50,
       completedToGrid,
       parent,
-      botProblems: world.bot.problems,
+      botProblems: problemsOf(world.bots),
     };
   } finally {
     await world.stop();
   }
 }
 
-export function inFlightTable(result: InFlightResult, taskDurationMs: number): string {
-  const toGrid = summarize(result.completedToGrid);
-  const rows: Row[] = [
-    { figure: "jobs delivered with a grid", value: `${result.delivered}/${result.count}` },
-    { figure: "wait window (all tasks running, none done)", value: `${fixed(result.windowSeconds)} s` },
-    {
-      figure: "bot peak RSS (whole scenario)",
-      value: `${fixed(result.peakRssMb, 0)} MB`,
-      target: "≤ 300 MB",
-      verdict: atMost(result.peakRssMb, 300),
-    },
-    {
-      figure: "bot event-loop delay p99 while waiting",
-      value: ms(result.waiting.eventLoopDelayP99Ms),
-      target: "≤ 50 ms",
-      verdict: atMost(result.waiting.eventLoopDelayP99Ms, 50),
-    },
-    { figure: "bot event-loop delay max while waiting", value: ms(result.waiting.eventLoopDelayMaxMs) },
-    {
-      figure: "bot CPU while waiting (cores of 2)",
-      value: fixed(result.waiting.cpuMs / result.waiting.elapsedMs, 2),
-    },
-    { figure: "provider polls/s while waiting", value: fixed(result.pollsPerSecond) },
-    { figure: "  expected at POLL_INTERVAL_SECONDS=3", value: fixed(result.count / 3) },
-    { figure: "Discord message edits/s while waiting", value: fixed(result.editsPerSecond) },
-    { figure: "  at most, with 2 s pacing per message", value: fixed(result.count / 2) },
-    { figure: "time between edits of one message p50", value: ms(result.editGapP50) },
-    { figure: "provider completed → grid edit p50 / p99", value: `${ms(toGrid.p50)} / ${ms(toGrid.p99)}` },
-    {
-      figure: "[bench process: fake Discord + emulator] CPU",
-      value: `${fixed(result.parent.cpuMs / 1000)} s`,
-    },
-    {
-      figure: "[bench process: fake Discord + emulator] peak RSS",
-      value: `${fixed(result.parent.peakRssMb, 0)} MB`,
-    },
-    { figure: "bot WARN/ERROR log lines", value: String(result.botProblems.count) },
+// ── tables: deployments side by side ────────────────────────────────────────────────────────
+
+/** One figure across deployments: its value in each, its target, and each value's verdict. */
+export interface ComparedRow {
+  figure: string;
+  values: string[];
+  target?: string;
+  verdicts?: Verdict[];
+}
+
+/** A fixed-width table: figure | one column per deployment | target. Verdicts follow their value. */
+export function renderComparison(title: string, deployments: Deployment[], rows: ComparedRow[]): string {
+  const header = ["figure", ...deployments.map((deployment) => deploymentLabels[deployment]), "target"];
+  const cells = [
+    header,
+    ...rows.map((row) => [
+      row.figure,
+      ...row.values.map((value, column) => {
+        const verdict = row.verdicts?.[column];
+        return verdict ? `${value} ${verdict}` : value;
+      }),
+      row.target ?? "",
+    ]),
   ];
-  const title = `Scenario 2 — ${result.count} jobs in flight (provider takes ${taskDurationMs / 1000} s, 128 px tiles, poll 3 s, progress pacing 2 s)`;
-  return renderTable(title, rows) + notes(inFlightNotes(result)) + problemLines(result.botProblems);
+  const widths = header.map((_, column) => Math.max(...cells.map((line) => (line[column] ?? "").length)));
+  const line = (parts: string[]) =>
+    `| ${parts.map((part, column) => part.padEnd(widths[column] ?? 0)).join(" | ")} |`;
+  const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`;
+  const [head, ...body] = cells;
+  return [`\n${title}`, line(head ?? []), rule, ...body.map(line)].join("\n");
+}
+
+/** The rows of a figure computed per result; `target` with a ceiling adds PASS/MISS. */
+function compared<R>(
+  results: R[],
+  figure: string,
+  value: (result: R) => string,
+  ceiling?: { target: string; of: (result: R) => number; at: number },
+): ComparedRow {
+  return {
+    figure,
+    values: results.map(value),
+    ...(ceiling
+      ? { target: ceiling.target, verdicts: results.map((result) => atMost(ceiling.of(result), ceiling.at)) }
+      : {}),
+  };
+}
+
+export function burstRows(results: BurstResult[], targets: { firstResponse: boolean; grid: boolean }) {
+  const first = (r: BurstResult) => summarize(r.firstResponse);
+  const toGrid = (r: BurstResult) => summarize(r.completedToGrid);
+  const both = (values: number[], format = ms) =>
+    `${format(summarize(values).p50)} / ${format(summarize(values).p99)}`;
+  return [
+    compared(results, "jobs delivered with a grid", (r) => `${r.delivered}/${r.plan.count}`),
+    compared(results, "/imagine sent per second (achieved)", (r) => fixed(r.dispatchRate)),
+    compared(results, "interaction → first response p50", (r) => ms(first(r).p50)),
+    compared(
+      results,
+      "interaction → first response p99",
+      (r) => ms(first(r).p99),
+      targets.firstResponse ? { target: "≤ 25 ms", of: (r) => first(r).p99, at: 25 } : undefined,
+    ),
+    compared(
+      results,
+      "provider completed → grid on Discord p50",
+      (r) => ms(toGrid(r).p50),
+      targets.grid ? { target: "≤ 250 ms", of: (r) => toGrid(r).p50, at: 250 } : undefined,
+    ),
+    compared(results, "provider completed → grid on Discord p99", (r) => ms(toGrid(r).p99)),
+    compared(results, "  of which: completed → bot has result p50/p99", (r) => both(r.completedToLearned)),
+    compared(results, "  of which: bot has result → grid p50/p99", (r) => both(r.learnedToGrid)),
+    compared(results, "provider polls per job", (r) => fixed(r.pollsPerJob, 2)),
+    compared(
+      results,
+      "Discord REST calls per job (of which edits)",
+      (r) => `${fixed(r.restPerJob, 2)} (${fixed(r.editsPerJob, 2)})`,
+    ),
+    compared(results, "bot CPU per job (all processes + workers)", (r) => ms(r.bot.cpuMs / r.plan.count)),
+    compared(results, `bot CPU use over the phase (cores of ${cores})`, (r) =>
+      fixed(r.bot.cpuMs / r.bot.elapsedMs, 2),
+    ),
+    compared(results, "bot peak RSS, largest process (sum)", (r) =>
+      r.bot.processes > 1
+        ? `${fixed(r.bot.peakRssMb, 0)} MB (${fixed(r.bot.peakRssSumMb, 0)} MB)`
+        : `${fixed(r.bot.peakRssMb, 0)} MB`,
+    ),
+    compared(
+      results,
+      "bot event-loop delay p99 / max (worst process)",
+      (r) => `${ms(r.bot.eventLoopDelayP99Ms)} / ${ms(r.bot.eventLoopDelayMaxMs)}`,
+    ),
+    compared(results, "phase wall time", (r) => `${fixed(r.bot.elapsedMs / 1000)} s`),
+    compared(
+      results,
+      "[bench process: fake Discord + emulator] CPU",
+      (r) => `${fixed(r.parent.cpuMs / 1000)} s`,
+    ),
+    compared(results, "bot WARN/ERROR log lines", (r) => String(r.botProblems.count)),
+  ];
+}
+
+/** CPU per job of the shared deployment against one process (target ≤ 1.2×). */
+export function cpuRatioRow(one: BurstResult, many: BurstResult): ComparedRow {
+  const perJob = (r: BurstResult) => r.bot.cpuMs / r.plan.count;
+  const ratio = perJob(many) / perJob(one);
+  return {
+    figure: "bot CPU per job, 3 processes ÷ one",
+    values: ["1.00", fixed(ratio, 2)],
+    target: "≤ 1.2×",
+    verdicts: ["", atMost(ratio, 1.2)],
+  };
+}
+
+export function inFlightRows(results: InFlightResult[]): ComparedRow[] {
+  return [
+    compared(results, "jobs delivered with a grid", (r) => `${r.delivered}/${r.count}`),
+    compared(results, "wait window (all tasks running, none done)", (r) => `${fixed(r.windowSeconds)} s`),
+    compared(results, "bot peak RSS, largest process", (r) => `${fixed(r.peakRssMb, 0)} MB`, {
+      target: "≤ 300 MB (one process)",
+      of: (r) => r.peakRssMb,
+      at: 300,
+    }),
+    compared(results, "bot peak RSS, all processes", (r) => `${fixed(r.peakRssSumMb, 0)} MB`),
+    compared(results, "bot event-loop delay p99 while waiting", (r) => ms(r.waiting.eventLoopDelayP99Ms), {
+      target: "≤ 50 ms",
+      of: (r) => r.waiting.eventLoopDelayP99Ms,
+      at: 50,
+    }),
+    compared(results, "bot CPU while waiting (cores)", (r) =>
+      fixed(r.waiting.cpuMs / r.waiting.elapsedMs, 2),
+    ),
+    compared(
+      results,
+      "provider polls/s while waiting (expected count/3)",
+      (r) => `${fixed(r.pollsPerSecond)} (${fixed(r.count / 3)})`,
+    ),
+    compared(results, "Discord message edits/s while waiting", (r) => fixed(r.editsPerSecond)),
+    compared(results, "time between edits of one message p50", (r) => ms(r.editGapP50)),
+    compared(results, "provider completed → grid p50 / p99", (r) => {
+      const toGrid = summarize(r.completedToGrid);
+      return `${ms(toGrid.p50)} / ${ms(toGrid.p99)}`;
+    }),
+    compared(results, "bot WARN/ERROR log lines", (r) => String(r.botProblems.count)),
+  ];
+}
+
+/** What the burst figures are dominated by, read from the figures themselves. */
+export function burstNotes(results: BurstResult[]): string[] {
+  return results.map((result) => {
+    const cpuPerJob = result.bot.cpuMs / result.plan.count;
+    const coresNeeded = (cpuPerJob * result.plan.perSecond) / 1000;
+    return (
+      `${deploymentLabels[result.plan.world.deployment]}: ${ms(cpuPerJob)} CPU per job × ${result.plan.perSecond}/s` +
+      ` needs ${fixed(coresNeeded)} cores of ${cores}` +
+      (coresNeeded > cores ? " — grids queue for the whole burst (CPU-bound)." : ".")
+    );
+  });
+}
+
+export function problemLines(results: Array<{ botProblems: { first: string[] } }>): string[] {
+  return results.flatMap((result) => result.botProblems.first.map((line) => `bot log: ${line}`));
 }

@@ -59,22 +59,3 @@ export function atMost(value: number, target: number): Verdict {
   if (!Number.isFinite(value)) return "MISS";
   return value <= target ? "PASS" : "MISS";
 }
-
-export interface Row {
-  figure: string;
-  value: string;
-  target?: string;
-  verdict?: Verdict;
-}
-
-/** A fixed-width table: figure | value | target | PASS/MISS. */
-export function renderTable(title: string, rows: readonly Row[]): string {
-  const header: Row = { figure: "figure", value: "value", target: "target", verdict: "" };
-  const cells = [header, ...rows].map((row) => [row.figure, row.value, row.target ?? "", row.verdict ?? ""]);
-  const widths = [0, 1, 2, 3].map((column) => Math.max(...cells.map((line) => (line[column] ?? "").length)));
-  const line = (parts: string[]) =>
-    `| ${parts.map((part, column) => part.padEnd(widths[column] ?? 0)).join(" | ")} |`;
-  const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`;
-  const [head, ...body] = cells;
-  return [`\n${title}`, line(head ?? []), rule, ...body.map(line)].join("\n");
-}

@@ -21,7 +21,7 @@ import type { EditPacer } from "./pacing.ts";
 import { jobView } from "./views.ts";
 
 /** What the presenter needs of the job service. */
-export type PresenterJobs = Pick<JobService, "provider" | "markDelivered" | "setDelivery">;
+export type PresenterJobs = Pick<JobService, "get" | "provider" | "markDelivered" | "setDelivery">;
 
 export interface PresenterOptions {
   jobs: PresenterJobs;
@@ -97,6 +97,9 @@ export class JobPresenter implements JobListener {
     const signature = JSON.stringify([view, job.previewUrl]);
     this.options.pacer
       .edit(job.id, signature, async () => {
+        // A waiting job's place in line is shown by the process that queued it, paced; with many
+        // processes another one may have started (even delivered) it meanwhile: then this view is stale.
+        if (job.state === "queued" && (await this.options.jobs.get(job.id))?.state !== "queued") return;
         const file = await this.previewFile(job);
         await this.send(job.id, delivery, { ...view, file });
       })

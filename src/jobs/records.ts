@@ -54,9 +54,12 @@ export class JobRecords {
       createdAt: now,
       updatedAt: now,
     }) as JobRecord;
-    await this.jobs.set(job.id, job);
-    await this.open.add(job.id);
-    await this.recentList(job.requesterId).addKeepingLast(job.id, recentPerPerson);
+    // Together, so the embedded store commits them at once (the reply to /imagine waits for this).
+    await Promise.all([
+      this.jobs.set(job.id, job),
+      this.open.add(job.id),
+      this.recentList(job.requesterId).addKeepingLast(job.id, recentPerPerson),
+    ]);
     return job;
   }
 

@@ -279,8 +279,11 @@ export class BullMqScheduler implements Scheduler {
   private async process(lane: string, bullJob: Job, token: string | undefined): Promise<void> {
     const id = bullJob.id as string;
     const job = await this.options.load(id);
-    if (!job || job.delivered) return;
+    if (!job) return;
     const person = job.requesterId;
+    // Delivered already (a process died after its run ended, and a watch delivered it): only the
+    // person's slot that run may have left taken is freed.
+    if (job.delivered) return this.freeSlot(lane, person, id);
     const started = job.state !== "queued";
     const slot = Number(
       await this.connection.eval(
@@ -322,9 +325,11 @@ export class BullMqScheduler implements Scheduler {
    */
   private async watch(watch: Job, token: string | undefined): Promise<void> {
     const id = watch.id as string;
+    // The lease before the record: its holder records the delivery before letting the lease go, so
+    // a record read after finding no lease is never one that holder has just delivered.
+    const leased = (await this.connection.exists(this.key(`delivering:${id}`))) === 1;
     const job = await this.options.load(id);
     if (!job || job.delivered) return;
-    const leased = (await this.connection.exists(this.key(`delivering:${id}`))) === 1;
     if (!leased && !this.stopping) await this.options.events.start(job);
     await watch.moveToDelayed(Date.now() + this.watchMs(), token);
     throw new DelayedError();

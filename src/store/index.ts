@@ -4,9 +4,9 @@ import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { resolve } from "node:path";
 import KeyvRedis from "@keyv/redis";
-import KeyvSqlite from "@keyv/sqlite";
 import { Redis } from "ioredis";
 import Keyv from "keyv";
+import { GroupCommitSqlite } from "./group-commit.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -35,7 +35,7 @@ async function openSqliteStore(dataDir: string): Promise<Store> {
   const directory = resolve(dataDir);
   mkdirSync(directory, { recursive: true });
   // busyTimeout lets a second process (e.g. `atelier imagine` beside the bot) wait instead of failing.
-  const adapter = new KeyvSqlite({ uri: `sqlite://${directory}/atelier.sqlite`, busyTimeout: 10_000 });
+  const adapter = new GroupCommitSqlite({ uri: `sqlite://${directory}/atelier.sqlite`, busyTimeout: 10_000 });
   // Write-ahead log: a commit is one fsync of the log instead of several of the rollback journal
   // (every job writes its record ~8 times), and readers never wait for a writer. synchronous stays
   // FULL, so a committed write survives a crash or power loss exactly as before.

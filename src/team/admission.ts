@@ -129,13 +129,19 @@ export class Admission {
     if (fixed) return { ok: false, refusal: fixed };
     const blockedUntil = await offenders.blockedUntil(request.guildId, request.userId, now);
     if (blockedUntil !== undefined) return { ok: false, refusal: { rule: "offender", until: blockedUntil } };
+    const limited =
+      config.cooldownSeconds !== undefined ||
+      config.userDailyJobs !== undefined ||
+      config.guildDailyJobs !== undefined;
     const counted = await usage.reserve(
       { guildId: request.guildId, userId: request.userId },
       request.jobCount,
       now,
-      (state) =>
-        cooldownRefusal(config, state.lastStartedAt, now) ??
-        dailyRefusal(config, state, request.jobCount, now),
+      limited
+        ? (state) =>
+            cooldownRefusal(config, state.lastStartedAt, now) ??
+            dailyRefusal(config, state, request.jobCount, now)
+        : undefined,
     );
     return counted ? { ok: false, refusal: counted } : { ok: true };
   }

@@ -106,6 +106,23 @@ describe.runIf(redisTestsRun)("state shared by two processes on one Redis", () =
     expect((await b.team.usage.guildTotals("g2", "day", now)).started).toBe(7);
   });
 
+  it("admits at once in a guild without limits, even while another process holds its usage lock", async () => {
+    // Another process is deciding a limited ask for g4 (it would hold this lock for that long).
+    const lock = "atelier:shared:lock:usage:g4";
+    await b.store.redis?.set(lock, "other-process", "PX", 60_000);
+    const verdict = await a.team.admission.admit({
+      userId: "dee",
+      guildId: "g4",
+      channelIds: ["c1"],
+      roleIds: [],
+      promptText: "a fox",
+      jobCount: 2,
+    });
+    expect(verdict.ok).toBe(true);
+    expect((await b.team.usage.guildTotals("g4", "day", now)).started).toBe(2);
+    await b.store.redis?.del(lock);
+  });
+
   it("shows a preference or a server setting changed in one process to the other at once", async () => {
     // Both have read the old values first (a process that cached them would keep showing them).
     expect(await b.preferences.get("cyd")).toEqual({});
