@@ -3,8 +3,11 @@
 // interaction is handed to discord.js, and its first answer (or the deferral at the deadline)
 // is the response.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type APIInteraction, InteractionResponseType, InteractionType } from "discord.js";
+import { type APIInteraction, InteractionResponseType, InteractionType, MessageFlags } from "discord.js";
 import { z } from "zod";
+import { jobMessageText } from "../i18n/errors.ts";
+import { languageOf } from "../i18n/index.ts";
+import { jobText } from "../jobs/messages.ts";
 import type { Logger } from "../log.ts";
 import type { HttpAnswer, InteractionAnswers } from "./interaction-answers.ts";
 import { type SignatureCheck, signatureHeader, timestampHeader } from "./interaction-signature.ts";
@@ -65,6 +68,27 @@ const pong: HttpAnswer = {
   body: Buffer.from(JSON.stringify({ type: InteractionResponseType.Pong })),
 };
 
+/** PONG for a PING; otherwise a private "cannot reach its database, try again" in the person's language. */
+function unavailableAnswer(body: Buffer): HttpAnswer {
+  let payload: { type?: number; locale?: string } = {};
+  try {
+    payload = JSON.parse(body.toString("utf8"));
+  } catch {
+    // Signed but unreadable: answer in English rather than not at all.
+  }
+  if (payload.type === InteractionType.Ping) return pong;
+  const content = jobMessageText(jobText("database-away", {}), languageOf(payload.locale));
+  return {
+    contentType: "application/json",
+    body: Buffer.from(
+      JSON.stringify({
+        type: InteractionResponseType.ChannelMessageWithSource,
+        data: { content, flags: MessageFlags.Ephemeral },
+      }),
+    ),
+  };
+}
+
 export function interactionEndpoint(options: InteractionEndpointOptions): HttpRoute {
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -86,6 +110,12 @@ export function interactionEndpoint(options: InteractionEndpointOptions): HttpRo
       timestamp: request.headers[timestampHeader] as string | undefined,
       body,
     });
+    if (!verdict.ok && verdict.unavailable) {
+      // Genuine, but Redis (the replay memory) is away: act on nothing, and tell the person why.
+      logger.warn("interaction not taken: the replay memory is unavailable", { reason: verdict.reason });
+      await send(response, 200, unavailableAnswer(body));
+      return;
+    }
     if (!verdict.ok) {
       logger.warn("interaction refused", { reason: verdict.reason, from: request.socket.remoteAddress });
       plain(response, 401, "invalid request signature");

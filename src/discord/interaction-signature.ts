@@ -48,7 +48,8 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 }
 
-export type SignatureVerdict = { ok: true } | { ok: false; reason: string };
+/** `unavailable`: the request is genuine, but whether it is a replay could not be told (Redis away). */
+export type SignatureVerdict = { ok: true } | { ok: false; reason: string; unavailable?: true };
 
 export interface SignatureCheckOptions {
   /** The application's public key, hex (DISCORD_PUBLIC_KEY). */
@@ -86,10 +87,19 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     if (!verify(null, signed, key, Buffer.from(signature, "hex")))
       return { ok: false, reason: "bad signature" };
     // Only genuine requests are remembered, so forgeries cannot fill the memory.
-    const first = await options.replays.firstTime(
-      `${timestamp}:${signature.toLowerCase()}`,
-      maxAgeMs + maxAheadMs,
-    );
+    let first: boolean;
+    try {
+      first = await options.replays.firstTime(
+        `${timestamp}:${signature.toLowerCase()}`,
+        maxAgeMs + maxAheadMs,
+      );
+    } catch (error) {
+      return {
+        ok: false,
+        reason: `replay memory unavailable: ${(error as Error).message}`,
+        unavailable: true,
+      };
+    }
     return first ? { ok: true } : { ok: false, reason: "replayed request" };
   };
 }

@@ -277,3 +277,44 @@ describe("the answer is the HTTP response", () => {
     });
   });
 });
+
+describe("when the shared replay memory (Redis) is away", () => {
+  it("acts on nothing and tells the person privately, in their language, to try again", async () => {
+    const dispatched: unknown[] = [];
+    const route = interactionEndpoint({
+      check: createSignatureCheck({
+        publicKey: keys.publicKey,
+        replays: { firstTime: () => Promise.reject(new Error("Connection is closed.")) },
+      }),
+      answers: new InteractionAnswers({ apiUrl: "http://discord.invalid/api", logger: silentLogger }),
+      dispatch: (payload) => dispatched.push(payload),
+      logger: silentLogger,
+    });
+    const away = createServer((request, response) => void route(request, response));
+    await new Promise<void>((resolve) => away.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = away.address() as { port: number };
+      const body = JSON.stringify({
+        id: "200000000000000002",
+        token: "tok",
+        application_id: applicationId,
+        type: 2,
+        locale: "fr",
+        data: { name: "imagine" },
+      });
+      const answer = await fetch(`http://127.0.0.1:${port}/interactions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...harness.signed(body) },
+        body,
+      });
+      expect(answer.status).toBe(200);
+      const json = (await answer.json()) as { type: number; data: { content: string; flags: number } };
+      expect(json.type).toBe(4);
+      expect(json.data.flags).toBe(64);
+      expect(json.data.content).toContain("Atelier ne peut pas joindre sa base de données");
+      expect(dispatched).toEqual([]);
+    } finally {
+      await new Promise((resolve) => away.close(resolve));
+    }
+  });
+});
