@@ -8,10 +8,11 @@
 //      grid on Discord, and CPU per job (three processes against one).
 //   3. 1,000 jobs in flight (provider takes 60 s, small tiles): peak RSS, event-loop delay, rates.
 //
-// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--rate N] [--only one|three-redis] [--all] [--profile DIR]
+// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--rate N] [--only one|three-redis] [--scenario 1,2,3] [--all] [--profile DIR]
 //   --quick    smaller counts (a smoke run, figures not comparable to the targets)
 //   --rate     /imagine per second for scenario 2, comma-separated for several (e.g. 4,6)
 //   --only     one deployment only
+//   --scenario the scenarios to run, comma-separated (default all three)
 //   --all      also run 1 s tasks with provider callbacks (one process: callbacks reach one process)
 //   --profile  write V8 CPU profiles of the bot processes into DIR (open in Chrome DevTools)
 import { mkdirSync } from "node:fs";
@@ -44,6 +45,7 @@ if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
 const sustainedRates = (option("--rate") ?? "4,6").split(",").map(Number);
 const only = option("--only") as Deployment | undefined;
 const deployments: Deployment[] = only ? [only] : ["one", "three-redis"];
+const scenarios = new Set((option("--scenario") ?? "1,2,3").split(",").map(Number));
 
 const burstCount = quick ? 100 : 500;
 const sustainedSeconds = quick ? 8 : 30;
@@ -93,16 +95,18 @@ function print(title: string, rows: Parameters<typeof renderComparison>[2], note
   console.log(renderComparison(title, deployments, rows) + notes.map((line) => `\n  • ${line}`).join(""));
 }
 
-const underLoad: BurstResult[] = await eachDeployment((deployment) =>
-  runBurst({ count: burstCount, perSecond: 50, world: world(deployment) }),
-);
-print(
-  `1 — ${burstCount} /imagine at 50/s while 1024² grids render (provider completes at once, polls every 3 s)`,
-  burstRows(underLoad, { firstResponse: true, grid: false }),
-  [...burstNotes(underLoad), ...problemLines(underLoad), load()],
-);
+if (scenarios.has(1)) {
+  const underLoad: BurstResult[] = await eachDeployment((deployment) =>
+    runBurst({ count: burstCount, perSecond: 50, world: world(deployment) }),
+  );
+  print(
+    `1 — ${burstCount} /imagine at 50/s while 1024² grids render (provider completes at once, polls every 3 s)`,
+    burstRows(underLoad, { firstResponse: true, grid: false }),
+    [...burstNotes(underLoad), ...problemLines(underLoad), load()],
+  );
+}
 
-for (const rate of sustainedRates) {
+for (const rate of scenarios.has(2) ? sustainedRates : []) {
   const sustained: BurstResult[] = await eachDeployment((deployment) =>
     runBurst({ count: rate * sustainedSeconds, perSecond: rate, world: world(deployment) }),
   );
@@ -132,14 +136,16 @@ if (runAll && deployments.includes("one")) {
   );
 }
 
-const inFlight: InFlightResult[] = await eachDeployment((deployment) =>
-  runInFlight(inFlightCount, world(deployment, { taskDurationMs: inFlightTaskMs, tileLongSide: 128 })),
-);
-print(
-  `3 — ${inFlightCount} jobs in flight (provider takes ${inFlightTaskMs / 1000} s, 128 px tiles, poll 3 s, progress pacing 2 s)`,
-  inFlightRows(inFlight),
-  [...problemLines(inFlight), load()],
-);
+if (scenarios.has(3)) {
+  const inFlight: InFlightResult[] = await eachDeployment((deployment) =>
+    runInFlight(inFlightCount, world(deployment, { taskDurationMs: inFlightTaskMs, tileLongSide: 128 })),
+  );
+  print(
+    `3 — ${inFlightCount} jobs in flight (provider takes ${inFlightTaskMs / 1000} s, 128 px tiles, poll 3 s, progress pacing 2 s)`,
+    inFlightRows(inFlight),
+    [...problemLines(inFlight), load()],
+  );
+}
 
 console.log(`\nTotal bench time ${fixed((Date.now() - benchStarted) / 1000)} s`);
 if (cpuProfileDir) console.log(`Bot CPU profiles written to ${cpuProfileDir}`);
