@@ -2,7 +2,7 @@
 # and a health check on /healthz. `docker compose up` (compose.yaml) adds Redis and a data volume.
 FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
-# sqlite3 (the embedded store) compiles from source: the build tools stay in this stage only.
+# better-sqlite3 (the embedded store) may compile from source: the build tools stay in this stage only.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*

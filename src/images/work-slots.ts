@@ -1,5 +1,5 @@
 // Bounds how many images are composed or encoded at once. sharp runs on libuv's thread pool (4
-// threads), which the embedded store (sqlite3) and file I/O share, first come first served: fifty
+// threads), which file I/O shares, first come first served (the embedded store once did too): fifty
 // grids at once queue hundreds of sharp tasks ahead of every store read, so replies to new commands
 // wait seconds, and memory holds fifty canvases. libvips already spreads one image over the cores;
 // measured with bench/bot.ts on 2 cores, one grid at a time gave the same throughput with ~30% less

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import KeyvRedis from "@keyv/redis";
 import { Redis } from "ioredis";
 import Keyv from "keyv";
-import { GroupCommitSqlite } from "./group-commit.ts";
+import { SqliteStore } from "./sqlite.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -34,12 +34,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 async function openSqliteStore(dataDir: string): Promise<Store> {
   const directory = resolve(dataDir);
   mkdirSync(directory, { recursive: true });
-  // busyTimeout lets a second process (e.g. `atelier imagine` beside the bot) wait instead of failing.
-  const adapter = new GroupCommitSqlite({ uri: `sqlite://${directory}/atelier.sqlite`, busyTimeout: 10_000 });
-  // Write-ahead log: a commit is one fsync of the log instead of several of the rollback journal
-  // (every job writes its record ~8 times), and readers never wait for a writer. synchronous stays
-  // FULL, so a committed write survives a crash or power loss exactly as before.
-  await adapter.query("PRAGMA journal_mode=WAL");
+  const adapter = new SqliteStore({ file: `${directory}/atelier.sqlite` });
   const keyv = new Keyv({ store: adapter, namespace: "atelier" });
   return { kind: "sqlite", keyv, close: () => keyv.disconnect() };
 }

@@ -1,7 +1,7 @@
 // The container's install, without a Docker engine: the files the Dockerfile copies, put in a
 // clean folder, `npm install --omit=dev` there (what its dependencies stage runs), then
 // `atelier start` from that folder against the fake Discord and the emulator: it runs, /healthz
-// answers 200, and SIGTERM stops it with exit 0. Slow (sqlite3 compiles), so it runs when
+// answers 200, and SIGTERM stops it with exit 0. Slow (better-sqlite3 compiles), so it runs when
 // ATELIER_TEST_PRODUCTION_INSTALL=1 (CI sets it) and says so in one line otherwise.
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
