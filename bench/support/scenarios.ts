@@ -377,6 +377,12 @@ export function burstRows(results: BurstResult[], targets: { firstResponse: bool
       "[bench process: fake Discord + emulator] CPU",
       (r) => `${fixed(r.parent.cpuMs / 1000)} s`,
     ),
+    // Its delay is in every first-response figure too: the fake both sends and timestamps.
+    compared(
+      results,
+      "[bench process] event-loop delay p99 / max",
+      (r) => `${ms(r.parent.eventLoopDelayP99Ms)} / ${ms(r.parent.eventLoopDelayMaxMs)}`,
+    ),
     compared(results, "bot WARN/ERROR log lines", (r) => String(r.botProblems.count)),
   ];
 }

@@ -2,7 +2,6 @@
 // a job hands it to another process on the same Redis, which finishes it on its message once and
 // never sends it to the provider again; and Redis going away pauses new work (503 on /healthz, a
 // clear private answer) and resumes when it is back, with no job lost.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,31 +14,18 @@ import { createEvolinkProvider } from "../../src/providers/evolink.ts";
 import { registryOf } from "../../src/providers/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
+import { type AtelierProcess, spawnAtelier, until } from "../support/atelier-process.ts";
 import { type RedisServer, redisTestsRun, startRedis } from "../support/redis.ts";
 import { isFinished, startWorld } from "./world.ts";
 
-const bin = new URL("../../bin/atelier.mjs", import.meta.url).pathname;
 const apiKey = "evk-many-processes-key";
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe.runIf(redisTestsRun)("a process killed in the middle of a job", () => {
   let redis: RedisServer;
   let fake: FakeDiscord;
   let emulator: EvolinkEmulator;
   const dataDir = mkdtempSync(join(tmpdir(), "atelier-many-"));
-  const output: string[] = [];
-  let child: ChildProcess | undefined;
+  let child: AtelierProcess | undefined;
   let store: Store | undefined;
   let survivor: RunningAtelier | undefined;
 
@@ -49,7 +35,7 @@ describe.runIf(redisTestsRun)("a process killed in the middle of a job", () => {
     emulator = await startEvolinkEmulator({ apiKey, taskDurationMs: 2_500, tileLongSide: 64 });
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill("SIGKILL");
+    await child?.kill();
     await survivor?.stop();
     await store?.close();
     await emulator?.stop();
@@ -59,37 +45,20 @@ describe.runIf(redisTestsRun)("a process killed in the middle of a job", () => {
   });
 
   /** `atelier start` in its own process, on the shared Redis. */
-  async function startChild(): Promise<ChildProcess> {
-    const identifiesBefore = fake.identifies.length;
-    const started = spawn(process.execPath, [bin, "start"], {
+  async function startChild(): Promise<AtelierProcess> {
+    const started = spawnAtelier({
+      fake,
+      emulator,
+      apiKey,
+      dataDir,
       env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        DISCORD_TOKEN: fake.botToken,
-        DISCORD_API_URL: fake.restBaseUrl,
-        DISCORD_GUILD_ID: fake.guildId,
-        EVOLINK_API_KEY: apiKey,
-        EVOLINK_BASE_URL: emulator.baseUrl,
-        DATA_DIR: dataDir,
         REDIS_URL: redis.url,
         JOB_TAKEOVER_SECONDS: "1",
-        HTTP_PORT: "0",
         POLL_INTERVAL_SECONDS: "0.1",
         LOG_LEVEL: "debug",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    started.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    started.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    await fake.waitFor(
-      () => (fake.identifies.length > identifiesBefore && fake.botConnected ? true : undefined),
-      30_000,
-    );
-    await until(() => output.join("").includes("atelier running"), 30_000, "the child to run").catch(
-      (error) => {
-        throw new Error(`${(error as Error).message}\n${output.join("")}`);
-      },
-    );
+    await started.running({ gateway: true });
     return started;
   }
 
@@ -133,9 +102,7 @@ describe.runIf(redisTestsRun)("a process killed in the middle of a job", () => {
     expect(emulator.apiRequests("POST")).toHaveLength(1);
 
     survivor = await startSurvivor();
-    const exited = new Promise((resolve) => child?.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await child.kill();
     // Only the survivor is left: once it polls the task, it has taken the job over.
     const pollsAtKill = emulator.apiRequests("GET").length;
     await until(

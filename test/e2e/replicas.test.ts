@@ -4,7 +4,6 @@
 // is killed (SIGKILL) in the middle and started again. Every job ends on its own message with its
 // grid, once; nothing reaches the provider twice; the account's running limit and each person's
 // hold across the processes; and people take turns: nobody waits noticeably longer on average.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,10 +15,10 @@ import { isFinished as finishedState, type JobRecord } from "../../src/jobs/reco
 import { JobRecords } from "../../src/jobs/records.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { FakeDiscord, type InteractionHandle } from "../fake-discord/index.ts";
+import { type AtelierProcess, spawnAtelier, until } from "../support/atelier-process.ts";
 import { type RedisServer, redisTestsRun, startRedis } from "../support/redis.ts";
 import { isFinished } from "./world.ts";
 
-const bin = new URL("../../bin/atelier.mjs", import.meta.url).pathname;
 const apiKey = "evk-replicas-key";
 const people = 20;
 const jobsEach = 10;
@@ -30,22 +29,12 @@ const killAfterFinished = 60;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls a condition on state the fake cannot announce (logs, Redis, the emulator). */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** One `atelier start` process and what it logged (JSON lines). */
 interface Replica {
   name: string;
-  child: ChildProcess;
+  atelier: AtelierProcess;
   url: string;
   logs: Array<Record<string, unknown>>;
-  output: string[];
 }
 
 /** Jobs this replica logged as submitted and not (yet) as ended: the ones it is running. */
@@ -100,7 +89,7 @@ describe.runIf(redisTestsRun)("three replicas, 200 jobs from 20 people, one repl
     store = await openStore({ dataDir, redisUrl: redis.url });
   });
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => kill(replica)));
+    await Promise.all(replicas.map((replica) => replica.atelier.kill()));
     await store?.close();
     await emulator?.stop();
     await fake?.stop();
@@ -109,19 +98,14 @@ describe.runIf(redisTestsRun)("three replicas, 200 jobs from 20 people, one repl
   });
 
   async function startReplica(name: string): Promise<Replica> {
-    const child = spawn(process.execPath, [bin, "start"], {
+    const atelier = spawnAtelier({
+      fake,
+      emulator,
+      apiKey,
+      dataDir,
       env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        DISCORD_TOKEN: fake.botToken,
-        DISCORD_API_URL: fake.restBaseUrl,
-        DISCORD_GUILD_ID: fake.guildId,
         DISCORD_PUBLIC_KEY: fake.interactionsEndpoint?.publicKey,
-        EVOLINK_API_KEY: apiKey,
-        EVOLINK_BASE_URL: emulator.baseUrl,
-        DATA_DIR: dataDir,
         REDIS_URL: redis.url,
-        HTTP_PORT: "0",
         JOB_TAKEOVER_SECONDS: "2",
         POLL_INTERVAL_SECONDS: "0.1",
         MAX_RUNNING_JOBS: String(maxRunning),
@@ -130,15 +114,12 @@ describe.runIf(redisTestsRun)("three replicas, 200 jobs from 20 people, one repl
         LOG_LEVEL: "info",
         LOG_FORMAT: "json",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    const replica: Replica = { name, child, url: "", logs: [], output: [] };
+    const replica: Replica = { name, atelier, url: "", logs: [] };
     replicas.push(replica);
     let partial = "";
     const read = (chunk: Buffer) => {
-      const text = chunk.toString();
-      replica.output.push(text);
-      const lines = (partial + text).split("\n");
+      const lines = (partial + chunk.toString()).split("\n");
       partial = lines.pop() ?? "";
       for (const line of lines) {
         if (!line.startsWith("{")) continue;
@@ -149,26 +130,12 @@ describe.runIf(redisTestsRun)("three replicas, 200 jobs from 20 people, one repl
         }
       }
     };
-    child.stdout?.on("data", read);
-    child.stderr?.on("data", read);
-    await until(
-      () => replica.logs.some((line) => line.msg === "atelier running"),
-      60_000,
-      `${name} to run`,
-    ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n${replica.output.join("")}`);
-    });
+    atelier.child.stdout?.on("data", read);
+    atelier.child.stderr?.on("data", read);
+    await atelier.running({ timeoutMs: 60_000 });
     const listening = replica.logs.find((line) => line.msg === "http listening");
     replica.url = `http://127.0.0.1:${listening?.port as number}/interactions`;
     return replica;
-  }
-
-  async function kill(replica: Replica): Promise<void> {
-    const { child } = replica;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
   }
 
   /**
@@ -204,17 +171,17 @@ describe.runIf(redisTestsRun)("three replicas, 200 jobs from 20 people, one repl
         await sleep(50);
         continue;
       }
-      victim.child.kill("SIGSTOP");
+      victim.atelier.child.kill("SIGSTOP");
       // What it had already sent reaches the fake Discord and the emulator (both in this process).
       await sleep(100);
       const now = await records.openJobs();
       const takenOver = runningBy(victim, now);
       const ambiguous = ambiguousAtKill(now, byPrompt);
       if (takenOver && ambiguous.length === 0) {
-        await kill(victim);
+        await victim.atelier.kill();
         return { victim, takenOver: takenOver.id };
       }
-      victim.child.kill("SIGCONT");
+      victim.atelier.child.kill("SIGCONT");
       // Long enough for it to move on, and well inside its claim on its jobs (JOB_TAKEOVER_SECONDS).
       await sleep(300 + Math.random() * 200);
     }

@@ -1,69 +1,36 @@
 // A crash in the middle of a job: the bot process is killed (SIGKILL, no clean shutdown) and
 // started again on the same DATA_DIR. The job finishes on its message, nothing is sent twice,
 // and buttons on messages made before the crash keep working.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
+import { type AtelierProcess, spawnAtelier } from "../support/atelier-process.ts";
 import { customIdOf, isFinished, quadrantColours } from "./world.ts";
 
-const bin = new URL("../../bin/atelier.mjs", import.meta.url).pathname;
 const apiKey = "evk-restart-secret-key";
 let fake: FakeDiscord;
 let emulator: EvolinkEmulator;
 let dataDir: string;
-const output: string[] = [];
-const children: ChildProcess[] = [];
+const children: AtelierProcess[] = [];
 
-async function startAtelier(): Promise<ChildProcess> {
-  const identifiesBefore = fake.identifies.length;
-  const child = spawn(process.execPath, [bin, "start"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      DISCORD_TOKEN: fake.botToken,
-      DISCORD_API_URL: fake.restBaseUrl,
-      DISCORD_GUILD_ID: fake.guildId,
-      EVOLINK_API_KEY: apiKey,
-      EVOLINK_BASE_URL: emulator.baseUrl,
-      DATA_DIR: dataDir,
-      HTTP_PORT: "0",
-      POLL_INTERVAL_SECONDS: "0.1",
-      LOG_LEVEL: "debug",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startAtelier(): Promise<AtelierProcess> {
+  const child = spawnAtelier({
+    fake,
+    emulator,
+    apiKey,
+    dataDir,
+    env: { POLL_INTERVAL_SECONDS: "0.1", LOG_LEVEL: "debug" },
   });
   children.push(child);
-  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  await fake.waitFor(
-    () => (fake.identifies.length > identifiesBefore && fake.botConnected ? true : undefined),
-    30_000,
-  );
-  await until(() => output.join("").includes("atelier running"), 30_000).catch((error: unknown) => {
-    throw new Error(`atelier did not start: ${(error as Error).message}\n${output.join("")}`);
-  });
+  await child.running({ gateway: true });
   return child;
 }
 
-/** Polls a condition the fake cannot observe (the child's own output). */
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+/** What every process started here has written. */
+const output = () => children.map((child) => child.output()).join("");
 
 beforeAll(async () => {
   fake = await FakeDiscord.start();
@@ -72,7 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) await kill(child);
+  for (const child of children) await child.kill();
   await emulator?.stop();
   await fake?.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -86,7 +53,7 @@ describe("restart in the middle of a job", () => {
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a lantern in the fog" } });
     const original = await run.waitForOriginalMessage(() => true);
     expect(original.content).toContain("Waiting to start");
-    await kill(first);
+    await first.kill();
 
     const second = await startAtelier();
     const done = await fake.waitForMessage((m) => m.id === original.id && isFinished(m), 30_000);
@@ -95,7 +62,7 @@ describe("restart in the middle of a job", () => {
       .apiRequests("POST")
       .filter((r) => (r.body as { prompt?: string }).prompt === "a lantern in the fog");
     expect(sent).toHaveLength(1);
-    await kill(second);
+    await second.kill();
   }, 90_000);
 
   it("finishes the job on its message, sends it once, and old buttons keep working", async () => {
@@ -111,7 +78,7 @@ describe("restart in the middle of a job", () => {
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a comet over the sea" } });
     const original = await run.waitForOriginalMessage(() => true);
     await fake.waitForMessage((m) => m.id === original.id && /\(\d+%\)/.test(m.content), 20_000);
-    await kill(first);
+    await first.kill();
     const createsBeforeRestart = emulator.apiRequests("POST").length;
 
     const second = await startAtelier();
@@ -130,15 +97,14 @@ describe("restart in the middle of a job", () => {
     const single = await click.waitForFollowUp((m) => isFinished(m), 20_000);
     expect(single.content).toMatch(/^\*\*a finished sketch\*\* - Image #3 <@\d+>$/);
 
-    expect(output.join("")).not.toContain(apiKey);
-    expect(output.join("")).not.toContain(fake.botToken);
+    expect(output()).not.toContain(apiKey);
+    expect(output()).not.toContain(fake.botToken);
 
     // A graceful stop (SIGTERM) closes everything and exits 0.
-    const exitCode = new Promise((resolve) => second.once("exit", (code) => resolve(code)));
-    second.kill("SIGTERM");
-    expect(await exitCode).toBe(0);
-    const records = output
-      .join("")
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    const records = second
+      .output()
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line));

@@ -1,7 +1,6 @@
 // Start-up failures end fast, with one line naming the cause and the fix, and no process left
 // running: a bad token, Discord out of reach, a server the bot is not in, a provider key the
 // provider refuses, a provider URL that does not answer.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
+import { spawnAtelier } from "../support/atelier-process.ts";
 
-const bin = new URL("../../bin/atelier.mjs", import.meta.url).pathname;
 const apiKey = "evk-startup-secret-key";
 let fake: FakeDiscord;
 let emulator: EvolinkEmulator;
@@ -36,35 +35,19 @@ interface Ended {
 }
 
 /** Runs `atelier start` with these settings over working defaults; resolves when it exits (or after 40 s). */
-function start(overrides: Record<string, string>): Promise<Ended> {
+async function start(overrides: Record<string, string>): Promise<Ended> {
   const began = Date.now();
-  const child = spawn(process.execPath, [bin, "start"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      DISCORD_TOKEN: fake.botToken,
-      DISCORD_API_URL: fake.restBaseUrl,
-      DISCORD_GUILD_ID: fake.guildId,
-      EVOLINK_API_KEY: apiKey,
-      EVOLINK_BASE_URL: emulator.baseUrl,
-      DATA_DIR: dataDir,
-      HTTP_PORT: "0",
-      LOG_FORMAT: "json",
-      ...overrides,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const atelier = spawnAtelier({
+    fake,
+    emulator,
+    apiKey,
+    dataDir,
+    env: { LOG_FORMAT: "json", ...overrides },
   });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const guard = setTimeout(() => child.kill("SIGKILL"), 40_000);
-  return new Promise((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(guard);
-      resolve({ code, ms: Date.now() - began, stderr });
-    }),
-  );
+  const guard = setTimeout(() => atelier.child.kill("SIGKILL"), 40_000);
+  const code = await atelier.exited;
+  clearTimeout(guard);
+  return { code, ms: Date.now() - began, stderr: atelier.stderr() };
 }
 
 /** The one line meant for a person: the last one, not a JSON log record. */
