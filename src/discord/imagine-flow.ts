@@ -31,7 +31,7 @@ export async function imaginePrompts(
     maxJobs: context.maxJobs,
     speed: context.defaultSpeed,
     quality: context.defaultQuality,
-    preferences: await context.preferences.get(interaction.user.id),
+    preferences: here.preferences,
     trustedImageOrigins: context.trustedImageOrigins,
   });
   if (!prepared.ok)

@@ -3,6 +3,7 @@
 // else the server's first, else the bot's default). A prompt may still name another with --provider.
 import type { NamedProviders } from "../jobs/pipeline.ts";
 import type { ImageProvider } from "../providers/types.ts";
+import type { Preferences } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
 
 export interface ProvidersHere {
@@ -10,6 +11,8 @@ export interface ProvidersHere {
   fallback: ImageProvider;
   /** What a prompt may name with --provider here. */
   named: NamedProviders;
+  /** The person's preferences, read on the way (a prompt needs them next). */
+  preferences: Preferences;
 }
 
 export async function providersHere(
@@ -18,15 +21,20 @@ export async function providersHere(
   guildId: string | undefined,
 ): Promise<ProvidersHere> {
   const configured = context.providers.names();
-  const { providers: serverList } = await context.team.configs.get(guildId);
+  // Together: with Redis each read is a round trip, and an answer to /imagine waits for these.
+  const [{ providers: serverList }, preferences] = await Promise.all([
+    context.team.configs.get(guildId),
+    context.preferences.get(userId),
+  ]);
   const allowed = serverList.filter((name) => configured.includes(name));
   // A server list naming nothing configured (a provider removed since) falls back to all of them.
   const usable = allowed.length > 0 ? allowed : [...configured];
-  const { provider: preferred } = await context.preferences.get(userId);
+  const preferred = preferences.provider;
   const fallbackName = preferred !== undefined && usable.includes(preferred) ? preferred : usable[0];
   const fallback = context.providers.get(fallbackName ?? "");
   if (!fallback) throw new Error("No image service is configured.");
   return {
+    preferences,
     fallback,
     named: {
       get: (name) => (usable.includes(name) ? context.providers.get(name) : undefined),

@@ -42,8 +42,15 @@ export class JobRecords {
   }
 
   async create(fields: NewJobFields): Promise<JobRecord> {
+    const job = this.build(fields);
+    await this.insert(job);
+    return job;
+  }
+
+  /** A new job's record, not written yet: its id is known, so the queue can take it meanwhile. */
+  build(fields: NewJobFields): JobRecord {
     const now = this.now();
-    const job = jobRecordSchema.parse({
+    return jobRecordSchema.parse({
       providerWarnings: [],
       ...fields,
       id: newJobId(),
@@ -54,13 +61,15 @@ export class JobRecords {
       createdAt: now,
       updatedAt: now,
     }) as JobRecord;
-    // Together, so the embedded store commits them at once (the reply to /imagine waits for this).
+  }
+
+  /** Writes a record from `build`, with the lists that find it (together: the reply to /imagine waits). */
+  async insert(job: JobRecord): Promise<void> {
     await Promise.all([
       this.jobs.set(job.id, job),
       this.open.add(job.id),
       this.recentList(job.requesterId).addKeepingLast(job.id, recentPerPerson),
     ]);
-    return job;
   }
 
   /** A person's latest jobs, newest first (at most 20 are remembered): for /info. */

@@ -177,9 +177,9 @@ export class JobService {
     const parent = parentId === undefined ? undefined : await this.records.get(parentId);
     if (parentId !== undefined && !parent) throw new JobNotFoundError(`Job ${parentId} is no longer known.`);
     const ticket = await this.scheduler.ticket(origin.requesterId);
-    let created: JobRecord | undefined;
+    let job: JobRecord | undefined;
     try {
-      const job = await this.records.create({
+      job = this.records.build({
         ...fieldsFor(request, parent),
         provider: this.providerFor(request, parent),
         requesterId: origin.requesterId,
@@ -190,14 +190,19 @@ export class JobService {
         queueRound: ticket.round,
         queueSeq: ticket.seq,
       });
-      created = job;
-      await this.scheduler.place(job);
+      // Together (with Redis each is a round trip, and the reply waits): a placed job does not run
+      // before it is shown (`place`), and one whose record is missing is skipped by the scheduler.
+      await Promise.all([this.records.insert(job), this.scheduler.place(job)]);
       this.logger.info("job created", { ...jobLogFields(job), kind: job.kind });
       return job;
     } catch (error) {
       // Best effort (Redis may be what failed); the caller sees the original error.
-      await (created ? this.discard(created.id) : this.scheduler.drop(origin.requesterId, ticket)).catch(
-        (cleanup: unknown) => this.logger.warn("job not set aside after a failed create", { error: cleanup }),
+      const jobId = job?.id;
+      await Promise.all([
+        this.scheduler.drop(origin.requesterId, ticket, jobId),
+        jobId === undefined ? undefined : this.discard(jobId),
+      ]).catch((cleanup: unknown) =>
+        this.logger.warn("job not set aside after a failed create", { error: cleanup }),
       );
       throw error;
     }

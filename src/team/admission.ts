@@ -124,10 +124,13 @@ export class Admission {
   async admit(request: AdmissionRequest): Promise<AdmissionVerdict> {
     const { configs, usage, offenders } = this.dependencies;
     const now = this.now();
-    const config = await configs.get(request.guildId);
+    // Together: with Redis each read is a round trip, and the answer to the ask waits for them.
+    const [config, blockedUntil] = await Promise.all([
+      configs.get(request.guildId),
+      offenders.blockedUntil(request.guildId, request.userId, now),
+    ]);
     const fixed = staticRefusal(config, request);
     if (fixed) return { ok: false, refusal: fixed };
-    const blockedUntil = await offenders.blockedUntil(request.guildId, request.userId, now);
     if (blockedUntil !== undefined) return { ok: false, refusal: { rule: "offender", until: blockedUntil } };
     const limited =
       config.cooldownSeconds !== undefined ||
