@@ -493,8 +493,12 @@ export async function startEvolinkEmulator(options: EvolinkEmulatorOptions = {})
         body: evolinkErrorBody("task_not_found", `Task ${taskId} not found`, "not_found_error"),
       };
     }
-    if (isTerminal(task)) task.endSeenAt ??= now();
-    return { status: 200, body: taskBody(task) };
+    // The answer itself decides whether the end was seen: checking the clock twice (once for this,
+    // once for the answer) let a query in the task's last millisecond answer "completed" and leave
+    // the task running forever in the client's concurrency.
+    const body = taskBody(task);
+    if (body.status === "completed" || body.status === "failed") task.endSeenAt ??= now();
+    return { status: 200, body };
   }
 
   function routeApi(method: string, path: string, body: unknown): Reply {

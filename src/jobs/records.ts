@@ -100,7 +100,8 @@ export class JobRecords {
     const found: JobRecord[] = [];
     for (const id of ids) {
       const job = records.get(id);
-      if (job) found.push(job);
+      if (job && !job.delivered) found.push(job);
+      // Gone, or delivered by a process that died before taking it off this list (markDelivered).
       else await this.open.remove(id);
     }
     return found;

@@ -3,6 +3,7 @@
 // frees the slot and tells listeners, exactly once. Records are written at every step, so a
 // restart resumes instead of losing work and never submits anything twice without the user knowing.
 import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.ts";
 import {
   type ImageInput,
@@ -317,7 +318,37 @@ export class JobService {
     }
     if (found.state === "running") return this.runInBackground(found.id, () => this.runner.track(found));
     const job = await this.ticketed(found);
-    return this.runInBackground(job.id, () => this.runner.run(job));
+    const end = await this.runInBackground(job.id, () => this.runner.run(job));
+    return end === "stopped" ? this.follow(job.id) : end;
+  }
+
+  /**
+   * This run found the job already sent by another run. Two runs hold one job only when a process
+   * stalled past the takeover time: it lost its claim on the job while alive and went on. The task
+   * holds a running slot (account and person) through each run's claim, and the shared scheduler
+   * frees a claim's slot when its run resolves; so this run follows the job to its end rather than
+   * let a waiting job start beside that task, and carries it on if the other process dies.
+   */
+  private async follow(id: string): Promise<RunEnd> {
+    const signal = this.abort.signal;
+    for (;;) {
+      if (signal.aborted) return "stopped";
+      const job = await this.records.get(id);
+      // Ended: the run that ended it delivers it (or, if its process dies, the delivery watch does).
+      if (!job || isFinished(job)) return "ended";
+      if (job.state === "running") return this.runInBackground(id, () => this.runner.track(job));
+      // Being sent: resuming now would fail it as "may have been sent" under its sender. A sender
+      // silent for longer than a task may run has died; then it is resumed like any job found so.
+      if (job.state === "submitting" && this.now() - job.updatedAt > this.timeLimit(job))
+        return this.resume(job);
+      await sleep(this.options.pollIntervalMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private timeLimit(job: JobRecord): number {
+    return (
+      this.options.timeoutMs ?? this.options.providers.get(job.provider)?.capabilities.maxTaskDurationMs ?? 0
+    );
   }
 
   /** Stops taking work and lets running trackers end; their records stay `running` for the next start. */

@@ -310,7 +310,8 @@ export class BullMqScheduler implements Scheduler {
     } finally {
       await this.freeSlot(lane, person, id);
     }
-    // `stopped` without a shutdown: another run moved the record first, and it owns the job.
+    // A run ends `stopped` only when this process shuts down (one that finds the job sent by another
+    // run follows it to its end: service.ts `follow`), so the slot is freed only once the task ended.
     if (end === "stopped" && this.options.signal.aborted) {
       // Shutting down: the job goes back in line with its priority, for whichever process is next.
       await bullJob.moveToWait(token);

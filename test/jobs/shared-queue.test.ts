@@ -62,6 +62,7 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     await client.flushall();
     client.disconnect();
     emulator.tasks.clear();
+    emulator.knobs.taskDurationMs = 250;
   });
   afterEach(async () => {
     for (const process of opened.splice(0)) {
@@ -210,6 +211,71 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     expect(redelivered?.id).toBe(job.id);
     await b.jobs.markDelivered(job.id);
     expect([...emulator.tasks.values()]).toHaveLength(1);
+  }, 30_000);
+
+  it("holds the account's limit when a process whose claim ran out still sends the job it held", async () => {
+    // A process that stalls past the takeover time (a frozen or overloaded machine) loses its claim on
+    // the job it holds while it is still alive. Here A is fetching a /blend's images when its claim
+    // runs out, B takes the job over, and A, going on, sends it first.
+    const blendable = (base: ImageProvider): ImageProvider => ({
+      ...base,
+      capabilities: { ...base.capabilities, blend: true },
+      blend: () => base.imagine({ prompt: { text: "blended", images: [], params: {}, warnings: [] } }),
+    });
+    const gate = () => {
+      let called = false;
+      let open: () => void = () => undefined;
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const fetch = async () => {
+        called = true;
+        await opened;
+        return { bytes: Buffer.from("image"), contentType: "image/png" };
+      };
+      return { fetch, open, called: () => called };
+    };
+    const until = async (condition: () => boolean | Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const inA = gate();
+    const inB = gate();
+    const a = await startProcess({ maxRunning: 1, fetchSourceImage: inA.fetch }, blendable);
+    const blend = await a.jobs.submit(
+      {
+        kind: "blend",
+        imageUrls: ["https://images.test/1.png", "https://images.test/2.png"],
+        dimensions: "square",
+      },
+      { requesterId: "ivy" },
+    );
+    await until(inA.called, "A to take the blend");
+    const next = await imagine(a, "kit", "kit waits for the slot");
+    // A's claim runs out (as when its process stalls for longer than the claim lasts).
+    const client = new Redis(redis.url);
+    await client.del(`atelier-queue:lane-evolink:${blend.id}:lock`);
+    client.disconnect();
+    const b = await startProcess({ maxRunning: 1, fetchSourceImage: inB.fetch }, blendable);
+    await until(inB.called, "B to take the blend over");
+    // A sends it (a long task), then B finds it sent by another run.
+    emulator.knobs.taskDurationMs = 1_500;
+    inA.open();
+    await until(async () => (await a.jobs.get(blend.id))?.state === "running", "A to send the blend");
+    emulator.knobs.taskDurationMs = 250;
+    inB.open();
+
+    const finished = await allFinished([a, b], 2);
+    expect(finished.map((job) => job.id).sort()).toEqual([blend.id, next.id].sort());
+    const tasks = [...emulator.tasks.values()];
+    expect(tasks.map((task) => task.prompt).sort()).toEqual(["blended", "kit waits for the slot"]);
+    // The account runs one task at a time: "kit" waits until the blend's end has been read.
+    const [first, second] = tasks.sort((x, y) => x.createdAt - y.createdAt);
+    expect(first?.prompt).toBe("blended");
+    expect(second?.createdAt).toBeGreaterThanOrEqual(first?.endSeenAt ?? Number.POSITIVE_INFINITY);
   }, 30_000);
 
   it("lets a ❌ Cancel in one process stop a job the other runs", async () => {
