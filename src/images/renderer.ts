@@ -104,13 +104,22 @@ function portablePolicy(policy: DownloadPolicy): DownloadPolicy {
 }
 
 /**
+ * The worker's heap, kept small. Its objects live as long as one image request, and each request's
+ * pixels are buffers outside the heap: a 1 MB young generation (default up to 16 MB per half) and
+ * old-space growth of 30% past the live data (default up to 4×) keep its heap near what it holds —
+ * these were ~60 MB of its peak RSS when 1,000 finished jobs queued their grids (bench/bot.ts
+ * scenario 3). Neither is a ceiling: a request that needs more still gets it.
+ */
+const workerHeapFlags = ["--max-semi-space-size=1", "--heap-growing-percent=30"];
+
+/**
  * Renders in a child process, started on first use and again after a crash (its requests in flight
  * fail with a clear error; the presenter retries delivery).
  */
 /** Starts the worker process at a lower CPU priority. */
 function forkWorker(niceness: number): ChildProcess {
   const started = fork(workerPath, [], {
-    execArgv: ["--import", tsxLoaderUrl()],
+    execArgv: ["--import", tsxLoaderUrl(), ...workerHeapFlags],
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

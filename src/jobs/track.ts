@@ -1,6 +1,5 @@
 // Follows one provider task to its end. Every wait is bounded: a task that never finishes
 // becomes a `timeout` error instead of a message stuck at "93%".
-import { setTimeout as sleep } from "node:timers/promises";
 import { type ImageProvider, ProviderError, type TaskSnapshot } from "../providers/types.ts";
 import { duration, JobFailure, jobText } from "./messages.ts";
 
@@ -75,20 +74,24 @@ function finish(snapshot: TaskSnapshot): TaskSnapshot {
   throw snapshot.error ?? new JobFailure("internal", jobText("failed-without-reason", {}));
 }
 
-async function waitForPushOrInterval(ms: number, options: TrackOptions): Promise<TaskSnapshot | undefined> {
-  const interval = new AbortController();
-  const onAbort = () => interval.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    // An aborted sleep just ends the wait; the loop then checks the caller's signal.
-    const tick = sleep(ms, undefined, { signal: interval.signal }).then(
-      () => undefined,
-      () => undefined,
-    );
-    if (!options.nextPush) return await tick;
-    return await Promise.race([tick, options.nextPush()]);
-  } finally {
-    interval.abort();
-    options.signal?.removeEventListener("abort", onAbort);
-  }
+/**
+ * Waits `ms`, or less when a snapshot is pushed or the caller's signal aborts. One timer and one
+ * promise: every job in flight waits here once per poll, and the AbortController each wait used to
+ * make (its abort builds an error with a stack) was a large part of what 1,000 jobs allocated
+ * between polls — garbage that lives a poll interval, so V8 promotes it before it dies.
+ */
+function waitForPushOrInterval(ms: number, options: TrackOptions): Promise<TaskSnapshot | undefined> {
+  const { signal, nextPush } = options;
+  if (signal?.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const end = (pushed?: TaskSnapshot) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(pushed);
+    };
+    const onAbort = () => end();
+    const timer = setTimeout(end, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    nextPush?.().then(end);
+  });
 }
