@@ -4,8 +4,8 @@
 // Every record passes through redaction of the configured secrets as a JSON line, before it is
 // formatted and written, so a key echoed back in a provider's error body, an error message or a
 // stack never reaches the log in either format.
+import { createRequire } from "node:module";
 import { type DestinationStream, pino, stdSerializers } from "pino";
-import { prettyFactory } from "pino-pretty";
 
 export const logLevels = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -61,6 +61,8 @@ function redactor(secrets: readonly string[]): (line: string) => string {
 
 /** Readable text for a (redacted) JSON line: time, level, message, then the fields and stacks below it. */
 function prettifier(colorize: boolean): (line: string) => string {
+  // Loaded only for this format: a service logging JSON never needs it.
+  const { prettyFactory } = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
   return prettyFactory({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" });
 }
 

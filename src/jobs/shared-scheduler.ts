@@ -12,8 +12,8 @@
 // Delivery outlives the run (Discord may be slow or away), so a finished job gets a watch: the
 // delivering process renews a lease on it, and a watch that finds the job undelivered and the lease
 // gone delivers it in its own process.
-import { DelayedError, Job, Queue, WaitingError, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { sharedPrefix } from "../store/shared.ts";
@@ -86,6 +86,10 @@ local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tonumber(ARGV[1]) > current then redis.call("SET", KEYS[1], ARGV[1]) end
 return 1`;
 
+/** BullMQ is loaded only where Redis is configured: one process on the embedded store never needs it. */
+type BullMq = typeof import("bullmq");
+const loadBullMq = (): Promise<BullMq> => import("bullmq");
+
 function finiteOr(value: number, fallback: number): number {
   return Number.isFinite(value) ? value : fallback;
 }
@@ -116,7 +120,7 @@ export class BullMqScheduler implements Scheduler {
   constructor(private readonly options: SharedSchedulerOptions) {
     if (!options.store.redis || !options.store.redisUrl) throw new Error("The shared scheduler needs Redis");
     this.redis = options.store.redis;
-    this.connection = new Redis(options.store.redisUrl, { maxRetriesPerRequest: null });
+    this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
     this.connection.on("error", () => undefined);
   }
 
@@ -154,7 +158,7 @@ export class BullMqScheduler implements Scheduler {
 
   /** Placed with a delay: shown in time, `enqueue` lets it start; if this process died, it starts anyway. */
   async place(job: JobRecord): Promise<void> {
-    await this.queue(job.provider).add(
+    await (await this.queue(job.provider)).add(
       "job",
       { id: job.id },
       {
@@ -176,7 +180,8 @@ export class BullMqScheduler implements Scheduler {
       .exec();
     this.waiting.set(job.id, job);
     if (shownPosition !== undefined) this.shown.set(job.id, shownPosition);
-    const queued = await Job.fromId(this.queue(job.provider), job.id);
+    const { Job } = await loadBullMq();
+    const queued = await Job.fromId(await this.queue(job.provider), job.id);
     if (!queued) await this.place(job).then(() => this.promote(job.provider, job.id));
     else await this.promote(job.provider, job.id);
     this.refreshPositionsSoon();
@@ -190,7 +195,7 @@ export class BullMqScheduler implements Scheduler {
 
   async remove(job: JobRecord): Promise<boolean> {
     // A job a worker holds (starting or running) is locked: BullMQ refuses, and it is not waiting.
-    const removed = await this.queue(job.provider).remove(job.id);
+    const removed = await (await this.queue(job.provider)).remove(job.id);
     if (removed !== 1) return false;
     await this.connection
       .multi()
@@ -208,7 +213,7 @@ export class BullMqScheduler implements Scheduler {
     this.delivering.add(job.id);
     await this.connection.set(this.key(`delivering:${job.id}`), "1", "PX", this.lockMs());
     // One watch per job (BullMQ ignores a second add with the same id).
-    await this.deliveries().add(
+    await (await this.deliveries()).add(
       "watch",
       { id: job.id },
       { jobId: job.id, delay: this.watchMs(), removeOnComplete: true },
@@ -222,9 +227,10 @@ export class BullMqScheduler implements Scheduler {
 
   /** Starts this process's workers; jobs of a process that died come back through BullMQ's stalled-job check. */
   async restore(): Promise<void> {
+    const { Worker } = await loadBullMq();
     const lockDuration = this.lockMs();
     for (const lane of this.options.lanes) {
-      const queue = this.queue(lane);
+      const queue = await this.queue(lane);
       if (Number.isFinite(this.options.maxRunningPerLane))
         await queue.setGlobalConcurrency(this.options.maxRunningPerLane);
       const worker = new Worker(queue.name, (job, token) => this.process(lane, job, token), {
@@ -238,7 +244,7 @@ export class BullMqScheduler implements Scheduler {
       worker.on("error", (error) => this.options.logger.debug("queue worker error", { lane, error }));
       this.workers.push(worker);
     }
-    const watches = new Worker(this.deliveries().name, (job, token) => this.watch(job, token), {
+    const watches = new Worker((await this.deliveries()).name, (job, token) => this.watch(job, token), {
       connection: this.connection,
       prefix: queuePrefix,
       concurrency: 20,
@@ -300,7 +306,7 @@ export class BullMqScheduler implements Scheduler {
       // At their running limit: step aside, keeping the priority (the place in line).
       await this.connection.sadd(this.key(`parked:${person}`), id);
       await bullJob.moveToDelayed(Date.now() + stepAsideMs, token);
-      throw new DelayedError();
+      throw new (await loadBullMq()).DelayedError();
     }
     this.forget(id);
     await this.connection.eval(serveRoundScript, 1, this.key("round"), job.queueRound ?? 0);
@@ -315,7 +321,7 @@ export class BullMqScheduler implements Scheduler {
     if (end === "stopped" && this.options.signal.aborted) {
       // Shutting down: the job goes back in line with its priority, for whichever process is next.
       await bullJob.moveToWait(token);
-      throw new WaitingError();
+      throw new (await loadBullMq()).WaitingError();
     }
     if (end === "crashed") throw new Error(`job ${id} crashed; it runs again after a delay`);
   }
@@ -333,7 +339,7 @@ export class BullMqScheduler implements Scheduler {
     if (!job || job.delivered) return;
     if (!leased && !this.stopping) await this.options.events.start(job);
     await watch.moveToDelayed(Date.now() + this.watchMs(), token);
-    throw new DelayedError();
+    throw new (await loadBullMq()).DelayedError();
   }
 
   private async renewLeases(): Promise<void> {
@@ -352,7 +358,8 @@ export class BullMqScheduler implements Scheduler {
     return this.lockMs() * 2;
   }
 
-  private deliveries(): Queue {
+  private async deliveries(): Promise<Queue> {
+    const { Queue } = await loadBullMq();
     this.deliveryQueue ??= new Queue("deliveries", { connection: this.connection, prefix: queuePrefix });
     return this.deliveryQueue;
   }
@@ -369,12 +376,14 @@ export class BullMqScheduler implements Scheduler {
   }
 
   private async promote(lane: string, id: string): Promise<void> {
-    const job = await Job.fromId(this.queue(lane), id);
+    const { Job } = await loadBullMq();
+    const job = await Job.fromId(await this.queue(lane), id);
     // Already started or gone: nothing to let in.
     await job?.promote().catch(() => undefined);
   }
 
-  private queue(lane: string): Queue {
+  private async queue(lane: string): Promise<Queue> {
+    const { Queue } = await loadBullMq();
     let queue = this.queues.get(lane);
     if (!queue) {
       queue = new Queue(`lane-${lane}`, { connection: this.connection, prefix: queuePrefix });

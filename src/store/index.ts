@@ -3,8 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { resolve } from "node:path";
-import KeyvRedis from "@keyv/redis";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import Keyv from "keyv";
 import { SqliteStore } from "./sqlite.ts";
 
@@ -64,6 +63,8 @@ async function assertReachable(redisUrl: string, timeoutMs = 5_000): Promise<voi
 
 async function openRedisStore(redisUrl: string): Promise<Store> {
   await assertReachable(redisUrl);
+  // Loaded only here: one process on the embedded store never needs Redis clients (~20 MB).
+  const [{ default: KeyvRedis }, { Redis }] = await Promise.all([import("@keyv/redis"), import("ioredis")]);
   const adapter = new KeyvRedis(redisUrl, { throwOnConnectError: true, throwOnErrors: true });
   const keyv = new Keyv({ store: adapter, namespace: "atelier" });
   await adapter.getClient();
