@@ -1,5 +1,9 @@
 // What one process costs while a benchmark phase runs, its children (the image worker) included:
-// CPU time, peak RSS (sampled every 50 ms) and event-loop delay (of the process itself). `mark()` starts a phase; `read()` reports it.
+// CPU time, peak memory (sampled every 50 ms) and event-loop delay (of the process itself). `mark()` starts a phase; `read()` reports it.
+//
+// Memory two ways. RSS summed over the process and its children counts the pages they share twice
+// (the Node binary, libvips and the other libraries both map: ~50 MB). The footprint counts them
+// once: the process's RSS plus each child's anonymous pages (RssAnon of /proc/PID/status).
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
@@ -10,6 +14,8 @@ export interface ProcessFigures {
   cpuMs: number;
   peakRssMb: number;
   rssMb: number;
+  /** Peak of the process's RSS plus its children's own (unshared) pages. */
+  peakFootprintMb: number;
   /** Event-loop delay beyond the sampling resolution. */
   eventLoopDelayP50Ms: number;
   eventLoopDelayP99Ms: number;
@@ -55,8 +61,26 @@ function childCpuMs(): Map<number, number> {
   return used;
 }
 
+/**
+ * What a child adds to a parent that maps the same files: its anonymous pages (heap, buffers).
+ * Its file pages (the Node binary, libraries) are the parent's too. From /proc/PID/status, which is
+ * cheap to read; smaps_rollup walks every page and cost the bot a tenth of its thread at 20 reads/s.
+ */
+function childPrivateBytes(pid: number): number {
+  try {
+    const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function childrenRss(): number {
   return childPids().reduce((sum, pid) => sum + childRssBytes(pid), 0);
+}
+
+function childrenPrivate(): number {
+  return childPids().reduce((sum, pid) => sum + childPrivateBytes(pid), 0);
 }
 /** The histogram records whole timer intervals; a small resolution keeps the subtracted part small. */
 const eventLoopResolutionMs = 2;
@@ -68,6 +92,7 @@ export class ProcessSampler {
   #markedAt = performance.now();
   #cpuAtMark = process.cpuUsage();
   #peakRss: number;
+  #peakFootprint: number;
   #childCpuAtMark: Map<number, number>;
   readonly #delay = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
   readonly #timer: NodeJS.Timeout;
@@ -75,6 +100,7 @@ export class ProcessSampler {
   constructor(options: { withChildren?: boolean } = {}) {
     this.#withChildren = options.withChildren ?? false;
     this.#peakRss = this.#rss();
+    this.#peakFootprint = this.#footprint();
     this.#childCpuAtMark = this.#childCpu();
     this.#delay.enable();
     // unref: sampling must never be what keeps a process alive.
@@ -86,6 +112,7 @@ export class ProcessSampler {
     this.#cpuAtMark = process.cpuUsage();
     this.#childCpuAtMark = this.#childCpu();
     this.#peakRss = this.#rss();
+    this.#peakFootprint = this.#footprint();
     this.#delay.reset();
   }
 
@@ -100,6 +127,7 @@ export class ProcessSampler {
       cpuMs: (cpu.user + cpu.system) / 1000 + childCpu,
       peakRssMb: this.#peakRss / mb,
       rssMb: this.#rss() / mb,
+      peakFootprintMb: this.#peakFootprint / mb,
       eventLoopDelayP50Ms: delay(this.#delay.percentile(50)),
       eventLoopDelayP99Ms: delay(this.#delay.percentile(99)),
       eventLoopDelayMaxMs: delay(this.#delay.max),
@@ -113,10 +141,15 @@ export class ProcessSampler {
 
   #sampleRss(): void {
     this.#peakRss = Math.max(this.#peakRss, this.#rss());
+    this.#peakFootprint = Math.max(this.#peakFootprint, this.#footprint());
   }
 
   #rss(): number {
     return process.memoryUsage.rss() + (this.#withChildren ? childrenRss() : 0);
+  }
+
+  #footprint(): number {
+    return process.memoryUsage.rss() + (this.#withChildren ? childrenPrivate() : 0);
   }
 
   #childCpu(): Map<number, number> {

@@ -55,6 +55,7 @@ async function reportBots(bots: BotChild[]): Promise<BotFigures> {
     cpuMs: sum((f) => f.cpuMs),
     peakRssMb: max((f) => f.peakRssMb),
     peakRssSumMb: sum((f) => f.peakRssMb),
+    peakFootprintMb: max((f) => f.peakFootprintMb),
     rssMb: sum((f) => f.rssMb),
     eventLoopDelayP50Ms: max((f) => f.eventLoopDelayP50Ms),
     eventLoopDelayP99Ms: max((f) => f.eventLoopDelayP99Ms),
@@ -222,6 +223,8 @@ export interface InFlightResult {
   /** The largest bot process's peak over the whole scenario, and the sum of every process's peak. */
   peakRssMb: number;
   peakRssSumMb: number;
+  /** The largest process's peak with its worker's shared pages counted once (sampler.ts). */
+  peakFootprintMb: number;
   waiting: BotFigures;
   pollsPerSecond: number;
   editsPerSecond: number;
@@ -266,6 +269,7 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
       windowSeconds: (windowEnd - windowStart) / 1000,
       peakRssMb: Math.max(ramp.peakRssMb, waiting.peakRssMb, drain.peakRssMb),
       peakRssSumMb: Math.max(ramp.peakRssSumMb, waiting.peakRssSumMb, drain.peakRssSumMb),
+      peakFootprintMb: Math.max(ramp.peakFootprintMb, waiting.peakFootprintMb, drain.peakFootprintMb),
       waiting,
       pollsPerSecond: ratePerSecond(world.front.pollTimes, windowStart, windowEnd),
       editsPerSecond: ratePerSecond(editArrivals(world.fake), windowStart, windowEnd),
@@ -403,11 +407,17 @@ export function inFlightRows(results: InFlightResult[]): ComparedRow[] {
   return [
     compared(results, "jobs delivered with a grid", (r) => `${r.delivered}/${r.count}`),
     compared(results, "wait window (all tasks running, none done)", (r) => `${fixed(r.windowSeconds)} s`),
-    compared(results, "bot peak RSS, largest process", (r) => `${fixed(r.peakRssMb, 0)} MB`, {
-      target: "≤ 300 MB (one process)",
-      of: (r) => r.peakRssMb,
-      at: 300,
-    }),
+    compared(
+      results,
+      "bot peak memory, largest process + its worker's own pages",
+      (r) => `${fixed(r.peakFootprintMb, 0)} MB`,
+      { target: "≤ 300 MB (one process)", of: (r) => r.peakFootprintMb, at: 300 },
+    ),
+    compared(
+      results,
+      "  (RSS of process + worker summed: shared pages twice)",
+      (r) => `${fixed(r.peakRssMb, 0)} MB`,
+    ),
     compared(results, "bot peak RSS, all processes", (r) => `${fixed(r.peakRssSumMb, 0)} MB`),
     compared(results, "bot event-loop delay p99 while waiting", (r) => ms(r.waiting.eventLoopDelayP99Ms), {
       target: "≤ 50 ms",

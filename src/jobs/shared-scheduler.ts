@@ -86,9 +86,16 @@ local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tonumber(ARGV[1]) > current then redis.call("SET", KEYS[1], ARGV[1]) end
 return 1`;
 
-/** BullMQ is loaded only where Redis is configured: one process on the embedded store never needs it. */
+/**
+ * BullMQ is loaded only where Redis is configured: one process on the embedded store never needs
+ * it. Loaded once: each `import()` is a trip through the module loader, even for a loaded module.
+ */
 type BullMq = typeof import("bullmq");
-const loadBullMq = (): Promise<BullMq> => import("bullmq");
+let bullMq: Promise<BullMq> | undefined;
+const loadBullMq = (): Promise<BullMq> => {
+  bullMq ??= import("bullmq");
+  return bullMq;
+};
 
 function finiteOr(value: number, fallback: number): number {
   return Number.isFinite(value) ? value : fallback;
