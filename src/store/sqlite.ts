@@ -124,17 +124,27 @@ export class SqliteStore extends EventEmitter implements KeyvStoreAdapter {
 function startCheckpointer(options: SqliteStoreOptions, everyMs: number, store: EventEmitter): Worker {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(
-    `const { workerData } = require("node:worker_threads");
+    `const { workerData, parentPort } = require("node:worker_threads");
      const Database = require(workerData.driver);
      const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
-     setInterval(() => db.pragma("wal_checkpoint(PASSIVE)"), workerData.everyMs);`,
+     setInterval(() => {
+       try {
+         db.pragma("wal_checkpoint(PASSIVE)");
+       } catch (error) {
+         parentPort.postMessage(String(error));
+       }
+     }, workerData.everyMs);`,
     {
       eval: true,
       workerData: { driver, file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 10_000, everyMs },
     },
   );
-  // Not a reason to keep the process alive; an error is the store's (keyv reports it).
+  // Not a reason to keep the process alive; an error is the store's (keyv reports it). A failed
+  // checkpoint (a full disk) is tried again at the next tick: the log keeps every write meanwhile.
   worker.unref();
   worker.on("error", (error) => store.emit("error", error));
+  worker.on("message", (message: string) =>
+    store.emit("error", new Error(`SQLite checkpoint failed: ${message}`)),
+  );
   return worker;
 }
