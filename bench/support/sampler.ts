@@ -36,15 +36,6 @@ function childPids(): number[] {
   }
 }
 
-function childRssBytes(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** CPU ms each child has used so far (user + system). */
 function childCpuMs(): Map<number, number> {
   const used = new Map<number, number>();
@@ -61,27 +52,32 @@ function childCpuMs(): Map<number, number> {
   return used;
 }
 
-/**
- * What a child adds to a parent that maps the same files: its anonymous pages (heap, buffers).
- * Its file pages (the Node binary, libraries) are the parent's too. From /proc/PID/status, which is
- * cheap to read; smaps_rollup walks every page and cost the bot a tenth of its thread at 20 reads/s.
- */
-function childPrivateBytes(pid: number): number {
-  try {
-    const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
+/** Memory of the children, both ways, from one read of /proc/PID/status each. */
+interface ChildrenMemory {
+  rssBytes: number;
+  /**
+   * What the children add to a parent that maps the same files: their anonymous pages (heap,
+   * buffers); their file pages (the Node binary, libraries) are the parent's too. status is cheap
+   * to read; smaps_rollup walks every page and cost the bot a tenth of its thread at 20 reads/s.
+   */
+  ownBytes: number;
+}
+
+function childrenMemory(): ChildrenMemory {
+  const memory = { rssBytes: 0, ownBytes: 0 };
+  for (const pid of childPids()) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+      memory.rssBytes += kb("VmRSS") * 1024;
+      memory.ownBytes += kb("RssAnon") * 1024;
+    } catch {
+      // The child ended between listing and reading.
+    }
   }
+  return memory;
 }
 
-function childrenRss(): number {
-  return childPids().reduce((sum, pid) => sum + childRssBytes(pid), 0);
-}
-
-function childrenPrivate(): number {
-  return childPids().reduce((sum, pid) => sum + childPrivateBytes(pid), 0);
-}
 /** The histogram records whole timer intervals; a small resolution keeps the subtracted part small. */
 const eventLoopResolutionMs = 2;
 const mb = 1024 * 1024;
@@ -99,8 +95,9 @@ export class ProcessSampler {
 
   constructor(options: { withChildren?: boolean } = {}) {
     this.#withChildren = options.withChildren ?? false;
-    this.#peakRss = this.#rss();
-    this.#peakFootprint = this.#footprint();
+    this.#peakRss = 0;
+    this.#peakFootprint = 0;
+    this.#sampleRss();
     this.#childCpuAtMark = this.#childCpu();
     this.#delay.enable();
     // unref: sampling must never be what keeps a process alive.
@@ -111,13 +108,14 @@ export class ProcessSampler {
     this.#markedAt = performance.now();
     this.#cpuAtMark = process.cpuUsage();
     this.#childCpuAtMark = this.#childCpu();
-    this.#peakRss = this.#rss();
-    this.#peakFootprint = this.#footprint();
+    this.#peakRss = 0;
+    this.#peakFootprint = 0;
+    this.#sampleRss();
     this.#delay.reset();
   }
 
   read(): ProcessFigures {
-    this.#sampleRss();
+    const rssNow = this.#sampleRss();
     const cpu = process.cpuUsage(this.#cpuAtMark);
     let childCpu = 0;
     for (const [pid, ms] of this.#childCpu()) childCpu += ms - (this.#childCpuAtMark.get(pid) ?? 0);
@@ -126,7 +124,7 @@ export class ProcessSampler {
       elapsedMs: performance.now() - this.#markedAt,
       cpuMs: (cpu.user + cpu.system) / 1000 + childCpu,
       peakRssMb: this.#peakRss / mb,
-      rssMb: this.#rss() / mb,
+      rssMb: rssNow / mb,
       peakFootprintMb: this.#peakFootprint / mb,
       eventLoopDelayP50Ms: delay(this.#delay.percentile(50)),
       eventLoopDelayP99Ms: delay(this.#delay.percentile(99)),
@@ -139,17 +137,14 @@ export class ProcessSampler {
     this.#delay.disable();
   }
 
-  #sampleRss(): void {
-    this.#peakRss = Math.max(this.#peakRss, this.#rss());
-    this.#peakFootprint = Math.max(this.#peakFootprint, this.#footprint());
-  }
-
-  #rss(): number {
-    return process.memoryUsage.rss() + (this.#withChildren ? childrenRss() : 0);
-  }
-
-  #footprint(): number {
-    return process.memoryUsage.rss() + (this.#withChildren ? childrenPrivate() : 0);
+  /** Takes both peaks from one reading; returns the RSS (with children) now. */
+  #sampleRss(): number {
+    const own = process.memoryUsage.rss();
+    const children = this.#withChildren ? childrenMemory() : { rssBytes: 0, ownBytes: 0 };
+    const rss = own + children.rssBytes;
+    this.#peakRss = Math.max(this.#peakRss, rss);
+    this.#peakFootprint = Math.max(this.#peakFootprint, own + children.ownBytes);
+    return rss;
   }
 
   #childCpu(): Map<number, number> {
