@@ -83,29 +83,37 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
   const team = createTeamServices({ store, logger });
   const preferences = new PreferenceStore(store);
   const metrics = createMetrics({ queueDepth: () => jobs.queueOrder().length });
+  // A replayed interaction is refused by whichever process it reaches.
+  const replays = parts.discord.publicKey ? sharedSeenKeys(store) : undefined;
   jobs.listen(metrics.jobs);
-  const bot = await startBot({
-    ...parts.discord,
-    // A replayed interaction is refused by whichever process it reaches.
-    replays: sharedSeenKeys(store),
-    metrics,
-    commands,
-    jobs,
-    providers: parts.providers,
-    logger,
-    downloadPolicy,
-    renderer: withBlobLinks(
-      parts.renderer ?? createInProcessRenderer(),
-      parts.blobs ?? new BlobStore(store.keyv),
-    ),
-    team,
-    preferences,
-  });
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot({
+      ...parts.discord,
+      replays,
+      metrics,
+      commands,
+      jobs,
+      providers: parts.providers,
+      logger,
+      downloadPolicy,
+      renderer: withBlobLinks(
+        parts.renderer ?? createInProcessRenderer(),
+        parts.blobs ?? new BlobStore(store.keyv),
+      ),
+      team,
+      preferences,
+    });
+  } catch (error) {
+    replays?.close();
+    throw error;
+  }
   let server: Server | undefined;
   try {
     server = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
   } catch (error) {
     await bot.stop();
+    replays?.close();
     throw (error as { code?: string }).code === "EADDRINUSE"
       ? new StartupError(
           `HTTP_PORT ${parts.http?.port} is in use by another program: set HTTP_PORT to a free port.`,
@@ -125,6 +133,7 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
       await jobs.stop();
       await team.idle(); // usage of the last finished jobs, before the store closes
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      replays?.close();
       unwatchRedis();
     },
   };

@@ -8,6 +8,7 @@ import { personalLanguage } from "./language.ts";
 import { providersHere } from "./providers-here.ts";
 import { replyPrivately, unsupportedCommandReply } from "./replies.ts";
 import { admitAndStart } from "./start-jobs.ts";
+import { thinkAtOnce } from "./thinking.ts";
 
 export interface ImageJobAsk {
   /** The command's name (also the capability it needs). */
@@ -28,6 +29,7 @@ export async function startImageJob(
     attachedImagesProblem(ask.images, ask.command, ask.limits, language) ??
     attachedLinksProblem(ask.images, context.trustedImageOrigins, language);
   if (problem) return replyPrivately(interaction, problem);
+  thinkAtOnce(interaction);
   // The person's service when it can do this, else the first here that can.
   const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
   const candidates = [here.fallback, ...here.named.names().map((name) => here.named.get(name))];

@@ -6,6 +6,7 @@ import type { BotContext } from "./context.ts";
 import { providersHere } from "./providers-here.ts";
 import { promptErrorReply, replyPrivately } from "./replies.ts";
 import { admitAndStart, type FirstMessage, type StartingInteraction } from "./start-jobs.ts";
+import { thinkAtOnce } from "./thinking.ts";
 
 export interface ImagineAsk {
   /** The whole prompt: image links first, then the text. */
@@ -25,6 +26,7 @@ export async function imaginePrompts(
   context: BotContext,
   ask: ImagineAsk,
 ): Promise<void> {
+  if (ask.first === "reply") thinkAtOnce(interaction);
   const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
   const prepared = preparePrompts(ask.input, here.fallback, {
     named: here.named,

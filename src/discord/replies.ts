@@ -4,6 +4,7 @@ import { promptErrorText } from "../i18n/errors.ts";
 import { type Language, type Translate, translator } from "../i18n/index.ts";
 import type { PromptError } from "../prompt/types.ts";
 import { type PrivateText, wordFor } from "./language.ts";
+import { takeOverThinking } from "./thinking.ts";
 
 const codeBlockRoom = 1500;
 
@@ -29,14 +30,20 @@ export function unsupportedCommandReply(commandName: string, providerName: strin
 }
 
 /** An interaction that can be answered: a command, a button, a submitted form. */
-type Answerable = Pick<RepliableInteraction, "reply" | "followUp" | "replied" | "deferred" | "locale">;
+type Answerable = Pick<
+  RepliableInteraction,
+  "reply" | "followUp" | "deleteReply" | "deferReply" | "replied" | "deferred" | "locale"
+>;
 
 /**
  * The one way to answer someone privately: a reply, or a follow-up once the interaction was
- * answered; in the person's own language when `text` is worded here.
+ * answered (a public "thinking…" is deleted first); in the person's own language when `text` is
+ * worded here.
  */
 export async function replyPrivately(interaction: Answerable, text: PrivateText): Promise<void> {
   const message = { content: wordFor(interaction, text), flags: MessageFlags.Ephemeral } as const;
+  // Discord turns the first follow-up after "thinking…" into an edit of it, which stays public.
+  if (await takeOverThinking(interaction)) await interaction.deleteReply();
   if (interaction.replied || interaction.deferred) await interaction.followUp(message);
   else await interaction.reply(message);
 }

@@ -10,6 +10,7 @@ import type { BotContext } from "./context.ts";
 import type { Delivery } from "./delivery.ts";
 import { serverLanguage } from "./language.ts";
 import { replyPrivately } from "./replies.ts";
+import { takeOverThinking } from "./thinking.ts";
 import { jobView } from "./views.ts";
 
 export type StartingInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -86,7 +87,9 @@ async function showAndStart(
   const view = jobView(job, context.presenter.capabilities(job));
   let messageId: string | undefined;
   try {
-    if (mode === "reply") {
+    if (mode === "reply" && (await takeOverThinking(interaction))) {
+      messageId = (await interaction.editReply(view)).id;
+    } else if (mode === "reply") {
       const response = await interaction.reply({ ...view, withResponse: true });
       messageId = response.resource?.message?.id;
     } else {

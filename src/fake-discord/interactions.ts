@@ -212,6 +212,21 @@ export class InteractionHandle {
     );
   }
 
+  /**
+   * Resolves with the private (ephemeral) message the person got in answer: the original response,
+   * or a follow-up when the bot answered "thinking…" first and replaced it.
+   */
+  waitForPrivateAnswer(timeoutMs = DEFAULT_WAIT_MS): Promise<FakeMessage> {
+    return this.#feed.waitFor(
+      () =>
+        [this.originalMessage(), ...this.followUps()].find(
+          (message) => message?.ephemeral && !message.deleted,
+        ),
+      timeoutMs,
+      `a private answer to interaction ${this.id}`,
+    );
+  }
+
   /** Resolves with the first follow-up that satisfies `predicate` (default: any). */
   waitForFollowUp(
     predicate: (message: FakeMessage) => boolean = () => true,

@@ -1,6 +1,6 @@
 // Team settings end to end: an admin configures the server with /atelier, members meet the rules
 // as private explanations (nothing reaches the image service), and /info shows what was used.
-import { type APIUser, InteractionResponseType, MessageFlags, PermissionFlagsBits } from "discord.js";
+import { type APIUser, InteractionResponseType, PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultGuildConfig } from "../../src/team/guild-config.ts";
 import { nextUtcMidnight } from "../../src/team/usage.ts";
@@ -31,12 +31,10 @@ interface Reply {
   ephemeral: boolean;
 }
 
+/** The private answer (/imagine answers "thinking…" first and replaces it with a private follow-up). */
 async function replyOf(run: InteractionHandle): Promise<Reply> {
-  const data = (await run.waitForCallback()).data as { content?: string; flags?: number };
-  return {
-    content: data.content ?? "",
-    ephemeral: ((data.flags ?? 0) & MessageFlags.Ephemeral) === MessageFlags.Ephemeral,
-  };
+  const message = await run.waitForPrivateAnswer();
+  return { content: message.content, ephemeral: message.ephemeral };
 }
 
 async function atelier(
@@ -252,7 +250,7 @@ describe("/info and moderation", () => {
     const user = world.fake.makeUser("lou");
     try {
       for (const prompt of ["a forbidden thing", "another forbidden thing"]) {
-        const original = await (await imagine(prompt, user)).waitForOriginalMessage(() => true);
+        const original = await (await imagine(prompt, user)).waitForOriginalMessage();
         await world.fake.waitForMessage((m) => m.id === original.id && m.embeds.length > 0, 15_000);
       }
     } finally {

@@ -54,7 +54,7 @@ describe("/blend on midjourney-proxy", () => {
       attachments: { image1: first, image2: second },
       user,
     });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     const link = (name: string) => `<http://127\\.0\\.0\\.1:\\d+/attachments/\\d+/\\d+/${name}>`;
     expect(original.content).toMatch(
       new RegExp(
@@ -91,7 +91,7 @@ describe("/blend on midjourney-proxy", () => {
         image2: { filename: "notes.txt", bytes: Buffer.from("hello"), contentType: "text/plain" },
       },
     });
-    const reply = await run.waitForOriginalMessage(() => true);
+    const reply = await run.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toContain("`notes.txt` is not a PNG, JPEG, WebP or GIF image");
     expect(submitsTo("blend")).toHaveLength(before);
@@ -103,7 +103,7 @@ describe("/describe on midjourney-proxy", () => {
     const user = world.fake.makeUser("dov");
     const image = await pngFile("photo.png", 2);
     const run = await world.fake.runSlashCommand({ name: "describe", attachments: { image }, user });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     const done = await world.fake.waitForMessage((m) => m.id === original.id && hasDescriptions(m), 20_000);
 
     expect(submitsTo("describe").at(-1)).toEqual({ base64: dataUrl(image.bytes) });

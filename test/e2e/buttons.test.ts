@@ -90,7 +90,7 @@ describe("grid buttons", () => {
       name: "imagine",
       options: { prompt: "a {red, blue} kite" },
     });
-    const first = await run.waitForOriginalMessage(() => true);
+    const first = await run.waitForOriginalMessage();
     const second = await run.waitForFollowUp(() => true);
     expect(first.content).toMatch(/^\*\*a red kite\*\*/);
     expect(second.content).toMatch(/^\*\*a blue kite\*\*/);

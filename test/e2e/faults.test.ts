@@ -12,7 +12,7 @@ afterEach(async () => {
 
 async function imagine(current: World, prompt: string) {
   const run = await current.fake.runSlashCommand({ name: "imagine", options: { prompt } });
-  return run.waitForOriginalMessage(() => true);
+  return run.waitForOriginalMessage();
 }
 
 /** What a person reads on a message: its text and its embeds' titles and descriptions. */

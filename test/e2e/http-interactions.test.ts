@@ -3,9 +3,8 @@
 // answer. /imagine, its grid and a click work as over the gateway; private errors, slow handlers
 // and forged or replayed requests behave as Discord users and Discord itself expect.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PreferenceStore } from "../../src/team/preferences.ts";
 import { redisTestsRun, startRedis } from "../support/redis.ts";
-import { customIdOf, finishedReply, isFinished, startWorld, type World } from "./world.ts";
+import { customIdOf, finishedReply, holdHandlers, isFinished, startWorld, type World } from "./world.ts";
 
 let world: World;
 beforeAll(async () => {
@@ -14,25 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stop();
 });
-
-/** Makes the bot's handlers wait (they read the person's preferences first) until `release` is called. */
-function holdHandlers(preferences: PreferenceStore): { release(): void } {
-  const get = preferences.get.bind(preferences);
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  preferences.get = async (...args) => {
-    await gate;
-    return get(...args);
-  };
-  return {
-    release: () => {
-      preferences.get = get;
-      release();
-    },
-  };
-}
 
 describe("interactions over HTTP", () => {
   it("runs /imagine → progress → grid and U1 → the upscaled image without a gateway connection", async () => {
@@ -56,42 +36,27 @@ describe("interactions over HTTP", () => {
     expect(run.endpointError).toBeUndefined();
   });
 
-  it("answers an invalid prompt privately in the HTTP response", async () => {
+  it("answers /imagine with 'thinking…' at once; an invalid prompt ends private, nothing public left", async () => {
     const run = await world.fake.runSlashCommand({
       name: "imagine",
       options: { prompt: "a cat --ar banana" },
     });
-    const answer = await run.waitForCallback();
-    expect(answer.via).toBe("http-response");
-    expect(answer.type).toBe(4);
-    const reply = await run.waitForOriginalMessage(() => true);
-    expect(reply.ephemeral).toBe(true);
+    expect(await run.waitForCallback()).toMatchObject({ type: 5, via: "http-response" });
+    const reply = await run.waitForPrivateAnswer();
     expect(reply.content).toContain("a cat --ar banana");
+    const thinking = run.originalMessage();
+    expect(thinking?.ephemeral).toBe(false);
+    expect(world.fake.messages().map((message) => message.id)).not.toContain(thinking?.id);
   });
 
-  it("defers for a handler slower than the deadline, and its grid still arrives in place", async () => {
+  it("defers a handler slower than the deadline, then turns its private reply into a private message", async () => {
     const held = holdHandlers(world.preferences);
-    const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a slow snail" } });
-    const answer = await run.waitForCallback();
-    expect(answer).toMatchObject({ type: 5, via: "http-response" });
-    const thinking = await run.waitForOriginalMessage(() => true);
+    const run = await world.fake.runSlashCommand({ name: "settings" });
+    expect(await run.waitForCallback()).toMatchObject({ type: 5, via: "http-response" });
     held.release();
-    const grid = await finishedReply(world, run);
-    expect(grid.id).toBe(thinking.id);
-    expect(grid.ephemeral).toBe(false);
-  });
-
-  it("turns a late private reply into a private message, leaving no public 'thinking…'", async () => {
-    const held = holdHandlers(world.preferences);
-    const run = await world.fake.runSlashCommand({
-      name: "imagine",
-      options: { prompt: "a dog --ar banana" },
-    });
-    expect((await run.waitForCallback()).type).toBe(5);
-    held.release();
-    const reply = await run.waitForFollowUp();
-    expect(reply.ephemeral).toBe(true);
-    expect(reply.content).toContain("a dog --ar banana");
+    const panel = await run.waitForFollowUp();
+    expect(panel.ephemeral).toBe(true);
+    expect(panel.content).toMatch(/^\*\*Your settings\*\*/);
     const thinking = run.originalMessage();
     expect(thinking?.loading).toBe(true);
     expect(world.fake.messages().map((message) => message.id)).not.toContain(thinking?.id);

@@ -1,5 +1,5 @@
 // /imagine end to end: the real discord.js client, the fake Discord, the EvoLink emulator.
-import { ButtonStyle, Locale } from "discord.js";
+import { ButtonStyle, InteractionResponseType, Locale } from "discord.js";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -7,6 +7,7 @@ import {
   centreColour,
   customIdOf,
   findButton,
+  holdHandlers,
   isFinished,
   quadrantColours,
   startWorld,
@@ -35,8 +36,8 @@ describe("/imagine", () => {
       user,
     });
     const first = await run.waitForCallback();
-    expect(first).toBeDefined();
-    const original = await run.waitForOriginalMessage(() => true);
+    expect(first.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    const original = await run.waitForOriginalMessage();
     expect(original.content).toBe(
       `**a red fox --ar 3:2** - <@${user.id}> (Waiting to start)\n-# ⚠️ Read “—ar” as “--ar” (phones turn -- into —)`,
     );
@@ -66,6 +67,22 @@ describe("/imagine", () => {
     });
   });
 
+  it("answers before the store does: 'thinking…' at once, the job's message in its place after", async () => {
+    const held = holdHandlers(world.preferences);
+    const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a patient heron" } });
+    try {
+      expect((await run.waitForCallback()).type).toBe(
+        InteractionResponseType.DeferredChannelMessageWithSource,
+      );
+      expect((await run.waitForOriginalMessage(() => true)).loading).toBe(true);
+    } finally {
+      held.release();
+    }
+    const shown = await run.waitForOriginalMessage();
+    expect(shown.content).toMatch(/^\*\*a patient heron\*\* - <@\d+> \(/);
+    expect(run.followUps()).toHaveLength(0);
+  });
+
   it("turns an attached image into an image prompt placed first", async () => {
     const reference = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#336699" } })
       .png()
@@ -75,7 +92,7 @@ describe("/imagine", () => {
       options: { prompt: "the same scene at night" },
       attachments: { image: { filename: "reference.png", bytes: reference, contentType: "image/png" } },
     });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     await world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), 15_000);
     const sent = (world.emulator.apiRequests("POST").at(-1)?.body as { prompt?: string } | undefined)?.prompt;
     expect(sent).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\S+reference\.png\S* the same scene at night$/);
@@ -87,7 +104,7 @@ describe("/imagine", () => {
       name: "imagine",
       options: { prompt: "a cat --ar banana" },
     });
-    const reply = await run.waitForOriginalMessage(() => true);
+    const reply = await run.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/--ar must be W:H/);
     expect(reply.content).toContain("```\na cat --ar banana\n```");
@@ -101,7 +118,7 @@ describe("/imagine", () => {
       options: { prompt: "a cat --ar 3" },
       locale: Locale.French,
     });
-    const reply = await run.waitForOriginalMessage(() => true);
+    const reply = await run.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toContain(
       "--ar doit être un rapport L:H en nombres entiers (par ex. 16:9), pas “3”",

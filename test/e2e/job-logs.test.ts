@@ -20,7 +20,7 @@ function jobLines(current: World, jobId: string): LogRecord[] {
 
 async function imagineJob(current: World, prompt: string) {
   const run = await current.fake.runSlashCommand({ name: "imagine", options: { prompt } });
-  const original = await run.waitForOriginalMessage(() => true);
+  const original = await run.waitForOriginalMessage();
   // One job per world here: the job the log says was created.
   const created = current.logLines
     .map((line) => JSON.parse(line) as LogRecord)

@@ -38,7 +38,7 @@ describe("languages", () => {
       options: { prompt: "a red fox" },
       user: ada,
     });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     expect(original.content).toBe(`**a red fox** - <@${ada.id}> (En attente de démarrage)`);
     const grid = await world.fake.waitForMessage(
       (message) => message.id === original.id && isFinished(message),
@@ -71,7 +71,7 @@ describe("languages", () => {
       options: { prompt: "a grey wolf —ar 3:2" },
       user: ada,
     });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     expect(original.content).toBe(
       `**a grey wolf --ar 3:2** - <@${ada.id}> (En attente de démarrage)\n-# ⚠️ “—ar” lu comme “--ar” (les téléphones transforment -- en —)`,
     );
@@ -82,7 +82,7 @@ describe("languages", () => {
     const hans = world.fake.makeUser("hans-private");
     world.fake.setUserLocale(hans, Locale.German);
     const settings = await world.fake.runSlashCommand({ name: "settings", user: hans });
-    const panel = await settings.waitForOriginalMessage(() => true);
+    const panel = await settings.waitForPrivateAnswer();
     expect(panel.ephemeral).toBe(true);
     expect(panel.content).toMatch(/^\*\*Deine Einstellungen\*\* — Standardwerte für deine Prompts/);
     expect(buttonRows(panel).flat()).toContain("Zurücksetzen");
@@ -92,7 +92,7 @@ describe("languages", () => {
       options: { prompt: "a cat --ar banana" },
       user: hans,
     });
-    const reply = await bad.waitForOriginalMessage(() => true);
+    const reply = await bad.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/^\*\*Ungültiger Prompt\*\* — /);
 
@@ -102,6 +102,6 @@ describe("languages", () => {
       user: hans,
       locale: Locale.EnglishUS,
     });
-    expect((await english.waitForOriginalMessage(() => true)).content).toMatch(/^\*\*Your settings\*\*/);
+    expect((await english.waitForOriginalMessage()).content).toMatch(/^\*\*Your settings\*\*/);
   });
 });

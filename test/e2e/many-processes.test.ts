@@ -96,7 +96,7 @@ describe.runIf(redisTestsRun)("a process killed in the middle of a job", () => {
     // The task runs until the survivor has taken it over (the emulator holds it at 93% meanwhile).
     emulator.knobs.neverFinish = true;
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a comet over the sea" } });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     // Sent to the provider and running in the child.
     await fake.waitForMessage((m) => m.id === original.id && /\(\d+%\)/.test(m.content), 20_000);
     expect(emulator.apiRequests("POST")).toHaveLength(1);
@@ -146,7 +146,7 @@ describe.runIf(redisTestsRun)("Redis going away and coming back", () => {
           options: { prompt: `${name} before the outage` },
           user: world.fake.makeUser(name),
         });
-        originals.push(await run.waitForOriginalMessage(() => true));
+        originals.push(await run.waitForOriginalMessage());
       }
 
       await redis.pause();

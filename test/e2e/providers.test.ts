@@ -32,7 +32,7 @@ async function privately(
   subcommand?: string,
 ) {
   const run = await world.fake.runSlashCommand({ name, options, subcommand, user });
-  const reply = await run.waitForOriginalMessage(() => true);
+  const reply = await run.waitForPrivateAnswer();
   expect(reply.ephemeral).toBe(true);
   return reply;
 }
@@ -90,7 +90,7 @@ describe("several image services at once", () => {
       options: { names: "midjourney-proxy" },
       user: admin,
     });
-    expect((await set.waitForOriginalMessage(() => true)).content).toContain("`midjourney-proxy`");
+    expect((await set.waitForOriginalMessage()).content).toContain("`midjourney-proxy`");
     const user = world.fake.makeUser("dee");
     const refused = await privately(user, "imagine", { prompt: "a fox --provider evolink" });
     expect(refused.content).toContain("--provider must be one of: midjourney-proxy");
@@ -102,6 +102,6 @@ describe("several image services at once", () => {
       subcommand: "providers",
       user: admin,
     });
-    expect((await cleared.waitForOriginalMessage(() => true)).content).toContain("every configured one");
+    expect((await cleared.waitForOriginalMessage()).content).toContain("every configured one");
   });
 });

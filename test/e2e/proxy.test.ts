@@ -27,7 +27,7 @@ describe("on midjourney-proxy", () => {
       name: "imagine",
       options: { prompt: "a koi pond --ar 1:1" },
     });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     const done = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
 
     const progressWithImage = world.fake
@@ -57,7 +57,7 @@ describe("on midjourney-proxy", () => {
     const proxy = world.proxy;
     if (!proxy) throw new Error("proxy world expected");
     const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a paper lantern" } });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage();
     const grid = await world.fake.waitForMessage((m) => m.id === original.id && isFinished(m), 20_000);
     const click = await world.fake.clickButton({ message: grid, customId: customIdOf(grid, "U3") });
     const single = await click.waitForFollowUp((m) => isFinished(m), 20_000);

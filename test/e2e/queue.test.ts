@@ -32,7 +32,7 @@ describe("queued jobs in Discord", () => {
 
   async function imagineAs(user: APIUser, prompt: string): Promise<FakeMessage> {
     const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
-    return run.waitForOriginalMessage(() => true);
+    return run.waitForOriginalMessage();
   }
 
   function waitForContent(message: FakeMessage, pattern: RegExp, timeoutMs = 10_000): Promise<FakeMessage> {
@@ -108,23 +108,21 @@ describe("queued jobs in Discord", () => {
       options: { prompt: "a {red, green, blue} kite" },
       user: zoe,
     });
-    const tooMany = (await burst.waitForCallback()).data as { content: string; flags: number };
-    expect(tooMany.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    const tooMany = await burst.waitForPrivateAnswer();
     expect(tooMany.content).toBe(
       "This would queue 3 jobs, but at most 2 of yours may wait at once. Ask for fewer.",
     );
 
     for (const prompt of ["kite one", "kite two", "kite three"]) {
       const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user: zoe });
-      await run.waitForOriginalMessage(() => true);
+      await run.waitForOriginalMessage();
     }
     const refused = await world.fake.runSlashCommand({
       name: "imagine",
       options: { prompt: "kite four" },
       user: zoe,
     });
-    const full = (await refused.waitForCallback()).data as { content: string; flags: number };
-    expect(full.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    const full = await refused.waitForPrivateAnswer();
     expect(full.content).toBe("You have 2 jobs waiting; wait for some to finish before starting more.");
     expect(zoesMessages()).toBe(3);
     await world.fake.waitForMessage((m) => m.content.startsWith("**kite three**") && isFinished(m), 15_000);

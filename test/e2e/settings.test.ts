@@ -30,7 +30,7 @@ async function privately(
   subcommandGroup?: string,
 ): Promise<FakeMessage> {
   const run = await world.fake.runSlashCommand({ name, options, subcommand, subcommandGroup, user });
-  const reply = await run.waitForOriginalMessage(() => true);
+  const reply = await run.waitForPrivateAnswer();
   expect(reply.ephemeral).toBe(true);
   return reply;
 }
@@ -219,7 +219,7 @@ describe("remix mode", () => {
     });
     const callback = await submit.waitForCallback();
     expect(callback.type).toBe(InteractionResponseType.ChannelMessageWithSource);
-    const reply = await submit.waitForOriginalMessage(() => true);
+    const reply = await submit.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/^\*\*Invalid prompt\*\* — --chaos/);
     expect(reply.content).toContain("a glass harbour --chaos 500");

@@ -62,7 +62,7 @@ describe("/show", () => {
       options: { prompt: "a slow one" },
       user,
     });
-    await slow.waitForOriginalMessage(() => true);
+    await slow.waitForOriginalMessage();
     const [job] = await world.jobs.recentJobsOf(user.id, 1);
     expect(job).toBeDefined();
     const reply = await privateReply(

@@ -63,7 +63,7 @@ describe("/imagine with a link to a private place", () => {
     const created = sentPrompts().length;
     const user = world.fake.makeUser("mallory");
     const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt }, user });
-    const reply = await run.waitForOriginalMessage(() => true);
+    const reply = await run.waitForPrivateAnswer();
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toContain(`**Invalid prompt** — ${what} must be public http(s) links; ${why}`);
     // The prompt is echoed so it can be fixed and sent again.

@@ -270,7 +270,7 @@ export async function finishedReply(
   run: InteractionHandle,
   timeoutMs = 15_000,
 ): Promise<FakeMessage> {
-  const original = await run.waitForOriginalMessage(() => true);
+  const original = await run.waitForOriginalMessage();
   return world.fake.waitForMessage((message) => message.id === original.id && isFinished(message), timeoutMs);
 }
 
@@ -287,7 +287,7 @@ export async function imagineGrid(world: World, prompt: string, user?: APIUser):
 /** Runs /imagine and waits for its reply to end as a failure (a message with an embed). */
 export async function imagineFailed(world: World, prompt: string, timeoutMs = 15_000): Promise<FakeMessage> {
   const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt } });
-  const original = await run.waitForOriginalMessage(() => true);
+  const original = await run.waitForOriginalMessage();
   return world.fake.waitForMessage(
     (message) => message.id === original.id && message.embeds.length > 0,
     timeoutMs,
@@ -304,4 +304,23 @@ export async function quadrantColours(
 
 export async function centreColour(bytes: Buffer): Promise<number> {
   return (await decodePixels(bytes)).centre();
+}
+
+/** Makes the bot's handlers wait (they read the person's preferences first) until `release` is called. */
+export function holdHandlers(preferences: PreferenceStore): { release(): void } {
+  const get = preferences.get.bind(preferences);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  preferences.get = async (...args) => {
+    await gate;
+    return get(...args);
+  };
+  return {
+    release: () => {
+      preferences.get = get;
+      release();
+    },
+  };
 }
