@@ -89,6 +89,8 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot({
+      // A store across the network would put its round trips before the answer.
+      thinkFirst: store.kind === "redis",
       ...parts.discord,
       replays,
       metrics,

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import Keyv from "keyv";
 import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/index.ts";
 import { SqliteStore } from "../src/store/sqlite.ts";
 
@@ -110,5 +111,25 @@ describe("the embedded store", () => {
     await bot.set("job:1", { state: "running" });
     expect(await cli.get("job:1")).toEqual({ state: "running" });
     await Promise.all([bot.disconnect(), cli.disconnect()]);
+  });
+
+  it("logs a failure the store can only report as an event, once a minute, with its stack", async () => {
+    const logged: Array<{ message: string; error: unknown }> = [];
+    const logger = {
+      ...silentLogger,
+      error: (message: string, fields?: { error?: unknown }) => {
+        logged.push({ message, error: fields?.error });
+      },
+    };
+    const store = await openStore({ dataDir: tempDir(), logger });
+    const adapter = store.keyv.store as SqliteStore;
+    // What the checkpoint thread reports when a checkpoint fails (a full disk), every second.
+    adapter.emit("error", new Error("SQLite checkpoint failed: SqliteError: database or disk is full"));
+    adapter.emit("error", new Error("SQLite checkpoint failed: SqliteError: database or disk is full"));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.message).toMatch(/embedded store reported a failure/);
+    expect(logged[0]?.error).toBeInstanceOf(Error);
+    expect(String(logged[0]?.error)).toMatch(/disk is full/);
+    await store.close();
   });
 });

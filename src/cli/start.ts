@@ -109,7 +109,7 @@ async function open(
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    const store = await openStore({ dataDir: settings.DATA_DIR, redisUrl: settings.REDIS_URL });
+    const store = await openStore({ dataDir: settings.DATA_DIR, redisUrl: settings.REDIS_URL, logger });
     closers.push(() => store.close());
     logger.info("store open", {
       kind: store.kind,

@@ -34,6 +34,12 @@ export interface BotOptions {
   replays?: ReplayGuard;
   /** How long a handler may take before the HTTP response defers for it. Default 2.5 s (Discord waits 3 s). */
   answerDeadlineMs?: number;
+  /**
+   * Job commands answer "thinking…" before asking the store anything: for a store across the
+   * network (Redis), whose round trips would come before the answer. The embedded store answers
+   * in the bot's own thread, so the job's message itself is the answer, one request fewer.
+   */
+  thinkFirst?: boolean;
   /** Gateway sharding: `count` shards in all, this process runs `ids` (one WebSocket each). One shard when absent. */
   shards?: { count: number; ids: number[] };
   commands: readonly SlashCommand[];
@@ -156,6 +162,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     trustedImageOrigins: options.downloadPolicy.allowedHttpOrigins,
     team: options.team,
     preferences: options.preferences,
+    thinkFirst: options.thinkFirst ?? false,
     accepting: () => accepting,
   };
   const route = createRouter(options.commands, context);

@@ -41,6 +41,8 @@ export interface BotContext {
   team: TeamServices;
   /** Each user's /settings and /prefer choices. */
   preferences: PreferenceStore;
+  /** Job commands answer "thinking…" before the store is asked (BotOptions.thinkFirst). */
+  thinkFirst: boolean;
   /** False while shutting down: new work is refused with a short explanation. */
   accepting(): boolean;
 }

@@ -29,7 +29,7 @@ export async function startImageJob(
     attachedImagesProblem(ask.images, ask.command, ask.limits, language) ??
     attachedLinksProblem(ask.images, context.trustedImageOrigins, language);
   if (problem) return replyPrivately(interaction, problem);
-  thinkAtOnce(interaction);
+  if (context.thinkFirst) thinkAtOnce(interaction);
   // The person's service when it can do this, else the first here that can.
   const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
   const candidates = [here.fallback, ...here.named.names().map((name) => here.named.get(name))];

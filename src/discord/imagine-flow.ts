@@ -26,7 +26,7 @@ export async function imaginePrompts(
   context: BotContext,
   ask: ImagineAsk,
 ): Promise<void> {
-  if (ask.first === "reply") thinkAtOnce(interaction);
+  if (ask.first === "reply" && context.thinkFirst) thinkAtOnce(interaction);
   const here = await providersHere(context, interaction.user.id, interaction.guildId ?? undefined);
   const prepared = preparePrompts(ask.input, here.fallback, {
     named: here.named,

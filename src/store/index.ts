@@ -5,11 +5,14 @@ import { connect } from "node:net";
 import { resolve } from "node:path";
 import type { Redis } from "ioredis";
 import Keyv from "keyv";
+import { type Logger, silentLogger } from "../log.ts";
 import { SqliteStore } from "./sqlite.ts";
 
 export interface StoreOptions {
   dataDir: string;
   redisUrl?: string;
+  /** Where the embedded store's failures are told (a checkpoint on a full disk, a failed read). */
+  logger?: Logger;
 }
 
 export interface Store {
@@ -27,15 +30,31 @@ export interface Store {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.redisUrl) return openRedisStore(options.redisUrl);
-  return openSqliteStore(options.dataDir);
+  return openSqliteStore(options.dataDir, options.logger ?? silentLogger);
 }
 
-async function openSqliteStore(dataDir: string): Promise<Store> {
+async function openSqliteStore(dataDir: string, logger: Logger): Promise<Store> {
   const directory = resolve(dataDir);
   mkdirSync(directory, { recursive: true });
   const adapter = new SqliteStore({ file: `${directory}/atelier.sqlite` });
   const keyv = new Keyv({ store: adapter, namespace: "atelier" });
+  logErrors(keyv, logger);
   return { kind: "sqlite", keyv, close: () => keyv.disconnect() };
+}
+
+/**
+ * keyv reports a store's failures as events and nothing else; logged here at most once a minute,
+ * because a failing checkpoint is tried again every second.
+ */
+function logErrors(keyv: Keyv, logger: Logger, quietMs = 60_000): void {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  keyv.on("error", (error: unknown) => {
+    if (Date.now() - loggedAt < quietMs) return;
+    loggedAt = Date.now();
+    logger.error("the embedded store reported a failure (repeats within a minute are not logged)", {
+      error,
+    });
+  });
 }
 
 /** Fails fast with a secret-free message; the redis client itself would retry forever. */

@@ -8,7 +8,13 @@ import { customIdOf, finishedReply, holdHandlers, isFinished, startWorld, type W
 
 let world: World;
 beforeAll(async () => {
-  world = await startWorld({ interactions: "http", answerDeadlineMs: 300, taskDurationMs: 300 });
+  // As several processes on Redis run: job commands answer "thinking…" at once.
+  world = await startWorld({
+    interactions: "http",
+    answerDeadlineMs: 300,
+    taskDurationMs: 300,
+    thinkFirst: true,
+  });
 });
 afterAll(async () => {
   await world?.stop();

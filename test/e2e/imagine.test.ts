@@ -36,7 +36,8 @@ describe("/imagine", () => {
       user,
     });
     const first = await run.waitForCallback();
-    expect(first.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    // The embedded store answers in the bot's own thread: the job's message is the answer itself.
+    expect(first.type).toBe(InteractionResponseType.ChannelMessageWithSource);
     const original = await run.waitForOriginalMessage();
     expect(original.content).toBe(
       `**a red fox --ar 3:2** - <@${user.id}> (Waiting to start)\n-# ⚠️ Read “—ar” as “--ar” (phones turn -- into —)`,
@@ -65,22 +66,6 @@ describe("/imagine", () => {
       quality: "standard",
       model_params: { speed: "fast" },
     });
-  });
-
-  it("answers before the store does: 'thinking…' at once, the job's message in its place after", async () => {
-    const held = holdHandlers(world.preferences);
-    const run = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "a patient heron" } });
-    try {
-      expect((await run.waitForCallback()).type).toBe(
-        InteractionResponseType.DeferredChannelMessageWithSource,
-      );
-      expect((await run.waitForOriginalMessage(() => true)).loading).toBe(true);
-    } finally {
-      held.release();
-    }
-    const shown = await run.waitForOriginalMessage();
-    expect(shown.content).toMatch(/^\*\*a patient heron\*\* - <@\d+> \(/);
-    expect(run.followUps()).toHaveLength(0);
   });
 
   it("turns an attached image into an image prompt placed first", async () => {
@@ -148,5 +133,47 @@ describe("/imagine", () => {
     const grid = world.fake.messageById(gridMessage.id);
     expect(findButton(grid as never, "U2").style).toBe(ButtonStyle.Primary);
     expect(findButton(grid as never, "U1").style).toBe(ButtonStyle.Secondary);
+  });
+});
+
+describe('/imagine with a store across the network (answers "thinking…" first)', () => {
+  let remote: World;
+  beforeAll(async () => {
+    remote = await startWorld({ taskDurationMs: 300, thinkFirst: true });
+  });
+  afterAll(async () => {
+    await remote?.stop();
+  });
+
+  it("answers before the store does: 'thinking…' at once, the job's message in its place after", async () => {
+    const held = holdHandlers(remote.preferences);
+    const run = await remote.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a patient heron" },
+    });
+    try {
+      expect((await run.waitForCallback()).type).toBe(
+        InteractionResponseType.DeferredChannelMessageWithSource,
+      );
+      expect((await run.waitForOriginalMessage(() => true)).loading).toBe(true);
+    } finally {
+      held.release();
+    }
+    const shown = await run.waitForOriginalMessage();
+    expect(shown.content).toMatch(/^\*\*a patient heron\*\* - <@\d+> \(/);
+    expect(run.followUps()).toHaveLength(0);
+  });
+
+  it('replaces the "thinking…" of a refused prompt with a private reply, leaving nothing public', async () => {
+    const run = await remote.fake.runSlashCommand({
+      name: "imagine",
+      options: { prompt: "a cat --ar banana" },
+    });
+    expect((await run.waitForCallback()).type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    const reply = await run.waitForPrivateAnswer();
+    expect(reply.content).toMatch(/--ar must be W:H/);
+    const thinking = run.originalMessage();
+    expect(thinking?.ephemeral).toBe(false);
+    expect(remote.fake.messages().map((message) => message.id)).not.toContain(thinking?.id);
   });
 });

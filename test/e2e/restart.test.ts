@@ -48,11 +48,10 @@ afterAll(async () => {
 describe("restart in the middle of a job", () => {
   it("runs a job whose message was shown when the process died before starting it", async () => {
     const first = await startAtelier();
-    // Discord shows the job's message in place of "thinking…", but the bot dies before it hears
-    // back (and so before it starts the job).
-    fake.holdNextAnswer({ method: "PATCH", route: /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/ });
+    // Discord shows the reply, but the bot dies before it hears back (and so before it starts the job).
+    fake.holdNextAnswer({ method: "POST", route: /^\/interactions\/[^/]+\/[^/]+\/callback$/ });
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a lantern in the fog" } });
-    const original = await run.waitForOriginalMessage();
+    const original = await run.waitForOriginalMessage(() => true);
     expect(original.content).toContain("Waiting to start");
     await first.kill();
 
@@ -71,13 +70,13 @@ describe("restart in the middle of a job", () => {
 
     // A grid finished before the crash: its buttons must work after it.
     const earlier = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a finished sketch" } });
-    const earlierMessage = await earlier.waitForOriginalMessage();
+    const earlierMessage = await earlier.waitForOriginalMessage(() => true);
     const earlierGrid = await fake.waitForMessage((m) => m.id === earlierMessage.id && isFinished(m), 20_000);
 
     // A job still running when the process dies.
     emulator.knobs.taskDurationMs = 4_000;
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a comet over the sea" } });
-    const original = await run.waitForOriginalMessage();
+    const original = await run.waitForOriginalMessage(() => true);
     await fake.waitForMessage((m) => m.id === original.id && /\(\d+%\)/.test(m.content), 20_000);
     await first.kill();
     const createsBeforeRestart = emulator.apiRequests("POST").length;

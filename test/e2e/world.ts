@@ -71,6 +71,8 @@ export interface WorldOptions {
   interactions?: "gateway" | "http";
   /** HTTP interactions: how long a handler may take before the response defers for it. */
   answerDeadlineMs?: number;
+  /** Job commands answer "thinking…" first (on by itself with Redis). */
+  thinkFirst?: boolean;
   /** Join this fake Discord, as one more process of the same bot (`stop` leaves it running). */
   fake?: FakeDiscord;
   /** REST base instead of the fake's (e.g. a REST proxy in front of it). */
@@ -195,6 +197,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       shards: options.shards,
       publicKey: fake.interactionsEndpoint?.publicKey,
       answerDeadlineMs: options.answerDeadlineMs,
+      ...(options.thinkFirst === undefined ? {} : { thinkFirst: options.thinkFirst }),
       maxJobs: 10,
       defaultSpeed: "fast",
       defaultQuality: "standard",
