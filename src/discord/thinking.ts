@@ -1,7 +1,8 @@
 // With a store across the network (Redis), a command that starts jobs is answered at once with
 // Discord's public "thinking…", before the store or the queue is asked anything, so the answer
-// never waits for their round trips (Discord gives up at 3 s). What follows replaces it: the job's message edits it in place; a private answer (a prompt error,
-// a refusal) deletes it and follows up privately, so nothing public is left behind.
+// never waits for their round trips (Discord gives up at 3 s). What follows replaces it: the job's
+// message edits it in place; a private answer (a prompt error, a refusal) deletes it and follows up
+// privately, so nothing public is left behind.
 import type { RepliableInteraction } from "discord.js";
 
 type Thinkable = Pick<RepliableInteraction, "deferReply" | "replied" | "deferred">;

@@ -195,8 +195,13 @@ export class JobRunner {
     }
   }
 
-  private timeLimit(provider: ImageProvider): number {
-    return this.options.timeoutMs ?? provider.capabilities.maxTaskDurationMs;
+  /** How long `job`'s task may run: TASK_TIMEOUT, else its provider's own limit (0 if the provider is gone). */
+  timeLimitOf(job: JobRecord): number {
+    return this.timeLimit(this.options.provider(job.provider));
+  }
+
+  private timeLimit(provider: ImageProvider | undefined): number {
+    return this.options.timeoutMs ?? provider?.capabilities.maxTaskDurationMs ?? 0;
   }
 
   private providerOf(job: JobRecord): ImageProvider {

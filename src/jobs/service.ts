@@ -339,16 +339,10 @@ export class JobService {
       if (job.state === "running") return this.runInBackground(id, () => this.runner.track(job));
       // Being sent: resuming now would fail it as "may have been sent" under its sender. A sender
       // silent for longer than a task may run has died; then it is resumed like any job found so.
-      if (job.state === "submitting" && this.now() - job.updatedAt > this.timeLimit(job))
+      if (job.state === "submitting" && this.now() - job.updatedAt > this.runner.timeLimitOf(job))
         return this.resume(job);
       await sleep(this.options.pollIntervalMs, undefined, { signal }).catch(() => undefined);
     }
-  }
-
-  private timeLimit(job: JobRecord): number {
-    return (
-      this.options.timeoutMs ?? this.options.providers.get(job.provider)?.capabilities.maxTaskDurationMs ?? 0
-    );
   }
 
   /** Stops taking work and lets running trackers end; their records stay `running` for the next start. */

@@ -83,15 +83,22 @@ function finish(snapshot: TaskSnapshot): TaskSnapshot {
 function waitForPushOrInterval(ms: number, options: TrackOptions): Promise<TaskSnapshot | undefined> {
   const { signal, nextPush } = options;
   if (signal?.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const end = (pushed?: TaskSnapshot) => {
+  return new Promise((resolve, reject) => {
+    const settle = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+    };
+    const end = (pushed?: TaskSnapshot) => {
+      settle();
       resolve(pushed);
     };
     const onAbort = () => end();
     const timer = setTimeout(end, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
-    nextPush?.().then(end);
+    // A failed push fails the wait, as it did when the wait was a race (never unhandled).
+    nextPush?.().then(end, (error: unknown) => {
+      settle();
+      reject(error);
+    });
   });
 }

@@ -80,4 +80,18 @@ describe("trackTask between polls", () => {
     await expect(tracking).rejects.toMatchObject({ name: "AbortError" });
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
   });
+
+  it("fails the tracking with a push that fails, leaving no listener (never an unhandled rejection)", async () => {
+    const shutdown = new AbortController();
+    const { provider } = providerAnswering([running(10)]);
+    const tracking = trackTask(provider, "t1", {
+      pollIntervalMs: 600_000,
+      startedAt: Date.now(),
+      timeoutMs: 3_600_000,
+      signal: shutdown.signal,
+      nextPush: () => Promise.reject(new Error("callback channel closed")),
+    });
+    await expect(tracking).rejects.toThrow("callback channel closed");
+    expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
+  });
 });
