@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CachedRepository, KeyList, openStore, Repository, type Store } from "../src/store/index.ts";
+import {
+  CachedRepository,
+  KeyList,
+  openStore,
+  Repository,
+  type Store,
+  sharedRepository,
+} from "../src/store/index.ts";
+import { KeyedSerializer } from "../src/store/serial.ts";
 import { type RedisServer, redisTestsRun, startRedis } from "./support/redis.ts";
 
 const noteSchema = z.object({ title: z.string(), stars: z.number().int() });
@@ -42,6 +50,22 @@ function storeContract(name: string, open: () => Promise<Store>) {
       expect((await drafts.get("same"))?.title).toBe("draft");
     });
 
+    it("changes a record by read-modify-write, and leaves a missing one missing", async () => {
+      const notes = sharedRepository(store, "note", noteSchema);
+      await notes.set("u", { title: "fox", stars: 1 });
+      expect(await notes.update("u", (note) => ({ ...note, stars: note.stars + 1 }))).toEqual({
+        title: "fox",
+        stars: 2,
+      });
+      expect(await notes.update("u", () => undefined)).toBeUndefined();
+      expect(await new Repository(store.keyv, "note", noteSchema).get("u")).toEqual({
+        title: "fox",
+        stars: 2,
+      });
+      expect(await notes.update("nobody", (note) => note)).toBeUndefined();
+      expect(await notes.get("nobody")).toBeUndefined();
+    });
+
     it("keeps list order and loses no concurrent update", async () => {
       const list = new KeyList(store.keyv, `list-${name}`);
       await Promise.all(Array.from({ length: 50 }, (_, i) => list.add(`job${i}`)));
@@ -67,6 +91,67 @@ describe.runIf(redisTestsRun)("with a redis-server", () => {
     await redis?.stop();
   });
   storeContract("Redis store", () => openStore({ dataDir: sqliteDir, redisUrl: redis.url }));
+
+  describe("a record two processes change", () => {
+    let first: Store;
+    let second: Store;
+    beforeAll(async () => {
+      [first, second] = await Promise.all([
+        openStore({ dataDir: sqliteDir, redisUrl: redis.url }),
+        openStore({ dataDir: sqliteDir, redisUrl: redis.url }),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([first?.close(), second?.close()]);
+    });
+
+    it("is changed from what the other process wrote, not from what this one saw last", async () => {
+      const here = sharedRepository(first, "note", noteSchema);
+      const there = sharedRepository(second, "note", noteSchema);
+      await here.set("race", { title: "start", stars: 0 });
+      await there.update("race", (note) => ({ ...note, title: `${note.title} there` }));
+      // `here` wrote the record last itself; the other process's change must still be in its result.
+      const seen: string[] = [];
+      const result = await here.update("race", (note) => {
+        seen.push(note.title);
+        return { ...note, stars: note.stars + 1 };
+      });
+      expect(result).toEqual({ title: "start there", stars: 1 });
+      expect(seen).toEqual(["start", "start there"]);
+      expect(await there.get("race")).toEqual({ title: "start there", stars: 1 });
+    });
+
+    it("loses no update when both change it at once", async () => {
+      const repositories = [first, second].map((store) => ({
+        notes: sharedRepository(store, "note", noteSchema),
+        serial: new KeyedSerializer(),
+      }));
+      await repositories[0]?.notes.set("count", { title: "count", stars: 0 });
+      await Promise.all(
+        Array.from({ length: 60 }, (_, index) => {
+          const { notes, serial } = repositories[index % 2] ?? {};
+          return serial?.run("count", () =>
+            notes?.update("count", (note) => ({ ...note, stars: note.stars + 1 })),
+          );
+        }),
+      );
+      expect((await repositories[1]?.notes.get("count"))?.stars).toBe(60);
+    });
+
+    it("is the record keyv reads and writes, time to live kept", async () => {
+      const plain = new Repository(first.keyv, "note", noteSchema);
+      const shared = sharedRepository(second, "note", noteSchema);
+      await plain.set("legacy", { title: ":colon", stars: 1 }, 60_000);
+      expect(await shared.update("legacy", (note) => ({ ...note, stars: 2 }))).toEqual({
+        title: ":colon",
+        stars: 2,
+      });
+      expect(await plain.get("legacy")).toEqual({ title: ":colon", stars: 2 });
+      const redisKey = first.redisKeyOf?.("note:legacy") ?? "";
+      expect(await first.redis?.exists(redisKey)).toBe(1);
+      expect(await first.redis?.pttl(redisKey)).toBeGreaterThan(50_000);
+    });
+  });
 });
 
 describe("embedded SQLite store across restarts", () => {

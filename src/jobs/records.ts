@@ -1,8 +1,9 @@
 // Where job records live: created once, read, and changed only through `update` (fields that are
 // not the state) or `transition` (the state machine in record.ts). Changes of one record are
-// serialized — within a process by a promise chain, across processes sharing Redis by a short lock
-// per record — so concurrent updates (a cancel in one process, progress in another) never lose each other.
-import { type IdList, idList, lockShared, Repository, type Store } from "../store/index.ts";
+// serialized within a process by a promise chain, and across processes sharing Redis each is a
+// compare-and-set (store/shared-repository.ts), so concurrent updates (a cancel in one process,
+// progress in another) never lose each other.
+import { type IdList, idList, type Repository, type Store, sharedRepository } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 import {
   canTransition,
@@ -37,7 +38,7 @@ export class JobRecords {
     private readonly store: Store,
     private readonly now: () => number,
   ) {
-    this.jobs = new Repository(store.keyv, "job", jobRecordSchema);
+    this.jobs = sharedRepository(store, "job", jobRecordSchema);
     this.open = idList(store, "jobs:open");
   }
 
@@ -146,14 +147,9 @@ export class JobRecords {
     change: (job: JobRecord) => Partial<JobRecord> | undefined,
   ): Promise<JobRecord | undefined> {
     return this.serial.run(id, () =>
-      lockShared(this.store, `job:${id}`, async () => {
-        const job = await this.jobs.get(id);
-        if (!job) return undefined;
+      this.jobs.update(id, (job) => {
         const fields = change(job);
-        if (fields === undefined) return undefined;
-        const updated = { ...job, ...fields, updatedAt: this.now() };
-        await this.jobs.set(id, updated);
-        return updated;
+        return fields === undefined ? undefined : { ...job, ...fields, updatedAt: this.now() };
       }),
     );
   }

@@ -25,6 +25,8 @@ export interface Store {
   readonly redis?: Redis;
   /** With Redis: the URL, so the shared queue (BullMQ) opens its own connections to the same server. */
   readonly redisUrl?: string;
+  /** With Redis: the Redis key under which keyv keeps `key` (records changed by compare-and-set). */
+  readonly redisKeyOf?: (key: string) => string;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ async function openRedisStore(redisUrl: string): Promise<Store> {
     keyv,
     redis,
     redisUrl,
+    redisKeyOf: (key) => adapter.createKeyPrefix(`${keyv.namespace}:${key}`, adapter.namespace),
     close: async () => {
       redis.disconnect();
       await keyv.disconnect();
@@ -107,3 +110,4 @@ async function openRedisStore(redisUrl: string): Promise<Store> {
 
 export { CachedRepository, type CacheOptions, KeyList, Repository } from "./repository.ts";
 export { type IdList, idList, lockShared, type RecordCache, recordCache } from "./shared.ts";
+export { sharedRepository } from "./shared-repository.ts";

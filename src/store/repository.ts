@@ -5,23 +5,14 @@ import type { z } from "zod";
 
 export class Repository<Schema extends z.ZodType> {
   constructor(
-    private readonly keyv: Keyv,
+    protected readonly keyv: Keyv,
     private readonly prefix: string,
     private readonly schema: Schema,
   ) {}
 
-  private key(id: string): string {
-    return `${this.prefix}:${id}`;
-  }
-
   async get(id: string): Promise<z.infer<Schema> | undefined> {
-    const raw = await this.keyv.get(this.key(id));
-    if (raw === undefined) return undefined;
-    const parsed = this.schema.safeParse(raw);
-    if (!parsed.success) {
-      throw new Error(`Stored ${this.prefix} record ${id} is unreadable: ${parsed.error.issues[0]?.message}`);
-    }
-    return parsed.data;
+    const stored = await this.keyv.get(this.key(id));
+    return stored === undefined ? undefined : this.validate(id, stored);
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, z.infer<Schema>>> {
@@ -39,6 +30,36 @@ export class Repository<Schema extends z.ZodType> {
 
   async delete(id: string): Promise<void> {
     await this.keyv.delete(this.key(id));
+  }
+
+  /**
+   * Read-modify-write of one record: `change` gets the record as stored and returns its new value,
+   * or undefined to leave it as it is; undefined when there is no record. `change` may be called
+   * more than once (when another process wrote meanwhile), so it must not do anything else. One
+   * process's updates of one record must not overlap (the caller serializes them); with the
+   * embedded store there is no other process.
+   */
+  async update(
+    id: string,
+    change: (current: z.infer<Schema>) => z.infer<Schema> | undefined,
+  ): Promise<z.infer<Schema> | undefined> {
+    const current = await this.get(id);
+    const next = current === undefined ? undefined : change(current);
+    if (next !== undefined) await this.set(id, next);
+    return next;
+  }
+
+  protected key(id: string): string {
+    return `${this.prefix}:${id}`;
+  }
+
+  /** A stale or foreign record fails loudly instead of flowing on. */
+  protected validate(id: string, stored: unknown): z.infer<Schema> {
+    const parsed = this.schema.safeParse(stored);
+    if (!parsed.success) {
+      throw new Error(`Stored ${this.prefix} record ${id} is unreadable: ${parsed.error.issues[0]?.message}`);
+    }
+    return parsed.data;
   }
 }
 
