@@ -122,20 +122,20 @@ describe.runIf(redisTestsRun)("with a redis-server", () => {
     });
 
     it("loses no update when both change it at once", async () => {
-      const repositories = [first, second].map((store) => ({
+      const sides = [first, second].map((store) => ({
         notes: sharedRepository(store, "note", noteSchema),
         serial: new KeyedSerializer(),
       }));
-      await repositories[0]?.notes.set("count", { title: "count", stars: 0 });
+      await sharedRepository(first, "note", noteSchema).set("count", { title: "count", stars: 0 });
       await Promise.all(
-        Array.from({ length: 60 }, (_, index) => {
-          const { notes, serial } = repositories[index % 2] ?? {};
-          return serial?.run("count", () =>
-            notes?.update("count", (note) => ({ ...note, stars: note.stars + 1 })),
+        Array.from({ length: 60 }, (_, index) => index % 2).map((side) => {
+          const { notes, serial } = sides[side] as (typeof sides)[number];
+          return serial.run("count", () =>
+            notes.update("count", (note) => ({ ...note, stars: note.stars + 1 })),
           );
         }),
       );
-      expect((await repositories[1]?.notes.get("count"))?.stars).toBe(60);
+      expect((await sharedRepository(second, "note", noteSchema).get("count"))?.stars).toBe(60);
     });
 
     it("is the record keyv reads and writes, time to live kept", async () => {

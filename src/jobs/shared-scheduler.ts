@@ -165,7 +165,11 @@ export class BullMqScheduler implements Scheduler {
 
   /** Placed with a delay: shown in time, `enqueue` lets it start; if this process died, it starts anyway. */
   async place(job: JobRecord): Promise<void> {
-    await (await this.queue(job.provider)).add(
+    await this.add(job);
+  }
+
+  private async add(job: JobRecord): Promise<Job> {
+    return (await this.queue(job.provider)).add(
       "job",
       { id: job.id },
       {
@@ -188,10 +192,11 @@ export class BullMqScheduler implements Scheduler {
     this.waiting.set(job.id, job);
     if (shownPosition !== undefined) this.shown.set(job.id, shownPosition);
     const { Job } = await loadBullMq();
-    const queued = await Job.fromId(await this.queue(job.provider), job.id);
-    if (!queued) await this.place(job).then(() => this.promote(job.provider, job.id));
-    else await this.promote(job.provider, job.id);
-    this.refreshPositionsSoon();
+    // Placed when it was created, unless that process died before showing it (or BullMQ lost it).
+    const queued = (await Job.fromId(await this.queue(job.provider), job.id)) ?? (await this.add(job));
+    await queued.promote().catch(() => undefined);
+    // Its position is refreshed with the others (every positionsIntervalMs): reading the whole line
+    // for each new job cost every process a Redis call per job, hundreds of ids long in a burst.
   }
 
   async drop(userId: string, ticket: QueueTicket, jobId?: string): Promise<void> {
