@@ -1,9 +1,9 @@
 // Parent side of bench/support/bot-process.ts: starts the real bot in a child process, waits until
-// it runs, and reads its CPU / memory / event-loop figures over IPC.
+// it runs, reads its CPU and memory from /proc, and its event-loop figures over IPC.
 import { type ChildProcess, fork } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { ParentMessage } from "./bot-process.ts";
-import type { ProcessFigures } from "./sampler.ts";
+import { type EventLoopFigures, type ProcessFigures, ProcessSampler } from "./sampler.ts";
 
 export interface BotChildOptions {
   /** Atelier settings (DISCORD_TOKEN, EVOLINK_BASE_URL, …); nothing else of the parent's environment leaks in. */
@@ -43,11 +43,13 @@ export async function startBotChild(options: BotChildOptions): Promise<BotChild>
     child.kill("SIGKILL");
     throw error;
   }
+  // The bot and its image worker, measured from here (sampler.ts says why).
+  const sampler = new ProcessSampler({ pid: child.pid, withChildren: true });
   let nextId = 0;
   const ask = (type: ParentMessage["type"]) =>
-    new Promise<ProcessFigures>((resolve) => {
+    new Promise<EventLoopFigures>((resolve) => {
       const id = nextId++;
-      const onMessage = (message: { id: number; figures: ProcessFigures }) => {
+      const onMessage = (message: { id: number; figures: EventLoopFigures }) => {
         if (message.id !== id) return;
         child.off("message", onMessage);
         resolve(message.figures);
@@ -56,10 +58,16 @@ export async function startBotChild(options: BotChildOptions): Promise<BotChild>
       child.send({ type, id } satisfies ParentMessage);
     });
   return {
-    mark: () => ask("mark"),
-    report: () => ask("report"),
+    mark: async () => {
+      sampler.mark();
+      return { ...sampler.read(), ...(await ask("mark")) };
+    },
+    report: async () => ({ ...sampler.read(), ...(await ask("report")) }),
     problems,
-    stop: () => stopChild(child),
+    stop: () => {
+      sampler.stop();
+      return stopChild(child);
+    },
   };
 }
 

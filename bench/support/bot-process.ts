@@ -1,19 +1,20 @@
 // The bot under benchmark, alone in its own process: exactly `atelier start` (runBot) configured
-// from the environment, plus a sampler the parent reads over IPC. Keeping the fake Discord and the
+// from the environment, plus its event-loop delay, which the parent reads over IPC. Keeping the fake Discord and the
 // provider emulator out of this process is what lets CPU and memory be attributed to the bot.
 // Started by bench/support/bot-child.ts; stops on SIGTERM like the real bot.
 import { runBot } from "../../src/cli/start.ts";
 import { parseSettings } from "../../src/config.ts";
-import { ProcessSampler } from "./sampler.ts";
+import { EventLoopMonitor } from "./sampler.ts";
 
 export type ParentMessage = { type: "mark"; id: number } | { type: "report"; id: number };
 
-// The bot composes images in a worker process of its own: its cost is the bot's cost.
-const sampler = new ProcessSampler({ withChildren: true });
+// CPU and memory are read from outside (bot-child.ts); only the event loop is watched from inside,
+// at a resolution that costs the bot little (100 wake-ups a second).
+const eventLoop = new EventLoopMonitor(10);
 
 process.on("message", (message: ParentMessage) => {
-  if (message.type === "mark") sampler.mark();
-  process.send?.({ id: message.id, figures: sampler.read() });
+  if (message.type === "mark") eventLoop.mark();
+  process.send?.({ id: message.id, figures: eventLoop.read() });
 });
 
 const settings = parseSettings(process.env, "bot");
@@ -23,6 +24,6 @@ const settings = parseSettings(process.env, "bot");
 Object.assign(settings, JSON.parse(process.env.BENCH_SETTINGS_OVERRIDES ?? "{}"));
 
 const code = await runBot(settings);
-sampler.stop();
+eventLoop.stop();
 process.disconnect?.();
 process.exitCode = code;

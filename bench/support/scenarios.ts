@@ -19,17 +19,28 @@ import {
   restArrivals,
   tasksByIndex,
 } from "./observations.ts";
-import { type ProcessFigures, ProcessSampler } from "./sampler.ts";
+import { EventLoopMonitor, type ProcessFigures, ProcessSampler } from "./sampler.ts";
 import { atMost, fixed, ms, peakPerSecond, ratePerSecond, summarize, type Verdict } from "./stats.ts";
 
 const marker = /\bn(\d+)\b/;
 const promptFor = (index: number) => `bench scene n${index}`;
 /** This process (fake Discord + emulator): its cost is printed apart from the bot's. */
 const parentSampler = new ProcessSampler();
+const parentLoop = new EventLoopMonitor(2);
 const cores = availableParallelism();
 
 export function stopSampling(): void {
   parentSampler.stop();
+  parentLoop.stop();
+}
+
+function markParent(): void {
+  parentSampler.mark();
+  parentLoop.mark();
+}
+
+function readParent(): ProcessFigures {
+  return { ...parentSampler.read(), ...parentLoop.read() };
 }
 
 // ── the bot processes, measured together ────────────────────────────────────────────────────
@@ -161,13 +172,13 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
     const grids = new GridEdits(world.fake);
     const restBefore = world.fake.requests.length;
     await markBots(world.bots);
-    parentSampler.mark();
+    markParent();
     const started = Date.now();
     const dispatched = await dispatchImagines(world, plan.count, plan.perSecond);
     const dispatchSeconds = (Date.now() - started) / 1000;
     await waitUntil(() => grids.update() >= plan.count, 180_000);
     const bot = await reportBots(world.bots);
-    const parent = parentSampler.read();
+    const parent = readParent();
     return {
       ...burstLatencies(world, dispatched, grids),
       plan,
@@ -240,7 +251,7 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
     await warmUp(world);
     const grids = new GridEdits(world.fake);
     await markBots(world.bots);
-    parentSampler.mark();
+    markParent();
     const dispatched = await dispatchImagines(world, count, 200);
     await waitUntil(() => tasksByIndex(world.emulator, marker).size >= count, 60_000);
     const ramp = await reportBots(world.bots);
@@ -255,7 +266,7 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
     await markBots(world.bots);
     await waitUntil(() => grids.update() >= count, 120_000);
     const drain = await reportBots(world.bots);
-    const parent = parentSampler.read();
+    const parent = readParent();
     const byIndex = tasksByIndex(world.emulator, marker);
     const completedToGrid = dispatched.flatMap((job) => {
       const gridAt = grids.arrivals.get(job.token);
