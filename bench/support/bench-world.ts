@@ -1,5 +1,6 @@
-// One benchmark world: fake Discord, EvoLink emulator and its caching front in this process; the
-// real bot (`atelier start`) in child processes with production defaults unless told otherwise —
+// One benchmark world: the fake Discord in this process; the EvoLink emulator and its caching front
+// in a process of their own (provider-process.ts); the real bot (`atelier start`) in child processes
+// with production defaults unless told otherwise —
 // one process on the embedded store, or three on one Redis (a redis-server started here) taking
 // interactions over HTTP, which the fake Discord signs and POSTs to them round-robin.
 import { spawn } from "node:child_process";
@@ -7,10 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
 import { FakeDiscord } from "../../test/fake-discord/index.ts";
 import { type BotChild, startBotChild } from "./bot-child.ts";
-import { type ProviderFront, startProviderFront } from "./provider-front.ts";
+import { type ProviderHost, startProviderHost } from "./provider-host.ts";
 
 /** `one`: one process, SQLite, gateway; `three-redis`: three processes on one Redis, HTTP interactions. */
 export type Deployment = "one" | "three-redis";
@@ -39,8 +39,9 @@ export interface BenchWorldOptions {
 
 export interface BenchWorld {
   fake: FakeDiscord;
-  emulator: EvolinkEmulator;
-  front: ProviderFront;
+  /** What the scenario's tasks take at the provider (warm-up tasks take none). */
+  taskDurationMs: number;
+  provider: ProviderHost;
   /** The bot processes (one, or three sharing Redis). */
   bots: BotChild[];
   stop(): Promise<void>;
@@ -55,20 +56,18 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     dispatchTimeoutMs: 30_000,
     ...(shared ? { interactions: "http" as const } : {}),
   });
-  const emulator = await startEvolinkEmulator({
+  const provider = await startProviderHost({
     apiKey,
     taskDurationMs: options.taskDurationMs,
     tileLongSide: options.tileLongSide,
     allowInsecureCallbacks: options.callbacks,
   });
-  const front = await startProviderFront(emulator);
   const dataDir = mkdtempSync(join(tmpdir(), "atelier-bench-"));
   const redis = shared ? await startRedisServer(dataDir) : undefined;
   const bots: BotChild[] = [];
   const stop = async () => {
     await Promise.all(bots.map((bot) => bot.stop()));
-    await front.stop();
-    await emulator.stop();
+    await provider.stop();
     await fake.stop();
     await redis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -76,14 +75,14 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
   try {
     const ports = await Promise.all(Array.from({ length: shared ? 3 : 1 }, () => freePort()));
     // Provider callbacks reach one process only (a tracker is woken where it runs): one process only.
-    if (options.callbacks && !shared) front.callbackTarget = `http://127.0.0.1:${ports[0]}`;
+    if (options.callbacks && !shared) await provider.setCallbackTarget(`http://127.0.0.1:${ports[0]}`);
     for (const port of ports) {
       const env: Record<string, string> = {
         DISCORD_TOKEN: fake.botToken,
         DISCORD_API_URL: fake.restBaseUrl,
         DISCORD_GUILD_ID: fake.guildId,
         EVOLINK_API_KEY: apiKey,
-        EVOLINK_BASE_URL: front.baseUrl,
+        EVOLINK_BASE_URL: provider.baseUrl,
         DATA_DIR: dataDir,
         POLL_INTERVAL_SECONDS: String(options.pollSeconds),
         LOG_LEVEL: "info",
@@ -91,7 +90,7 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
         ...(redis ? { REDIS_URL: redis.url } : {}),
         ...(fake.interactionsEndpoint ? { DISCORD_PUBLIC_KEY: fake.interactionsEndpoint.publicKey } : {}),
         BENCH_SETTINGS_OVERRIDES: JSON.stringify({
-          ...(options.callbacks && !shared ? { PUBLIC_URL: front.baseUrl } : {}),
+          ...(options.callbacks && !shared ? { PUBLIC_URL: provider.baseUrl } : {}),
           ...options.overrides,
         }),
         ...options.botEnv,
@@ -109,7 +108,7 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     await stop();
     throw error;
   }
-  return { fake, emulator, front, bots, stop };
+  return { fake, provider, taskDurationMs: options.taskDurationMs, bots, stop };
 }
 
 interface RedisServer {

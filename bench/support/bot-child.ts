@@ -2,7 +2,8 @@
 // it runs, reads its CPU and memory from /proc, and its event-loop figures over IPC.
 import { type ChildProcess, fork } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { ParentMessage } from "./bot-process.ts";
+import type { BotQuestion } from "./bot-process.ts";
+import { askerOf } from "./ipc.ts";
 import { type EventLoopFigures, type ProcessFigures, ProcessSampler } from "./sampler.ts";
 
 export interface BotChildOptions {
@@ -45,18 +46,7 @@ export async function startBotChild(options: BotChildOptions): Promise<BotChild>
   }
   // The bot and its image worker, measured from here (sampler.ts says why).
   const sampler = new ProcessSampler({ pid: child.pid, withChildren: true });
-  let nextId = 0;
-  const ask = (type: ParentMessage["type"]) =>
-    new Promise<EventLoopFigures>((resolve) => {
-      const id = nextId++;
-      const onMessage = (message: { id: number; figures: EventLoopFigures }) => {
-        if (message.id !== id) return;
-        child.off("message", onMessage);
-        resolve(message.figures);
-      };
-      child.on("message", onMessage);
-      child.send({ type, id } satisfies ParentMessage);
-    });
+  const ask = askerOf<BotQuestion, EventLoopFigures>(child);
   return {
     mark: async () => {
       sampler.mark();

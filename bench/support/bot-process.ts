@@ -4,17 +4,19 @@
 // Started by bench/support/bot-child.ts; stops on SIGTERM like the real bot.
 import { runBot } from "../../src/cli/start.ts";
 import { parseSettings } from "../../src/config.ts";
-import { EventLoopMonitor } from "./sampler.ts";
+import { answerParent } from "./ipc.ts";
+import { type EventLoopFigures, EventLoopMonitor } from "./sampler.ts";
 
-export type ParentMessage = { type: "mark"; id: number } | { type: "report"; id: number };
+/** Start a measured phase, or report the event loop since the start. */
+export type BotQuestion = "mark" | "report";
 
 // CPU and memory are read from outside (bot-child.ts); only the event loop is watched from inside,
 // at a resolution that costs the bot little (100 wake-ups a second).
 const eventLoop = new EventLoopMonitor(10);
 
-process.on("message", (message: ParentMessage) => {
-  if (message.type === "mark") eventLoop.mark();
-  process.send?.({ id: message.id, figures: eventLoop.read() });
+answerParent<BotQuestion, EventLoopFigures>((question) => {
+  if (question === "mark") eventLoop.mark();
+  return eventLoop.read();
 });
 
 const settings = parseSettings(process.env, "bot");

@@ -1,6 +1,6 @@
 // Reading a run back from what the fakes recorded: when each interaction was answered, when each
 // job's grid reached Discord, when each provider task completed, how often messages were edited.
-import type { EvolinkEmulator } from "../../emulators/index.ts";
+import type { EmulatedTask } from "../../emulators/evolink.ts";
 import type { FakeDiscord, RecordedRequest } from "../../test/fake-discord/index.ts";
 
 /** One /imagine as the bench sent it. */
@@ -76,9 +76,9 @@ export interface TaskTiming {
 }
 
 /** Prompt marker (the job's index) → its provider task. */
-export function tasksByIndex(emulator: EvolinkEmulator, marker: RegExp): Map<number, TaskTiming> {
+export function tasksByIndex(tasks: Iterable<EmulatedTask>, marker: RegExp): Map<number, TaskTiming> {
   const byIndex = new Map<number, TaskTiming>();
-  for (const task of emulator.tasks.values()) {
+  for (const task of tasks) {
     const index = marker.exec(task.prompt)?.[1];
     if (index === undefined) continue;
     byIndex.set(Number(index), {

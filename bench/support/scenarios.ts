@@ -11,14 +11,7 @@ import {
   startBenchWorld,
 } from "./bench-world.ts";
 import type { BotChild } from "./bot-child.ts";
-import {
-  type Dispatched,
-  editArrivals,
-  editGaps,
-  GridEdits,
-  restArrivals,
-  tasksByIndex,
-} from "./observations.ts";
+import { type Dispatched, editArrivals, editGaps, GridEdits, restArrivals } from "./observations.ts";
 import { EventLoopMonitor, type ProcessFigures, ProcessSampler } from "./sampler.ts";
 import { atMost, fixed, ms, peakPerSecond, ratePerSecond, summarize, type Verdict } from "./stats.ts";
 
@@ -34,13 +27,26 @@ export function stopSampling(): void {
   parentLoop.stop();
 }
 
-function markParent(): void {
-  parentSampler.mark();
-  parentLoop.mark();
+/** What the rest of the world costs over a phase: this process (fake Discord), and the provider's. */
+interface WorldFigures {
+  parent: ProcessFigures;
+  provider: ProcessFigures;
 }
 
-function readParent(): ProcessFigures {
-  return { ...parentSampler.read(), ...parentLoop.read() };
+function watchWorld(world: BenchWorld): { read(): WorldFigures } {
+  const provider = new ProcessSampler({ pid: world.provider.pid });
+  parentSampler.mark();
+  parentLoop.mark();
+  return {
+    read: () => {
+      const figures = {
+        parent: { ...parentSampler.read(), ...parentLoop.read() },
+        provider: provider.read(),
+      };
+      provider.stop();
+      return figures;
+    },
+  };
 }
 
 // ── the bot processes, measured together ────────────────────────────────────────────────────
@@ -107,21 +113,18 @@ async function dispatchImagines(world: BenchWorld, count: number, perSecond: num
 async function warmUp(world: BenchWorld): Promise<void> {
   const grids = new GridEdits(world.fake);
   const count = world.bots.length * 2;
-  const { knobs } = world.emulator;
-  const taskDurationMs = knobs.taskDurationMs;
   // Whatever the scenario's tasks take, these finish at once.
-  knobs.taskDurationMs = 0;
+  await world.provider.setTaskDuration(0);
   for (let index = 0; index < count; index++)
     await world.fake.runSlashCommand({ name: "imagine", options: { prompt: `bench warm-up ${index}` } });
-  const created = () => [...world.emulator.tasks.values()].filter((task) => task.prompt.includes("warm-up"));
-  await waitUntil(() => created().length >= count, 30_000);
-  knobs.taskDurationMs = taskDurationMs;
+  await waitUntil(async () => (await world.provider.countTasks("warm-up")) >= count, 30_000);
+  await world.provider.setTaskDuration(world.taskDurationMs);
   await waitUntil(() => grids.update() >= count, 60_000);
 }
 
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) return false;
     await sleep(100);
   }
@@ -162,6 +165,7 @@ export interface BurstResult {
   editPeakPerSecond: number;
   bot: BotFigures;
   parent: ProcessFigures;
+  provider: ProcessFigures;
   botProblems: { count: number; first: string[] };
 }
 
@@ -172,25 +176,26 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
     const grids = new GridEdits(world.fake);
     const restBefore = world.fake.requests.length;
     await markBots(world.bots);
-    markParent();
+    const others = watchWorld(world);
     const started = Date.now();
     const dispatched = await dispatchImagines(world, plan.count, plan.perSecond);
     const dispatchSeconds = (Date.now() - started) / 1000;
     await waitUntil(() => grids.update() >= plan.count, 180_000);
     const bot = await reportBots(world.bots);
-    const parent = readParent();
+    const { parent, provider } = others.read();
     return {
-      ...burstLatencies(world, dispatched, grids),
+      ...(await burstLatencies(world, dispatched, grids)),
       plan,
       delivered: grids.arrivals.size,
       dispatchRate: plan.count / dispatchSeconds,
-      pollsPerJob: world.front.pollTimes.filter((at) => at >= started).length / plan.count,
+      pollsPerJob: (await world.provider.pollTimes()).filter((at) => at >= started).length / plan.count,
       restPerJob: (world.fake.requests.length - restBefore) / plan.count,
       editsPerJob: editArrivals(world.fake).filter((at) => at >= started).length / plan.count,
       restPeakPerSecond: peakPerSecond(restArrivals(world.fake).filter((at) => at >= started)),
       editPeakPerSecond: peakPerSecond(editArrivals(world.fake).filter((at) => at >= started)),
       bot,
       parent,
+      provider,
       botProblems: problemsOf(world.bots),
     };
   } finally {
@@ -198,9 +203,10 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
   }
 }
 
-function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: GridEdits) {
+async function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: GridEdits) {
   const answers = answerArrivals(world);
-  const tasks = tasksByIndex(world.emulator, marker);
+  const tasks = await world.provider.tasks(marker);
+  const learnedAt = await world.provider.learned();
   const result = {
     firstResponse: [] as number[],
     completedToGrid: [] as number[],
@@ -215,7 +221,7 @@ function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: Grid
     const gridAt = grids.arrivals.get(job.token);
     if (!task || gridAt === undefined) continue;
     result.completedToGrid.push(gridAt - task.completedAt);
-    const learned = world.front.learned.get(task.taskId);
+    const learned = learnedAt.get(task.taskId);
     if (!learned) continue;
     result.learnedVia[learned.via]++;
     result.completedToLearned.push(learned.at - task.completedAt);
@@ -242,6 +248,7 @@ export interface InFlightResult {
   editGapP50: number;
   completedToGrid: number[];
   parent: ProcessFigures;
+  provider: ProcessFigures;
   botProblems: { count: number; first: string[] };
 }
 
@@ -251,12 +258,12 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
     await warmUp(world);
     const grids = new GridEdits(world.fake);
     await markBots(world.bots);
-    markParent();
+    const others = watchWorld(world);
     const dispatched = await dispatchImagines(world, count, 200);
-    await waitUntil(() => tasksByIndex(world.emulator, marker).size >= count, 60_000);
+    await waitUntil(async () => (await world.provider.tasks(marker)).size >= count, 60_000);
     const ramp = await reportBots(world.bots);
     // The wait window: every task created, none finished yet.
-    const tasks = [...tasksByIndex(world.emulator, marker).values()];
+    const tasks = [...(await world.provider.tasks(marker)).values()];
     const windowEnd = Math.min(...tasks.map((task) => task.completedAt)) - 500;
     await sleep(1_000);
     const windowStart = Date.now();
@@ -266,8 +273,8 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
     await markBots(world.bots);
     await waitUntil(() => grids.update() >= count, 120_000);
     const drain = await reportBots(world.bots);
-    const parent = readParent();
-    const byIndex = tasksByIndex(world.emulator, marker);
+    const { parent, provider } = others.read();
+    const byIndex = await world.provider.tasks(marker);
     const completedToGrid = dispatched.flatMap((job) => {
       const gridAt = grids.arrivals.get(job.token);
       const task = byIndex.get(job.index);
@@ -282,11 +289,12 @@ export async function runInFlight(count: number, options: BenchWorldOptions): Pr
       peakRssSumMb: Math.max(ramp.peakRssSumMb, waiting.peakRssSumMb, drain.peakRssSumMb),
       peakFootprintMb: Math.max(ramp.peakFootprintMb, waiting.peakFootprintMb, drain.peakFootprintMb),
       waiting,
-      pollsPerSecond: ratePerSecond(world.front.pollTimes, windowStart, windowEnd),
+      pollsPerSecond: ratePerSecond(await world.provider.pollTimes(), windowStart, windowEnd),
       editsPerSecond: ratePerSecond(editArrivals(world.fake), windowStart, windowEnd),
       editGapP50: summarize(editGaps(world.fake, windowStart, windowEnd)).p50,
       completedToGrid,
       parent,
+      provider,
       botProblems: problemsOf(world.bots),
     };
   } finally {
@@ -387,10 +395,11 @@ export function burstRows(results: BurstResult[], targets: { firstResponse: bool
       (r) => `${ms(r.bot.eventLoopDelayP99Ms)} / ${ms(r.bot.eventLoopDelayMaxMs)}`,
     ),
     compared(results, "phase wall time", (r) => `${fixed(r.bot.elapsedMs / 1000)} s`),
+    compared(results, "[bench process: fake Discord] CPU", (r) => `${fixed(r.parent.cpuMs / 1000)} s`),
     compared(
       results,
-      "[bench process: fake Discord + emulator] CPU",
-      (r) => `${fixed(r.parent.cpuMs / 1000)} s`,
+      "[provider process: emulator + CDN front] CPU",
+      (r) => `${fixed(r.provider.cpuMs / 1000)} s`,
     ),
     // Its delay is in every first-response figure too: the fake both sends and timestamps.
     compared(
