@@ -8,6 +8,7 @@ import {
   KeyList,
   openStore,
   Repository,
+  recordCache,
   type Store,
   sharedRepository,
 } from "../src/store/index.ts";
@@ -53,7 +54,7 @@ function storeContract(name: string, open: () => Promise<Store>) {
     it("changes a record by read-modify-write, and leaves a missing one missing", async () => {
       const notes = sharedRepository(store, "note", noteSchema);
       await notes.set("u", { title: "fox", stars: 1 });
-      expect(await notes.update("u", (note) => ({ ...note, stars: note.stars + 1 }))).toEqual({
+      expect(await notes.update("u", (note) => note && { ...note, stars: note.stars + 1 })).toEqual({
         title: "fox",
         stars: 2,
       });
@@ -64,6 +65,25 @@ function storeContract(name: string, open: () => Promise<Store>) {
       });
       expect(await notes.update("nobody", (note) => note)).toBeUndefined();
       expect(await notes.get("nobody")).toBeUndefined();
+      expect(await notes.update("new", (note) => note ?? { title: "created", stars: 0 })).toEqual({
+        title: "created",
+        stars: 0,
+      });
+      expect(await notes.get("new")).toEqual({ title: "created", stars: 0 });
+    });
+
+    it("changes a cached record in memory and in the store", async () => {
+      const cache = recordCache(store, "cached", noteSchema);
+      await cache.update("c", (note) => ({ title: "count", stars: (note?.stars ?? 0) + 1 }));
+      expect(await cache.update("c", (note) => note && { ...note, stars: note.stars + 1 })).toEqual({
+        title: "count",
+        stars: 2,
+      });
+      await cache.flushed();
+      expect(await new Repository(store.keyv, "cached", noteSchema).get("c")).toEqual({
+        title: "count",
+        stars: 2,
+      });
     });
 
     it("keeps list order and loses no concurrent update", async () => {
@@ -109,16 +129,32 @@ describe.runIf(redisTestsRun)("with a redis-server", () => {
       const here = sharedRepository(first, "note", noteSchema);
       const there = sharedRepository(second, "note", noteSchema);
       await here.set("race", { title: "start", stars: 0 });
-      await there.update("race", (note) => ({ ...note, title: `${note.title} there` }));
+      await there.update("race", (note) => note && { ...note, title: `${note.title} there` });
       // `here` wrote the record last itself; the other process's change must still be in its result.
       const seen: string[] = [];
       const result = await here.update("race", (note) => {
-        seen.push(note.title);
-        return { ...note, stars: note.stars + 1 };
+        seen.push(note?.title ?? "none");
+        return note && { ...note, stars: note.stars + 1 };
       });
       expect(result).toEqual({ title: "start there", stars: 1 });
       expect(seen).toEqual(["start", "start there"]);
       expect(await there.get("race")).toEqual({ title: "start there", stars: 1 });
+    });
+
+    it("is created once when both create it at once", async () => {
+      const sides = [first, second].map((store) => ({
+        notes: sharedRepository(store, "note", noteSchema),
+        serial: new KeyedSerializer(),
+      }));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, index) => index % 2).map((side) => {
+          const { notes, serial } = sides[side] as (typeof sides)[number];
+          return serial.run("fresh", () =>
+            notes.update("fresh", (note) => ({ title: "fresh", stars: (note?.stars ?? 0) + 1 })),
+          );
+        }),
+      );
+      expect((await sharedRepository(second, "note", noteSchema).get("fresh"))?.stars).toBe(40);
     });
 
     it("loses no update when both change it at once", async () => {
@@ -131,7 +167,7 @@ describe.runIf(redisTestsRun)("with a redis-server", () => {
         Array.from({ length: 60 }, (_, index) => index % 2).map((side) => {
           const { notes, serial } = sides[side] as (typeof sides)[number];
           return serial.run("count", () =>
-            notes.update("count", (note) => ({ ...note, stars: note.stars + 1 })),
+            notes.update("count", (note) => note && { ...note, stars: note.stars + 1 }),
           );
         }),
       );
@@ -142,7 +178,7 @@ describe.runIf(redisTestsRun)("with a redis-server", () => {
       const plain = new Repository(first.keyv, "note", noteSchema);
       const shared = sharedRepository(second, "note", noteSchema);
       await plain.set("legacy", { title: ":colon", stars: 1 }, 60_000);
-      expect(await shared.update("legacy", (note) => ({ ...note, stars: 2 }))).toEqual({
+      expect(await shared.update("legacy", (note) => note && { ...note, stars: 2 })).toEqual({
         title: ":colon",
         stars: 2,
       });

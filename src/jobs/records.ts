@@ -148,6 +148,8 @@ export class JobRecords {
   ): Promise<JobRecord | undefined> {
     return this.serial.run(id, () =>
       this.jobs.update(id, (job) => {
+        // Gone: an update never brings a job back.
+        if (!job) return undefined;
         const fields = change(job);
         return fields === undefined ? undefined : { ...job, ...fields, updatedAt: this.now() };
       }),

@@ -33,18 +33,17 @@ export class Repository<Schema extends z.ZodType> {
   }
 
   /**
-   * Read-modify-write of one record: `change` gets the record as stored and returns its new value,
-   * or undefined to leave it as it is; undefined when there is no record. `change` may be called
-   * more than once (when another process wrote meanwhile), so it must not do anything else. One
-   * process's updates of one record must not overlap (the caller serializes them); with the
-   * embedded store there is no other process.
+   * Read-modify-write of one record: `change` gets the record as stored (undefined when there is
+   * none) and returns its new value, or undefined to leave it as it is; the result is what was
+   * stored. `change` may be called more than once (when another process wrote meanwhile), so it must
+   * not do anything else. One process's updates of one record must not overlap (the caller
+   * serializes them); with the embedded store there is no other process.
    */
   async update(
     id: string,
-    change: (current: z.infer<Schema>) => z.infer<Schema> | undefined,
+    change: (current: z.infer<Schema> | undefined) => z.infer<Schema> | undefined,
   ): Promise<z.infer<Schema> | undefined> {
-    const current = await this.get(id);
-    const next = current === undefined ? undefined : change(current);
+    const next = change(await this.get(id));
     if (next !== undefined) await this.set(id, next);
     return next;
   }
@@ -87,6 +86,16 @@ export class CachedRepository<Schema extends z.ZodType> {
     private readonly repository: Repository<Schema>,
     private readonly options: CacheOptions = {},
   ) {}
+
+  /** `Repository.update` on the record in memory; the store gets the result behind (see `flushed`). */
+  async update(
+    id: string,
+    change: (current: z.infer<Schema> | undefined) => z.infer<Schema> | undefined,
+  ): Promise<z.infer<Schema> | undefined> {
+    const next = change(await this.get(id));
+    if (next !== undefined) this.set(id, next);
+    return next;
+  }
 
   get(id: string): Promise<z.infer<Schema> | undefined> {
     const known = this.records.get(id);

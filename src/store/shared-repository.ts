@@ -13,12 +13,17 @@ import type { Store } from "./index.ts";
 import { Repository } from "./repository.ts";
 
 /**
- * Writes ARGV[2] if the stored value still hashes to ARGV[1]; keeps the key's time to live. Returns
- * 1 when written, nothing when the record is gone, else the value stored now (to try again from).
+ * Writes ARGV[2] if the stored value still hashes to ARGV[1] (or, with ARGV[1] empty, if there is
+ * still none); keeps the key's time to live. Returns 1 when written, nothing when the record is gone,
+ * else the value stored now (to try again from).
  */
 const compareAndSetScript = `
 local current = redis.call("GET", KEYS[1])
-if not current then return nil end
+if not current then
+  if ARGV[1] ~= "" then return nil end
+  redis.call("SET", KEYS[1], ARGV[2])
+  return 1
+end
 if redis.sha1hex(current) ~= ARGV[1] then return current end
 redis.call("SET", KEYS[1], ARGV[2], "KEEPTTL")
 return 1`;
@@ -33,6 +38,9 @@ function compareAndSetOn(redis: Redis): CompareAndSet {
   const command = (redis as unknown as Record<string, CompareAndSet>)[scriptName] as CompareAndSet;
   return command.bind(redis);
 }
+
+/** What a shared repository needs of the store (Redis, and where keyv keeps a key). */
+export type SharedStore = Pick<Store, "keyv" | "redis" | "redisKeyOf">;
 
 /** Updates of a record that lose to other processes this many times in a row fail instead of spinning. */
 const maxAttempts = 50;
@@ -57,7 +65,7 @@ export class SharedRepository<Schema extends z.ZodType> extends Repository<Schem
   /** id → the stored value as this process last read or wrote it. */
   private readonly remembered = new Map<string, string>();
 
-  constructor(store: Store, prefix: string, schema: Schema) {
+  constructor(store: SharedStore, prefix: string, schema: Schema) {
     super(store.keyv, prefix, schema);
     if (!store.redis || !store.redisKeyOf) throw new Error("A shared repository needs Redis");
     this.redis = store.redis;
@@ -97,27 +105,27 @@ export class SharedRepository<Schema extends z.ZodType> extends Repository<Schem
 
   override async update(
     id: string,
-    change: (current: z.infer<Schema>) => z.infer<Schema> | undefined,
+    change: (current: z.infer<Schema> | undefined) => z.infer<Schema> | undefined,
   ): Promise<z.infer<Schema> | undefined> {
     const key = this.redisKey(id);
+    // null: there is no record (as far as this process knows).
     let stored = this.remembered.get(id) ?? (await this.redis.get(key));
-    for (let attempt = 1; stored !== null; attempt++) {
-      const { value, expires } = await this.unpack(stored);
-      const current = value === undefined ? undefined : this.validate(id, value);
-      const next = current === undefined ? undefined : change(current);
+    for (let attempt = 1; ; attempt++) {
+      const { value, expires } = stored === null ? { value: undefined } : await this.unpack(stored);
+      const next = change(value === undefined ? undefined : this.validate(id, value));
       if (next === undefined) return undefined;
       const written = await this.encode({ value: next, expires });
-      const answer = await this.compareAndSet(key, sha1(stored), written);
+      const answer = await this.compareAndSet(key, stored === null ? "" : sha1(stored), written);
       if (answer === 1) {
         this.remember(id, written);
         return next;
       }
       if (attempt >= maxAttempts)
         throw new Error(`The record ${key} kept changing during ${maxAttempts} updates`);
+      // Changed meanwhile (or deleted): do it again on what is there now.
       stored = answer;
+      if (stored === null) this.remembered.delete(id);
     }
-    this.remembered.delete(id);
-    return undefined;
   }
 
   private redisKey(id: string): string {
@@ -155,7 +163,7 @@ function sha1(text: string): string {
 
 /** Records changed by several processes: compare-and-set on Redis, the plain repository otherwise. */
 export function sharedRepository<Schema extends z.ZodType>(
-  store: Store,
+  store: SharedStore,
   prefix: string,
   schema: Schema,
 ): Repository<Schema> {

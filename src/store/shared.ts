@@ -1,13 +1,14 @@
 // What changes when several processes share one Redis: nothing one process keeps in memory may be
 // something another needs to see. Records are read through (no write-behind cache), read-modify-write
-// of one record holds a short Redis lock, and id lists are sorted sets changed in one command each.
+// of one record is a compare-and-set, and id lists are sorted sets changed in one command each.
 // With the embedded store every helper here is the single-process code it always was.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { Logger } from "../log.ts";
 import type { Store } from "./index.ts";
-import { CachedRepository, type CacheOptions, KeyList, type Repository } from "./repository.ts";
+import { CachedRepository, type CacheOptions, KeyList, Repository } from "./repository.ts";
+import { type SharedStore, sharedRepository } from "./shared-repository.ts";
 
 /** Keys of our own Redis structures (keyv's are `atelier::…`, BullMQ's `atelier-queue:…`). */
 export const sharedPrefix = "atelier:shared:";
@@ -18,15 +19,26 @@ export interface RecordCache<Schema extends z.ZodType> {
   /** Resolves once written when shared; with the embedded store the write happens behind (see `flushed`). */
   set(id: string, record: z.infer<Schema>): void | Promise<void>;
   delete(id: string): void | Promise<void>;
+  /**
+   * Read-modify-write (see `Repository.update`): a compare-and-set when shared, so another process's
+   * change is never lost; in memory, written behind, for one process. Callers serialize their own.
+   */
+  update(
+    id: string,
+    change: (current: z.infer<Schema> | undefined) => z.infer<Schema> | undefined,
+  ): Promise<z.infer<Schema> | undefined>;
   flushed(): Promise<void>;
 }
 
 export function recordCache<Schema extends z.ZodType>(
-  store: Pick<Store, "redis">,
-  repository: Repository<Schema>,
+  store: SharedStore,
+  prefix: string,
+  schema: Schema,
   options: CacheOptions = {},
 ): RecordCache<Schema> {
-  return store.redis ? new ReadThrough(repository) : new CachedRepository(repository, options);
+  return store.redis
+    ? new ReadThrough(sharedRepository(store, prefix, schema))
+    : new CachedRepository(new Repository(store.keyv, prefix, schema), options);
 }
 
 /** Every read asks Redis (well under a millisecond), so a change made by another process is seen at once. */
@@ -47,6 +59,15 @@ class ReadThrough<Schema extends z.ZodType> implements RecordCache<Schema> {
     return this.track(this.repository.delete(id));
   }
 
+  update(
+    id: string,
+    change: (current: z.infer<Schema> | undefined) => z.infer<Schema> | undefined,
+  ): Promise<z.infer<Schema> | undefined> {
+    const updated = this.repository.update(id, change);
+    this.track(updated.then(() => undefined));
+    return updated;
+  }
+
   async flushed(): Promise<void> {
     await Promise.allSettled([...this.writing]);
   }
@@ -64,9 +85,11 @@ const lockWaitMs = 15_000;
 const releaseScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
 /**
- * Runs `work` (a read and a write of one record) while no other process works on `key`. One process
- * serializes its own changes before calling this (KeyedSerializer), so the lock is contended only
- * between processes. The embedded store has one process: `work` runs directly.
+ * Runs `work` while no other process works on `key`: for a decision over several records (a usage
+ * limit reads totals and counts). A change of one record is a compare-and-set instead
+ * (`RecordCache.update`, shared-repository.ts). One process serializes its own work before calling
+ * this (KeyedSerializer), so the lock is contended only between processes. The embedded store has
+ * one process: `work` runs directly.
  */
 export async function lockShared<T>(
   store: Pick<Store, "redis">,

@@ -2,7 +2,7 @@
 // press buttons on others' jobs, limits, banned words, and the cool-down for repeat offenders.
 // Everything is off by default, so a guild nobody configured behaves as before.
 import { z } from "zod";
-import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
+import { type RecordCache, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 
 export const buttonPolicies = ["anyone", "owner", "roles"] as const;
@@ -55,8 +55,8 @@ export class GuildConfigStore {
   private readonly configs: RecordCache<typeof guildConfigSchema>;
   private readonly changes = new KeyedSerializer();
 
-  constructor(private readonly store: Store) {
-    this.configs = recordCache(store, new Repository(store.keyv, "guild", guildConfigSchema));
+  constructor(store: Store) {
+    this.configs = recordCache(store, "guild", guildConfigSchema);
   }
 
   /** The guild's settings, or the defaults (no guild, e.g. a DM, is never restricted). */
@@ -67,15 +67,13 @@ export class GuildConfigStore {
   }
 
   update(guildId: string, change: (config: GuildConfig) => GuildConfig): Promise<GuildConfig> {
-    return this.changes.run(guildId, () =>
-      lockShared(this.store, `guild:${guildId}`, async () => {
-        const current = (await this.configs.get(guildId)) ?? defaultGuildConfig();
-        const updated = guildConfigSchema.parse(change(current));
-        this.configs.set(guildId, updated);
-        // An admin's change is confirmed only once it is in the store.
-        await this.configs.flushed();
-        return updated;
-      }),
-    );
+    return this.changes.run(guildId, async () => {
+      const updated = await this.configs.update(guildId, (current) =>
+        guildConfigSchema.parse(change(current ?? defaultGuildConfig())),
+      );
+      // An admin's change is confirmed only once it is in the store.
+      await this.configs.flushed();
+      return updated ?? defaultGuildConfig();
+    });
   }
 }

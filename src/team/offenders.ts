@@ -2,7 +2,7 @@
 // for M minutes (when the guild turned the rule on). Refusals are remembered either way, so turning
 // the rule on counts the last day's refusals too.
 import { z } from "zod";
-import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
+import { type RecordCache, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 
 const windowMs = 24 * 60 * 60 * 1000;
@@ -36,8 +36,8 @@ export class OffenderWatch {
   private readonly records: RecordCache<typeof offenderSchema>;
   private readonly changes = new KeyedSerializer();
 
-  constructor(private readonly store: Store) {
-    this.records = recordCache(store, new Repository(store.keyv, "offender", offenderSchema));
+  constructor(store: Store) {
+    this.records = recordCache(store, "offender", offenderSchema);
   }
 
   /** Notes a provider refusal; returns when the user is now blocked until, if the rule blocked them. */
@@ -48,15 +48,17 @@ export class OffenderWatch {
     rule: OffenderRule | undefined,
   ): Promise<number | undefined> {
     const key = this.key(guildId, userId);
-    return this.changes.run(key, () =>
-      lockShared(this.store, `offender:${key}`, async () => {
-        const before = (await this.records.get(key)) ?? offenderSchema.parse({});
+    return this.changes.run(key, async () => {
+      let blocked: number | undefined;
+      // Shared: written when this resolves; alone: written behind.
+      await this.records.update(key, (current) => {
+        const before = current ?? offenderSchema.parse({});
         const after = afterRefusal(before, at, rule);
-        // Shared: written before the lock is let go; alone: written behind.
-        await this.records.set(key, after);
-        return after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
-      }),
-    );
+        blocked = after.blockedUntil !== before.blockedUntil ? after.blockedUntil : undefined;
+        return after;
+      });
+      return blocked;
+    });
   }
 
   /** Resolves once every refusal noted so far is in the store. */

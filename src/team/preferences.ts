@@ -12,7 +12,7 @@ import {
   valueProblem,
 } from "../prompt/index.ts";
 import type { ImageProvider, Quality, Speed, VariationStrength } from "../providers/types.ts";
-import { lockShared, type RecordCache, Repository, recordCache, type Store } from "../store/index.ts";
+import { type RecordCache, recordCache, type Store } from "../store/index.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 import { refused, type TeamError } from "./messages.ts";
 
@@ -87,8 +87,8 @@ export class PreferenceStore {
   private readonly records: RecordCache<typeof preferencesSchema>;
   private readonly writes = new KeyedSerializer();
 
-  constructor(private readonly store: Pick<Store, "keyv" | "redis">) {
-    this.records = recordCache(store, new Repository(store.keyv, "pref", preferencesSchema));
+  constructor(store: Pick<Store, "keyv" | "redis" | "redisKeyOf">) {
+    this.records = recordCache(store, "pref", preferencesSchema);
   }
 
   async get(userId: string): Promise<Preferences> {
@@ -97,14 +97,13 @@ export class PreferenceStore {
 
   /** Read-modify-write, serialized per user so two quick clicks never lose each other. */
   update(userId: string, change: (current: Preferences) => Preferences): Promise<Preferences> {
-    return this.writes.run(userId, () =>
-      lockShared(this.store, `pref:${userId}`, async () => {
-        const updated = preferencesSchema.parse(change(await this.get(userId)));
-        this.records.set(userId, updated);
-        await this.records.flushed();
-        return updated;
-      }),
-    );
+    return this.writes.run(userId, async () => {
+      const updated = await this.records.update(userId, (current) =>
+        preferencesSchema.parse(change(current ?? {})),
+      );
+      await this.records.flushed();
+      return updated ?? {};
+    });
   }
 }
 
