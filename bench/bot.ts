@@ -1,7 +1,7 @@
-// Bot benchmark: the real bot (`atelier start`, own processes) against the in-repo fake Discord and
-// the EvoLink emulator (this process), in two deployments side by side: one process on the embedded
-// store (gateway), and three processes on one Redis (HTTP interactions, round-robin). Prints figures
-// with targets; never asserts.
+// Bot benchmark: the real bot (`atelier start`, own processes) against the in-repo fake Discord (this
+// process) and the EvoLink emulator (a process of its own), in two deployments side by side: one
+// process on the embedded store (gateway), and three processes on one Redis (HTTP interactions,
+// round-robin). Prints figures with targets; never asserts.
 //
 //   1. 500 /imagine at 50/s while 1024² grids render (provider completes at once): first response.
 //   2. The same at rates this machine sustains (--rate, default 4 and 6/s): provider completed →
@@ -75,9 +75,10 @@ console.log(
   [
     "Atelier bot benchmark — the bot runs in child processes (`atelier start`, production defaults): one",
     "on SQLite over the gateway, or three on one Redis (redis-server started here as compose runs it)",
-    "taking interactions over HTTP round-robin. The fake Discord, the EvoLink emulator and its caching",
-    "front (serves each distinct result image from memory, like a CDN) run in this process and share",
-    "the machine's cores; bot figures count every bot process and its image worker, never this one.",
+    "taking interactions over HTTP round-robin. The fake Discord runs in this process; the EvoLink",
+    "emulator and its caching front (each distinct result image served from memory, like a CDN) in a",
+    "process of their own. All share the machine's cores at the same priority; bot figures count every",
+    "bot process and its image worker (read from /proc), never these.",
     `Job limits lifted: ${Object.entries(liftedLimits)
       .map(([name, value]) => `${name}=${value}`)
       .join(" ")}. Start: ${load()}.`,
