@@ -80,7 +80,8 @@ function watchLog(child: ChildProcess, problems: BotChild["problems"]): Promise<
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, and SIGKILL if the child has not ended 15 s later. */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill("SIGKILL"), 15_000);

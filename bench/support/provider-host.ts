@@ -1,6 +1,7 @@
 // Parent side of provider-process.ts: starts the emulator and its front in their own process and
 // asks them, over IPC, what the figures need (task timings, polls, when the bot learned of a result).
 import { fork } from "node:child_process";
+import { stopChild } from "./bot-child.ts";
 import { askerOf } from "./ipc.ts";
 import type { TaskTiming } from "./observations.ts";
 import type { LearnedCompletion } from "./provider-front.ts";
@@ -64,11 +65,6 @@ export async function startProviderHost(setup: ProviderSetup): Promise<ProviderH
     pollTimes: async () => ((await ask({ type: "polls" })) as { times: number[] }).times,
     learned: async () =>
       new Map(((await ask({ type: "learned" })) as { learned: Array<[string, LearnedCompletion]> }).learned),
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
