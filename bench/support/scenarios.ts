@@ -17,7 +17,7 @@ import { atMost, fixed, ms, peakPerSecond, ratePerSecond, summarize, type Verdic
 
 const marker = /\bn(\d+)\b/;
 const promptFor = (index: number) => `bench scene n${index}`;
-/** This process (fake Discord + emulator): its cost is printed apart from the bot's. */
+/** This process (the fake Discord): its cost is printed apart from the bot's. */
 const parentSampler = new ProcessSampler();
 const parentLoop = new EventLoopMonitor(2);
 const cores = availableParallelism();
