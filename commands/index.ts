@@ -13,6 +13,7 @@ import { show, showCommand } from "./show.ts";
 export const commands: SlashCommand[] = [
   {
     definition: imagineCommand,
+    startsJobs: true,
     run: (interaction, context) => imagine(interaction, readArgs(imagineCommand, interaction), context),
   },
   {
@@ -33,11 +34,13 @@ export const commands: SlashCommand[] = [
   {
     definition: blendCommand,
     requires: "blend",
+    startsJobs: true,
     run: (interaction, context) => blend(interaction, readArgs(blendCommand, interaction), context),
   },
   {
     definition: describeCommand,
     requires: "describe",
+    startsJobs: true,
     run: (interaction, context) => describe(interaction, readArgs(describeCommand, interaction), context),
   },
 ];

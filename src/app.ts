@@ -2,9 +2,11 @@
 // provider callbacks over a store and providers the caller opened. `atelier start` and the
 // end-to-end tests both go through here, so what is tested is what runs.
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { commands } from "../commands/index.ts";
 import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
 import { StartupError } from "./discord/connect.ts";
+import { type InteractionFront, startInteractionFront } from "./discord/interaction-front.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
 import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
 import { callbackHandler } from "./jobs/callbacks.ts";
@@ -15,7 +17,6 @@ import { type HealthCheck, startServiceServer } from "./service/http.ts";
 import { type AtelierMetrics, createMetrics } from "./service/metrics.ts";
 import { BlobStore, type ResultBlobs } from "./store/blobs.ts";
 import type { Store } from "./store/index.ts";
-import { sharedSeenKeys } from "./store/seen.ts";
 import { redisProblem, watchRedis } from "./store/shared.ts";
 import { PreferenceStore } from "./team/preferences.ts";
 import { createTeamServices, type TeamServices } from "./team/team.ts";
@@ -57,8 +58,8 @@ export interface RunningAtelier {
   bot: RunningBot;
   team: TeamServices;
   preferences: PreferenceStore;
-  /** The HTTP port's server (its address says the port when 0 was asked for). */
-  http?: Server;
+  /** The HTTP port (the system's pick when 0 was asked for). */
+  httpPort?: number;
   /** Stops Discord, lets jobs settle and flushes usage; the store and providers stay open (the caller's). */
   stop(): Promise<void>;
 }
@@ -83,39 +84,30 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
   const team = createTeamServices({ store, logger });
   const preferences = new PreferenceStore(store);
   const metrics = createMetrics({ queueDepth: () => jobs.queueOrder().length });
-  // A replayed interaction is refused by whichever process it reaches.
-  const replays = parts.discord.publicKey ? sharedSeenKeys(store) : undefined;
   jobs.listen(metrics.jobs);
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  const bot = await startBot({
+    // Job commands are answered "thinking…" by the thread that receives them (the gateway's or
+    // the HTTP port's), so that answer never waits for this thread, its store or its queue.
+    thinkFirst: true,
+    ...parts.discord,
+    metrics,
+    commands,
+    jobs,
+    providers: parts.providers,
+    logger,
+    downloadPolicy,
+    renderer: withBlobLinks(
+      parts.renderer ?? createInProcessRenderer(),
+      parts.blobs ?? new BlobStore(store.keyv),
+    ),
+    team,
+    preferences,
+  });
+  let served: Served | undefined;
   try {
-    bot = await startBot({
-      // A store across the network would put its round trips before the answer.
-      thinkFirst: store.kind === "redis",
-      ...parts.discord,
-      replays,
-      metrics,
-      commands,
-      jobs,
-      providers: parts.providers,
-      logger,
-      downloadPolicy,
-      renderer: withBlobLinks(
-        parts.renderer ?? createInProcessRenderer(),
-        parts.blobs ?? new BlobStore(store.keyv),
-      ),
-      team,
-      preferences,
-    });
-  } catch (error) {
-    replays?.close();
-    throw error;
-  }
-  let server: Server | undefined;
-  try {
-    server = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
+    served = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
   } catch (error) {
     await bot.stop();
-    replays?.close();
     throw (error as { code?: string }).code === "EADDRINUSE"
       ? new StartupError(
           `HTTP_PORT ${parts.http?.port} is in use by another program: set HTTP_PORT to a free port.`,
@@ -129,25 +121,26 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     bot,
     team,
     preferences,
-    http: server,
+    httpPort: served?.port,
     stop: async () => {
+      await served?.front?.stop();
       await bot.stop();
       await jobs.stop();
       await team.idle(); // usage of the last finished jobs, before the store closes
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      replays?.close();
+      await new Promise<void>((resolve) => (served ? served.server.close(() => resolve()) : resolve()));
       unwatchRedis();
     },
   };
 }
 
 /** Healthy when Discord is connected (or interactions are served over HTTP) and the store answers within 2 s. */
-function healthOf(bot: RunningBot, store: Store): HealthCheck {
+function healthOf(bot: RunningBot, store: Store, front: () => InteractionFront | undefined): HealthCheck {
   return {
     problems: async () => {
       const problems = bot.connected()
         ? []
         : [bot.interactions ? "Discord interactions not served" : "Discord gateway not connected"];
+      if (front()?.alive() === false) problems.push("the interactions endpoint stopped");
       const redisAway = redisProblem(store);
       if (redisAway) return [...problems, redisAway];
       const answered = await Promise.race([
@@ -162,11 +155,19 @@ function healthOf(bot: RunningBot, store: Store): HealthCheck {
   };
 }
 
+/** The HTTP port: this thread's server, or the interaction front's thread in front of it on loopback. */
+interface Served {
+  port: number;
+  server: Server;
+  front?: InteractionFront;
+}
+
 async function serve(
   parts: AtelierParts,
   running: { jobs: JobService; bot: RunningBot; metrics: AtelierMetrics },
-): Promise<Server> {
+): Promise<Served> {
   const { port, host } = parts.http as { port: number; host?: string };
+  const { interactions } = running.bot;
   const callbacks = parts.callbacks
     ? callbackHandler({
         jobs: running.jobs,
@@ -175,21 +176,42 @@ async function serve(
         logger: parts.logger,
       })
     : undefined;
+  let front: InteractionFront | undefined;
   const server = await startServiceServer({
-    port,
-    host,
-    health: healthOf(running.bot, parts.store),
+    // With interactions over HTTP, the front thread holds the port and passes the rest on to here.
+    ...(interactions ? { port: 0, host: "127.0.0.1" } : { port, host }),
+    health: healthOf(running.bot, parts.store, () => front),
     metrics: running.metrics,
     callbacks,
-    interactions: running.bot.interactions,
     logger: parts.logger,
   });
-  const address = server.address();
+  const ownPort = (server.address() as AddressInfo).port;
+  if (interactions) {
+    try {
+      front = await startInteractionFront({
+        settings: {
+          port,
+          host,
+          upstreamPort: ownPort,
+          publicKey: parts.discord.publicKey as string,
+          // A replayed interaction is refused by whichever process it reaches.
+          redisUrl: parts.store.redisUrl,
+          thinkingCommands: interactions.thinkingCommands,
+        },
+        handOff: interactions.handOff,
+        logger: parts.logger,
+      });
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
+  const served = { port: front?.port ?? ownPort, server, front };
   parts.logger.info("http listening", {
     // The bound port: with HTTP_PORT=0 the system picks one, and this line is where it is told.
-    port: typeof address === "object" && address ? address.port : port,
+    port: served.port,
     callbacks: callbacks !== undefined,
-    interactions: running.bot.interactions !== undefined,
+    interactions: front !== undefined,
   });
-  return server;
+  return served;
 }

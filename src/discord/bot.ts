@@ -1,6 +1,6 @@
 // The Discord side, assembled: the discord.js client (Guilds intent only), slash command
 // registration, interaction routing, and the presenter that keeps job messages up to date.
-import { Client, Events, GatewayIntentBits, REST } from "discord.js";
+import { type APIInteraction, Client, Events, GatewayIntentBits, REST } from "discord.js";
 import type { DownloadPolicy } from "../images/download.ts";
 import { createInProcessRenderer, type ImageRenderer } from "../images/renderer.ts";
 import type { NamedProviders } from "../jobs/pipeline.ts";
@@ -14,9 +14,9 @@ import { type SlashCommand, servingProvider } from "./command-types.ts";
 import { connect, explainRegistration, inviteLink } from "./connect.ts";
 import type { BotContext } from "./context.ts";
 import { MessageDelivery } from "./delivery.ts";
+import { gatewayFront } from "./gateway-front.ts";
 import { InteractionAnswers } from "./interaction-answers.ts";
-import { type HttpRoute, interactionEndpoint } from "./interaction-endpoint.ts";
-import { createSignatureCheck, MemoryReplayGuard, type ReplayGuard } from "./interaction-signature.ts";
+import type { InteractionHandoff } from "./interaction-endpoint.ts";
 import { EditPacer } from "./pacing.ts";
 import { JobPresenter } from "./presenter.ts";
 import { emitInteraction, identifyOverRest } from "./rest-only-client.ts";
@@ -30,8 +30,6 @@ export interface BotOptions {
   guildId?: string;
   /** The application's public key (DISCORD_PUBLIC_KEY): interactions come over HTTP and the gateway is never opened. */
   publicKey?: string;
-  /** Remembers the signed interactions already taken; shared when several processes serve. In-process when absent. */
-  replays?: ReplayGuard;
   /** How long a handler may take before the HTTP response defers for it. Default 2.5 s (Discord waits 3 s). */
   answerDeadlineMs?: number;
   /**
@@ -71,8 +69,11 @@ export interface BotOptions {
 export interface RunningBot {
   client: Client;
   presenter: JobPresenter;
-  /** `POST /interactions` for the HTTP port, when interactions come over HTTP (`publicKey`). */
-  interactions?: HttpRoute;
+  /**
+   * When interactions come over HTTP (`publicKey`): how the interactions endpoint hands one to
+   * the bot, and the commands the endpoint answers "thinking…" itself (`thinkFirst`).
+   */
+  interactions?: { handOff: InteractionHandoff; thinkingCommands: string[] };
   /** Whether Discord reaches the bot: the gateway is connected, or interactions are served over HTTP. */
   connected(): boolean;
   /** Stops taking interactions and closes the gateway connection. */
@@ -101,12 +102,15 @@ function createPresenter(client: Client, options: BotOptions): JobPresenter {
   });
 }
 
-/** Registers the commands some configured provider can serve (no /blend on EvoLink alone), so nobody sees the others. */
-async function registerCommands(client: Client, options: BotOptions): Promise<void> {
+/** The commands some configured provider can serve (no /blend on EvoLink alone): the only ones registered. */
+function offeredCommands(options: BotOptions): SlashCommand[] {
   const providers = options.providers.names().map((name) => options.providers.get(name));
-  const definitions = options.commands
-    .filter((command) => servingProvider(command, providers) !== undefined)
-    .map((command) => command.definition);
+  return options.commands.filter((command) => servingProvider(command, providers) !== undefined);
+}
+
+/** Registers the offered commands, so nobody sees the others. */
+async function registerCommands(client: Client, options: BotOptions): Promise<void> {
+  const definitions = offeredCommands(options).map((command) => command.definition);
   try {
     if (options.guildId) await client.application?.commands.set(definitions, options.guildId);
     else await client.application?.commands.set(definitions);
@@ -122,19 +126,52 @@ async function registerCommands(client: Client, options: BotOptions): Promise<vo
   });
 }
 
+/** Gives a verified interaction to discord.js, which builds it and emits `interactionCreate`; its first answer is awaited. */
+function handOffTo(client: Client, answers: InteractionAnswers): InteractionHandoff {
+  return (interaction, answered) => {
+    const awaited = answers.awaitAnswer(interaction, answered);
+    try {
+      emitInteraction(client, interaction as unknown as APIInteraction);
+    } catch (error) {
+      awaited.cancel();
+      throw error;
+    }
+    return awaited;
+  };
+}
+
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { logger } = options;
-  const answers = options.publicKey
-    ? new InteractionAnswers({ apiUrl: options.apiUrl, deadlineMs: options.answerDeadlineMs, logger })
-    : undefined;
+  const overHttp = options.publicKey !== undefined;
+  const thinkFirst = options.thinkFirst ?? false;
+  // Only offered ones: an old client's /blend on a bot without it gets its private answer first.
+  const thinkingCommands = thinkFirst
+    ? offeredCommands(options)
+        .filter((command) => command.startsJobs)
+        .map((command) => command.definition.name)
+    : [];
+  // Interactions a front answered (and, over HTTP, every first answer) go out through here.
+  const answers = new InteractionAnswers({
+    apiUrl: options.apiUrl,
+    deadlineMs: options.answerDeadlineMs,
+    logger,
+  });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     ...(options.shards ? { shardCount: options.shards.count, shards: options.shards.ids } : {}),
-    rest: {
-      ...(options.apiUrl ? { api: options.apiUrl } : {}),
-      // Over HTTP, the first answer to an interaction is the HTTP response (interaction-answers.ts).
-      ...(answers ? { makeRequest: answers.makeRequest } : {}),
-    },
+    rest: { ...(options.apiUrl ? { api: options.apiUrl } : {}), makeRequest: answers.makeRequest },
+    // The gateway connection in a thread of its own that answers job commands at once (gateway-front.ts).
+    ...(overHttp
+      ? {}
+      : {
+          ws: {
+            buildStrategy: gatewayFront({
+              settings: { apiUrl: options.apiUrl, thinkingCommands },
+              answers,
+              logger,
+            }),
+          },
+        }),
   });
   client.rest.setToken(options.token);
   client.on(Events.Error, (error) => logger.error("discord client error", { error }));
@@ -162,14 +199,14 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     trustedImageOrigins: options.downloadPolicy.allowedHttpOrigins,
     team: options.team,
     preferences: options.preferences,
-    thinkFirst: options.thinkFirst ?? false,
+    thinkFirst,
     accepting: () => accepting,
   };
   const route = createRouter(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
 
   try {
-    if (answers) await identifyOverRest(client, options.apiUrl);
+    if (overHttp) await identifyOverRest(client, options.apiUrl);
     else await connect(client, options.token, options.readyTimeoutMs ?? 15_000, options.apiUrl);
     await registerCommands(client, options);
   } catch (error) {
@@ -177,22 +214,12 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     throw error;
   }
 
-  const interactions =
-    answers &&
-    interactionEndpoint({
-      check: createSignatureCheck({
-        publicKey: options.publicKey as string,
-        replays: options.replays ?? new MemoryReplayGuard(),
-      }),
-      answers,
-      dispatch: (payload) => emitInteraction(client, payload),
-      logger,
-    });
+  const interactions = overHttp ? { handOff: handOffTo(client, answers), thinkingCommands } : undefined;
   return {
     client,
     presenter,
     interactions,
-    connected: () => (answers ? accepting : client.isReady()),
+    connected: () => (overHttp ? accepting : client.isReady()),
     stop: async () => {
       accepting = false;
       presenter.stop();

@@ -40,6 +40,8 @@ export interface SlashCommand {
   definition: CommandDefinition;
   /** Offered only when the configured provider has this capability (/blend needs "blend"). */
   requires?: CapabilityFlag;
+  /** It starts jobs: with a store across the network it is answered "thinking…" before anything is asked. */
+  startsJobs?: true;
   run(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
 }
 

@@ -94,8 +94,11 @@ export class InteractionAnswers {
     });
   }
 
-  /** Starts waiting for the bot's first answer to `interaction`, which is about to be handed to discord.js. */
-  awaitAnswer(interaction: IncomingInteraction): AwaitedAnswer {
+  /**
+   * Starts waiting for the bot's first answer to `interaction`, which is about to be handed to
+   * discord.js. `answered`: the endpoint already answered it so (as the deadline would have).
+   */
+  awaitAnswer(interaction: IncomingInteraction, answered?: InteractionResponseType): AwaitedAnswer {
     let answer!: (answer: HttpAnswer) => void;
     const first = new Promise<HttpAnswer>((resolve) => {
       answer = resolve;
@@ -104,12 +107,17 @@ export class InteractionAnswers {
     const delivered = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
-    const deadline = setTimeout(() => {
-      const deferral = deferralFor(interaction);
+    const deferAs = (deferral: Callback) => {
       pending.deferredAs = deferral.type;
-      this.#logger.debug("interaction deferred at the deadline", { interactionId: interaction.id });
       answer(jsonAnswer(deferral));
-    }, this.#deadlineMs);
+    };
+    const deadline =
+      answered === undefined
+        ? setTimeout(() => {
+            this.#logger.debug("interaction deferred at the deadline", { interactionId: interaction.id });
+            deferAs(deferralFor(interaction));
+          }, this.#deadlineMs)
+        : undefined;
     const forget = setTimeout(() => this.#forget(interaction.id, pending), tokenLifetimeMs);
     forget.unref();
     const pending: Pending = {
@@ -122,6 +130,7 @@ export class InteractionAnswers {
       delivered,
     };
     this.#pending.set(interaction.id, pending);
+    if (answered !== undefined) deferAs({ type: answered });
     void delivered.then((sent) => {
       if (!sent) this.#forget(interaction.id, pending);
     });

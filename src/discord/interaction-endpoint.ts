@@ -1,24 +1,41 @@
 // `POST /interactions`: Discord's HTTP interactions endpoint. The signature is checked before
-// anything else (401 otherwise, and nothing happens); PING is answered with PONG; any other
-// interaction is handed to discord.js, and its first answer (or the deferral at the deadline)
-// is the response.
+// anything else (401 otherwise, and nothing happens); PING is answered with PONG; a command that
+// starts jobs may be answered "thinking…" here at once; any other interaction is handed to the
+// bot, and its first answer (or the deferral at the deadline) is the response.
+// Only discord-api-types here, not discord.js: this runs in the interaction front's own thread
+// (interaction-front.ts), which loads as little as it can.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type APIInteraction, InteractionResponseType, InteractionType, MessageFlags } from "discord.js";
+import { InteractionResponseType, InteractionType, MessageFlags } from "discord-api-types/v10";
 import { z } from "zod";
 import { jobMessageText } from "../i18n/errors.ts";
 import { languageOf } from "../i18n/index.ts";
 import { jobText } from "../jobs/messages.ts";
 import type { Logger } from "../log.ts";
-import type { HttpAnswer, InteractionAnswers } from "./interaction-answers.ts";
+import type { AwaitedAnswer, HttpAnswer, IncomingInteraction } from "./interaction-answers.ts";
 import { type SignatureCheck, signatureHeader, timestampHeader } from "./interaction-signature.ts";
 
 export type HttpRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
+/** A verified interaction as it came, with the fields that decide how it is answered. */
+export type ReceivedInteraction = IncomingInteraction & {
+  data?: { name?: string } & Record<string, unknown>;
+  [field: string]: unknown;
+};
+
+/**
+ * Hands a verified interaction to the bot and waits for its first answer; `answered` says the
+ * endpoint has already answered it so (the bot's own answer then follows over the webhook).
+ */
+export type InteractionHandoff = (
+  interaction: ReceivedInteraction,
+  answered?: InteractionResponseType,
+) => AwaitedAnswer;
+
 export interface InteractionEndpointOptions {
   check: SignatureCheck;
-  answers: InteractionAnswers;
-  /** Hands a verified interaction to discord.js, which builds it and emits `interactionCreate`. */
-  dispatch(payload: APIInteraction): void;
+  handOff: InteractionHandoff;
+  /** Commands answered "thinking…" (public) by the endpoint itself, before the bot sees them. */
+  thinkingCommands?: ReadonlySet<string>;
   logger: Logger;
   /** Larger bodies are refused (413) unread. Default 1 MiB: interactions are small. */
   maxBodyBytes?: number;
@@ -30,6 +47,7 @@ const interactionSchema = z.looseObject({
   application_id: z.string().min(1),
   type: z.enum(InteractionType),
   message: z.unknown().optional(),
+  data: z.looseObject({ name: z.string().optional() }).optional(),
 });
 
 class BodyTooLarge extends Error {}
@@ -63,10 +81,12 @@ function plain(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
 }
 
-const pong: HttpAnswer = {
-  contentType: "application/json",
-  body: Buffer.from(JSON.stringify({ type: InteractionResponseType.Pong })),
-};
+function jsonAnswer(callback: unknown): HttpAnswer {
+  return { contentType: "application/json", body: Buffer.from(JSON.stringify(callback)) };
+}
+
+const pong = jsonAnswer({ type: InteractionResponseType.Pong });
+const thinking = jsonAnswer({ type: InteractionResponseType.DeferredChannelMessageWithSource });
 
 /** PONG for a PING; otherwise a private "cannot reach its database, try again" in the person's language. */
 function unavailableAnswer(body: Buffer): HttpAnswer {
@@ -78,15 +98,10 @@ function unavailableAnswer(body: Buffer): HttpAnswer {
   }
   if (payload.type === InteractionType.Ping) return pong;
   const content = jobMessageText(jobText("database-away", {}), languageOf(payload.locale));
-  return {
-    contentType: "application/json",
-    body: Buffer.from(
-      JSON.stringify({
-        type: InteractionResponseType.ChannelMessageWithSource,
-        data: { content, flags: MessageFlags.Ephemeral },
-      }),
-    ),
-  };
+  return jsonAnswer({
+    type: InteractionResponseType.ChannelMessageWithSource,
+    data: { content, flags: MessageFlags.Ephemeral },
+  });
 }
 
 export function interactionEndpoint(options: InteractionEndpointOptions): HttpRoute {
@@ -133,15 +148,20 @@ export function interactionEndpoint(options: InteractionEndpointOptions): HttpRo
       await send(response, 200, pong);
       return;
     }
-    const awaited = options.answers.awaitAnswer(parsed);
+    const thinksAtOnce =
+      parsed.type === InteractionType.ApplicationCommand &&
+      options.thinkingCommands?.has(parsed.data?.name ?? "") === true;
+    let awaited: AwaitedAnswer;
     try {
-      options.dispatch(parsed as unknown as APIInteraction);
+      awaited = options.handOff(
+        parsed,
+        thinksAtOnce ? InteractionResponseType.DeferredChannelMessageWithSource : undefined,
+      );
     } catch (error) {
-      awaited.cancel();
-      logger.error("interaction could not be handed to discord.js", { interactionId: parsed.id, error });
+      logger.error("interaction could not be handed to the bot", { interactionId: parsed.id, error });
       plain(response, 500, "interaction failed");
       return;
     }
-    awaited.settle(await send(response, 200, await awaited.first));
+    awaited.settle(await send(response, 200, thinksAtOnce ? thinking : await awaited.first));
   };
 }

@@ -1,6 +1,6 @@
 // The bot's own HTTP port (HTTP_PORT), always on: GET /healthz for supervisors and load balancers,
-// GET /metrics for Prometheus, provider callbacks under /callbacks/ when PUBLIC_URL is set, and
-// Discord's interactions endpoint, POST /interactions, when DISCORD_PUBLIC_KEY is set.
+// GET /metrics for Prometheus, provider callbacks under /callbacks/ when PUBLIC_URL is set. With
+// DISCORD_PUBLIC_KEY, the interaction front's thread holds the port and passes these on to here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
 import type { AtelierMetrics } from "./metrics.ts";
@@ -17,8 +17,6 @@ export interface ServiceServerOptions {
   metrics: AtelierMetrics;
   /** Handles /callbacks/… when the bot takes provider callbacks. */
   callbacks?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
-  /** Handles /interactions when Discord sends interactions over HTTP. */
-  interactions?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   logger: Logger;
 }
 
@@ -43,9 +41,7 @@ export function startServiceServer(options: ServiceServerOptions): Promise<Serve
           ? metricsText(options.metrics, response)
           : options.callbacks && path?.startsWith("/callbacks/")
             ? options.callbacks(request, response)
-            : options.interactions && path === "/interactions"
-              ? options.interactions(request, response)
-              : Promise.resolve(void response.writeHead(404).end());
+            : Promise.resolve(void response.writeHead(404).end());
     work.catch((error: unknown) => {
       options.logger.error("http request failed", { path, error });
       if (!response.headersSent) response.writeHead(500).end();

@@ -3,7 +3,6 @@
 // The interactions endpoint refuses replayed requests with it when several processes serve; it asks
 // on a connection of its own, so an answer never waits behind the replies to other commands
 // (Redis answers a connection's commands in order, and job records and queue scripts are large).
-import type { Store } from "./index.ts";
 import { sharedPrefix } from "./shared.ts";
 
 export interface SeenKeys {
@@ -13,10 +12,11 @@ export interface SeenKeys {
   close(): void;
 }
 
-/** Shared memory of offered keys with Redis; undefined for the embedded store (one process remembers alone). */
-export function sharedSeenKeys(store: Pick<Store, "redis">): SeenKeys | undefined {
-  if (!store.redis) return undefined;
-  const redis = store.redis.duplicate({ lazyConnect: false });
+/** Shared memory of offered keys on the Redis at `redisUrl`, over a connection of its own. */
+export async function sharedSeenKeys(redisUrl: string): Promise<SeenKeys> {
+  const { Redis } = await import("ioredis");
+  // A command fails after one retry while Redis is away instead of waiting for it.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   // Outages are reported once by the store's watch; a failed command answers for itself.
   redis.on("error", () => undefined);
   return {

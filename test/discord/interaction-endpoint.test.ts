@@ -57,11 +57,13 @@ beforeEach(async () => {
   });
   const route = interactionEndpoint({
     check: createSignatureCheck({ publicKey: keys.publicKey, replays: new MemoryReplayGuard() }),
-    answers,
-    dispatch: (payload) => {
-      dispatched.push(payload as unknown as Record<string, unknown>);
-      harness.onDispatch(payload as unknown as Record<string, unknown>);
+    handOff: (payload, answered) => {
+      const awaited = answers.awaitAnswer(payload, answered);
+      dispatched.push(payload);
+      harness.onDispatch(payload);
+      return awaited;
     },
+    thinkingCommands: new Set(["imagine"]),
     logger: silentLogger,
     maxBodyBytes: 64 * 1024,
   });
@@ -262,6 +264,27 @@ describe("the answer is the HTTP response", () => {
     expect(JSON.parse(String(harness.outgoing[1]?.body))).toEqual({ content: "no", flags: 64 });
   });
 
+  it("answers a command that starts jobs 'thinking…' at once; the bot's answer then edits it", async () => {
+    const answered: Array<Promise<{ status: number }>> = [];
+    // The bot answers at once too, yet the response is already "thinking…": it never waits for the bot.
+    harness.onDispatch = (payload) =>
+      answered.push(answerAsDiscordJs(payload, JSON.stringify({ type: 4, data: { content: "grid" } })));
+    const sent = await harness.post(interaction(2, { data: { name: "imagine", type: 1 } }));
+    expect(JSON.parse(sent.text)).toEqual({ type: 5 });
+    expect((await answered[0])?.status).toBe(204);
+    const payload = harness.dispatched[0] as Record<string, unknown>;
+    expect(harness.outgoing.map(({ method, url }) => `${method} ${url}`)).toEqual([
+      `PATCH http://discord.invalid/api/v10/webhooks/${applicationId}/${payload.token}/messages/%40original`,
+    ]);
+  });
+
+  it("leaves other commands to the bot's own first answer", async () => {
+    harness.onDispatch = (payload) =>
+      void answerAsDiscordJs(payload, JSON.stringify({ type: 4, data: { content: "settings" } }));
+    const sent = await harness.post(interaction(2, { data: { name: "settings", type: 1 } }));
+    expect(JSON.parse(sent.text)).toEqual({ type: 4, data: { content: "settings" } });
+  });
+
   it("sends a late public reply as an edit of the deferred message, with the message for with_response", async () => {
     await harness.post(interaction(2));
     const payload = harness.dispatched[0] as Record<string, unknown>;
@@ -286,8 +309,10 @@ describe("when the shared replay memory (Redis) is away", () => {
         publicKey: keys.publicKey,
         replays: { firstTime: () => Promise.reject(new Error("Connection is closed.")) },
       }),
-      answers: new InteractionAnswers({ apiUrl: "http://discord.invalid/api", logger: silentLogger }),
-      dispatch: (payload) => dispatched.push(payload),
+      handOff: (payload) => {
+        dispatched.push(payload);
+        throw new Error("a replay-unchecked interaction reached the bot");
+      },
       logger: silentLogger,
     });
     const away = createServer((request, response) => void route(request, response));

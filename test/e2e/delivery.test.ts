@@ -53,8 +53,10 @@ describe("delivery when Discord pushes back", () => {
       (message) => message.id === original.id && isFinished(message),
       15_000,
     );
-    expect(done.edits.every((edit) => edit.source !== "interaction-webhook")).toBe(true);
-    expect(current.fake.requestsTo(/^\/webhooks\/.*\/messages\//, "PATCH")).toHaveLength(0);
+    // The job's message itself replaces "thinking…" over the webhook; every edit after it uses the bot token.
+    expect(done.edits.filter((edit) => edit.source === "interaction-webhook")).toHaveLength(1);
+    expect(done.edits.slice(-1).map((edit) => edit.source)).toEqual(["bot-token"]);
+    expect(current.fake.requestsTo(/^\/webhooks\/.*\/messages\//, "PATCH")).toHaveLength(1);
   });
 
   it("posts the result as a reply when the original message cannot be edited at all", async () => {

@@ -36,8 +36,8 @@ describe("/imagine", () => {
       user,
     });
     const first = await run.waitForCallback();
-    // The embedded store answers in the bot's own thread: the job's message is the answer itself.
-    expect(first.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+    // The gateway's thread answers "thinking…" at once; the job's message then takes its place.
+    expect(first.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
     const original = await run.waitForOriginalMessage();
     expect(original.content).toBe(
       `**a red fox --ar 3:2** - <@${user.id}> (Waiting to start)\n-# ⚠️ Read “—ar” as “--ar” (phones turn -- into —)`,

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MessageFlags } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
 import { type RunningAtelier, startAtelier } from "../../src/app.ts";
@@ -155,8 +154,8 @@ describe.runIf(redisTestsRun)("Redis going away and coming back", () => {
         expect.stringMatching(/^Redis at 127\.0\.0\.1:\d+ unreachable: new jobs are paused$/),
       ]);
       const refused = await world.fake.runSlashCommand({ name: "imagine", options: { prompt: "during it" } });
-      const answer = (await refused.waitForCallback()).data as { content: string; flags: number };
-      expect(answer.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+      // "thinking…" first (the gateway's thread), then the private answer in its place.
+      const answer = await refused.waitForPrivateAnswer();
       expect(answer.content).toMatch(/^Atelier cannot reach its database right now.*Try again in a minute/);
       expect(world.logLines.join("\n")).toContain("Redis unreachable: new jobs are paused");
 

@@ -48,10 +48,11 @@ afterAll(async () => {
 describe("restart in the middle of a job", () => {
   it("runs a job whose message was shown when the process died before starting it", async () => {
     const first = await startAtelier();
-    // Discord shows the reply, but the bot dies before it hears back (and so before it starts the job).
-    fake.holdNextAnswer({ method: "POST", route: /^\/interactions\/[^/]+\/[^/]+\/callback$/ });
+    // Discord shows the job's message (in place of "thinking…"), but the bot dies before it hears
+    // back (and so before it starts the job).
+    fake.holdNextAnswer({ method: "PATCH", route: /^\/webhooks\/[^/]+\/[^/]+\/messages\/@original$/ });
     const run = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a lantern in the fog" } });
-    const original = await run.waitForOriginalMessage(() => true);
+    const original = await run.waitForOriginalMessage((message) => !message.loading);
     expect(original.content).toContain("Waiting to start");
     await first.kill();
 

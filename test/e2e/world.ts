@@ -207,8 +207,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
   });
   const { jobs, bot, team, preferences } = atelier;
-  const address = atelier.http?.address();
-  const httpUrl = address && typeof address === "object" ? `http://127.0.0.1:${address.port}` : undefined;
+  const httpUrl = atelier.httpPort === undefined ? undefined : `http://127.0.0.1:${atelier.httpPort}`;
   // As in the developer portal: the endpoint is saved (and checked) once the bot serves it.
   const endpoint = fake.interactionsEndpoint;
   if (endpoint) await endpoint.configure([...endpoint.urls, `${httpUrl}/interactions`]);
