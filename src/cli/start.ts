@@ -24,6 +24,14 @@ import { openStore } from "../store/index.ts";
  */
 const heapGrowingPercent = 15;
 
+/**
+ * The young generation (MB per half) of the isolates started after this is set: the interaction
+ * threads (the gateway's, the HTTP port's). Each holds an interaction for a moment; V8's default
+ * (up to 16 MB per half) let each grow by tens of MB under a burst (bench/bot.ts scenario 3). The
+ * bot's own thread is already running and keeps V8's default.
+ */
+const threadSemiSpaceMb = 1;
+
 /** How long each provider's start-up check may take. */
 const verifyTimeoutMs = 10_000;
 
@@ -142,6 +150,7 @@ export async function runBot(settings: Settings): Promise<number> {
   // Set here, where `atelier start` runs (npm start, the Docker image, the benchmark's bot), not in
   // NODE_OPTIONS, which refuses this flag. V8 reads it at each collection, so setting it now applies.
   setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
+  setFlagsFromString(`--max-semi-space-size=${threadSemiSpaceMb}`);
   const logger = createLogger({
     level: settings.LOG_LEVEL,
     format: settings.LOG_FORMAT,

@@ -4,6 +4,7 @@
 // thread. So that first answer never waits behind the bot's work (job records, deliveries, REST
 // traffic): the bot's thread may be busy, this one is not. The bot's own answer then follows as
 // the webhook call it amounts to (InteractionAnswers, as for a deferral over HTTP).
+import { fileURLToPath } from "node:url";
 import {
   type WebSocketManager as GatewayManager,
   type IShardingStrategy,
@@ -11,7 +12,7 @@ import {
 } from "@discordjs/ws";
 import type { InteractionResponseType } from "discord.js";
 import type { Logger } from "../log.ts";
-import { type ThreadLogLine, typescriptThreadPath } from "../service/threads.ts";
+import type { ThreadLogLine } from "../service/threads.ts";
 import type { AwaitedAnswer, IncomingInteraction, InteractionAnswers } from "./interaction-answers.ts";
 
 /** What the gateway thread needs besides @discordjs/ws's own data. */
@@ -35,7 +36,7 @@ export interface GatewayFrontOptions {
   logger: Logger;
 }
 
-const threadEntry = new URL("./gateway-front-thread.ts", import.meta.url);
+const threadPath = fileURLToPath(new URL("./gateway-front-thread.mjs", import.meta.url));
 
 /** discord.js's `ws.buildStrategy`: every shard of this process in one gateway thread. */
 export function gatewayFront(options: GatewayFrontOptions): (manager: GatewayManager) => IShardingStrategy {
@@ -57,10 +58,10 @@ export function gatewayFront(options: GatewayFrontOptions): (manager: GatewayMan
   };
   return (manager) => {
     // @discordjs/ws hands its manager's options to the thread as its workerData.
-    Object.assign(manager.options, { typescriptEntry: threadEntry.href, atelierFront: options.settings });
+    Object.assign(manager.options, { atelierFront: options.settings });
     return new WorkerShardingStrategy(manager, {
       shardsPerWorker: "all",
-      workerPath: typescriptThreadPath,
+      workerPath: threadPath,
       unknownPayloadHandler: onNote,
     });
   };

@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { LogFields, Logger, LogLevel } from "../log.ts";
 
 /** The file a thread starts from; it loads the TypeScript module named in `workerData.typescriptEntry`. */
-export const typescriptThreadPath = fileURLToPath(new URL("./typescript-thread.mjs", import.meta.url));
+const typescriptThreadPath = fileURLToPath(new URL("./typescript-thread.mjs", import.meta.url));
 
 /** Starts `entry` (a .ts module URL) in a worker thread; it reads `settings` from `workerData.settings`. */
 export function startTypeScriptThread(entry: URL, settings: unknown): Worker {

@@ -1,43 +1,53 @@
+// @ts-check
 // The gateway thread (see gateway-front.ts): @discordjs/ws's worker bootstrap, with dispatches
 // taken here first so a command that starts jobs is answered "thinking…" before the bot's thread
-// sees it.
+// sees it. Plain JavaScript, checked by tsc through its JSDoc: a TypeScript thread needs a loader
+// thread of its own (tsx), ~25 MB more in every process for ~90 lines.
 
 import { parentPort, workerData } from "node:worker_threads";
 import {
-  type IContextFetchingStrategy,
-  type SessionInfo,
   WebSocketShard,
   WebSocketShardEvents,
   WorkerBootstrapper,
   WorkerContextFetchingStrategy,
   WorkerReceivePayloadOp,
 } from "@discordjs/ws";
-import {
-  type APIInteraction,
-  GatewayDispatchEvents,
-  type GatewayDispatchPayload,
-  InteractionResponseType,
-  InteractionType,
-} from "discord-api-types/v10";
-import { threadLogger } from "../service/threads.ts";
-import type { GatewayFrontNote, GatewayFrontSettings } from "./gateway-front.ts";
+import { GatewayDispatchEvents, InteractionResponseType, InteractionType } from "discord-api-types/v10";
+
+/** @typedef {import("./gateway-front.ts").GatewayFrontNote} GatewayFrontNote */
+/** @typedef {import("./gateway-front.ts").GatewayFrontSettings} GatewayFrontSettings */
+/** @typedef {import("discord-api-types/v10").APIInteraction} APIInteraction */
+/** @typedef {import("discord-api-types/v10").GatewayDispatchPayload} GatewayDispatchPayload */
 
 const port = parentPort;
-if (!port) throw new Error("gateway-front-thread.ts runs as a worker thread");
-const settings = (workerData as { atelierFront: GatewayFrontSettings }).atelierFront;
+if (!port) throw new Error("gateway-front-thread.mjs runs as a worker thread");
+/** @type {GatewayFrontSettings} */
+const settings = workerData.atelierFront;
 const apiBase = `${settings.apiUrl ?? "https://discord.com/api"}/v10`;
 const thinkingCommands = new Set(settings.thinkingCommands);
-const note = (message: GatewayFrontNote) => port.postMessage(message);
-const logger = threadLogger((line) => note({ atelier: "log", ...line }));
 
-function thinksAtOnce(interaction: APIInteraction): boolean {
+/** @param {GatewayFrontNote} message */
+const note = (message) => port.postMessage(message);
+
+/**
+ * A warning for the bot's log (its logger lives in the bot's thread).
+ * @param {string} message
+ * @param {Record<string, unknown>} fields
+ */
+const warn = (message, fields) => note({ atelier: "log", level: "warn", message, fields });
+
+/** @param {APIInteraction} interaction */
+function thinksAtOnce(interaction) {
   return (
     interaction.type === InteractionType.ApplicationCommand && thinkingCommands.has(interaction.data.name)
   );
 }
 
-/** POSTs the "thinking…" answer; the bot's thread learns whether Discord took it. */
-async function think(interaction: APIInteraction): Promise<void> {
+/**
+ * POSTs the "thinking…" answer; the bot's thread learns whether Discord took it.
+ * @param {APIInteraction} interaction
+ */
+async function think(interaction) {
   let ok = false;
   try {
     const response = await fetch(
@@ -49,16 +59,19 @@ async function think(interaction: APIInteraction): Promise<void> {
       },
     );
     ok = response.ok;
-    if (!ok)
-      logger.warn("'thinking…' answer refused", { interactionId: interaction.id, status: response.status });
+    if (!ok) warn("'thinking…' answer refused", { interactionId: interaction.id, status: response.status });
     await response.body?.cancel();
   } catch (error) {
-    logger.warn("'thinking…' answer not sent", { interactionId: interaction.id, error });
+    warn("'thinking…' answer not sent", { interactionId: interaction.id, error });
   }
   note({ atelier: "sent", id: interaction.id, ok });
 }
 
-function onDispatch(shardId: number, data: { data: GatewayDispatchPayload }): void {
+/**
+ * @param {number} shardId
+ * @param {{ data: GatewayDispatchPayload }} data
+ */
+function onDispatch(shardId, data) {
   const payload = data.data;
   if (payload.t === GatewayDispatchEvents.InteractionCreate && thinksAtOnce(payload.d)) {
     const { id, token, application_id, type } = payload.d;
@@ -83,9 +96,12 @@ function onDispatch(shardId: number, data: { data: GatewayDispatchPayload }): vo
  * earlier (a server's GUILD_CREATE arrived before READY, and discord.js called itself ready without
  * its user). Kept here, each event's lookups end before the next event is read, in order; the
  * identify turns are still taken from the bot's thread.
+ * @param {WorkerContextFetchingStrategy} shared
+ * @returns {import("@discordjs/ws").IContextFetchingStrategy}
  */
-function sessionsInThread(shared: WorkerContextFetchingStrategy): IContextFetchingStrategy {
-  const sessions = new Map<number, SessionInfo>();
+function sessionsInThread(shared) {
+  /** @type {Map<number, import("@discordjs/ws").SessionInfo>} */
+  const sessions = new Map();
   return {
     options: shared.options,
     retrieveSessionInfo: (shardId) => sessions.get(shardId) ?? null,
@@ -98,15 +114,17 @@ function sessionsInThread(shared: WorkerContextFetchingStrategy): IContextFetchi
 }
 
 class GatewayThread extends WorkerBootstrapper {
-  start(): void {
+  start() {
     const shared = new WorkerContextFetchingStrategy(this.data);
     for (const shardId of this.data.shardIds) {
       const shard = new WebSocketShard(sessionsInThread(shared), shardId);
       for (const event of Object.values(WebSocketShardEvents)) {
         if (event === WebSocketShardEvents.Dispatch)
-          shard.on(event, (data: { data: GatewayDispatchPayload }) => onDispatch(shardId, data));
+          shard.on(event, (/** @type {{ data: GatewayDispatchPayload }} */ data) =>
+            onDispatch(shardId, data),
+          );
         else
-          shard.on(event, (data: unknown) =>
+          shard.on(event, (/** @type {unknown} */ data) =>
             port?.postMessage({ op: WorkerReceivePayloadOp.Event, event, data, shardId }),
           );
       }
