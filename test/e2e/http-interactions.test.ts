@@ -4,7 +4,15 @@
 // and forged or replayed requests behave as Discord users and Discord itself expect.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisTestsRun, startRedis } from "../support/redis.ts";
-import { customIdOf, finishedReply, holdHandlers, isFinished, startWorld, type World } from "./world.ts";
+import {
+  customIdOf,
+  deafenBotThread,
+  finishedReply,
+  holdHandlers,
+  isFinished,
+  startWorld,
+  type World,
+} from "./world.ts";
 
 let world: World;
 beforeAll(async () => {
@@ -53,6 +61,19 @@ describe("interactions over HTTP", () => {
     const thinking = run.originalMessage();
     expect(thinking?.ephemeral).toBe(false);
     expect(world.fake.messages().map((message) => message.id)).not.toContain(thinking?.id);
+  });
+
+  it("answers /imagine 'thinking…' from the port's own thread, without the bot's thread", async () => {
+    const deaf = deafenBotThread(world);
+    try {
+      const run = await world.fake.runSlashCommand({
+        name: "imagine",
+        options: { prompt: "an unheard owl" },
+      });
+      expect(await run.waitForCallback()).toMatchObject({ type: 5, via: "http-response" });
+    } finally {
+      deaf.release();
+    }
   });
 
   it("defers a handler slower than the deadline, then turns its private reply into a private message", async () => {

@@ -6,6 +6,7 @@ import {
   buttonRows,
   centreColour,
   customIdOf,
+  deafenBotThread,
   findButton,
   holdHandlers,
   isFinished,
@@ -66,6 +67,22 @@ describe("/imagine", () => {
       quality: "standard",
       model_params: { speed: "fast" },
     });
+  });
+
+  it("answers 'thinking…' from the gateway's thread, without the bot's own thread", async () => {
+    const deaf = deafenBotThread(world);
+    try {
+      const run = await world.fake.runSlashCommand({
+        name: "imagine",
+        options: { prompt: "an unheard owl" },
+      });
+      expect((await run.waitForCallback()).type).toBe(
+        InteractionResponseType.DeferredChannelMessageWithSource,
+      );
+      expect((await run.waitForOriginalMessage(() => true)).loading).toBe(true);
+    } finally {
+      deaf.release();
+    }
   });
 
   it("turns an attached image into an image prompt placed first", async () => {

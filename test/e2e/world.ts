@@ -3,11 +3,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type {
-  APIActionRowComponent,
-  APIButtonComponent,
-  APIMessageTopLevelComponent,
-  APIUser,
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIMessageTopLevelComponent,
+  type APIUser,
+  Events,
 } from "discord.js";
 import {
   type EvolinkEmulator,
@@ -323,6 +324,21 @@ export function holdHandlers(preferences: PreferenceStore): { release(): void } 
     release: () => {
       preferences.get = get;
       release();
+    },
+  };
+}
+
+/**
+ * Stops the bot's own thread from taking interactions (its discord.js client hears none) until
+ * `release`: what still answers then is the thread in front of it.
+ */
+export function deafenBotThread(world: Pick<World, "bot">): { release(): void } {
+  const client = world.bot.client;
+  const listeners = client.listeners(Events.InteractionCreate) as Array<(...args: unknown[]) => void>;
+  client.removeAllListeners(Events.InteractionCreate);
+  return {
+    release: () => {
+      for (const listener of listeners) client.on(Events.InteractionCreate, listener);
     },
   };
 }
