@@ -77,7 +77,8 @@ console.log(
     "on SQLite over the gateway, or three on one Redis (redis-server started here as compose runs it)",
     "taking interactions over HTTP round-robin. The fake Discord runs in this process; the EvoLink",
     "emulator and its caching front (each distinct result image served from memory, like a CDN) in a",
-    "process of their own. All share the machine's cores at the same priority; bot figures count every",
+    "process of their own. The bench changes no priority (the bot lowers its own thread and its image",
+    "worker itself, as it does anywhere); bot figures count every",
     "bot process and its image worker (read from /proc), never these.",
     `Job limits lifted: ${Object.entries(liftedLimits)
       .map(([name, value]) => `${name}=${value}`)
