@@ -33,9 +33,10 @@ export interface BotOptions {
   /** How long a handler may take before the HTTP response defers for it. Default 2.5 s (Discord waits 3 s). */
   answerDeadlineMs?: number;
   /**
-   * Job commands answer "thinking…" before asking the store anything: for a store across the
-   * network (Redis), whose round trips would come before the answer. The embedded store answers
-   * in the bot's own thread, so the job's message itself is the answer, one request fewer.
+   * Job commands are answered "thinking…" by the thread that receives them (the gateway's, or the
+   * HTTP port's) before this thread sees them, and this thread says so too where a job command
+   * comes another way (a remix modal submitted). `startAtelier` turns it on; without it the
+   * job's message itself is the answer, made in this thread, one request fewer.
    */
   thinkFirst?: boolean;
   /** Gateway sharding: `count` shards in all, this process runs `ids` (one WebSocket each). One shard when absent. */

@@ -1,6 +1,7 @@
-// With a store across the network (Redis), a command that starts jobs is answered at once with
-// Discord's public "thinking…", before the store or the queue is asked anything, so the answer
-// never waits for their round trips (Discord gives up at 3 s). What follows replaces it: the job's
+// A command that starts jobs is answered at once with Discord's public "thinking…", before the
+// store or the queue is asked anything, so the answer never waits for them (Discord gives up at
+// 3 s); the thread that received it has usually sent it already (gateway-front.ts,
+// interaction-front.ts), and then this one is a no-op. What follows replaces it: the job's
 // message edits it in place; a private answer (a prompt error, a refusal) deletes it and follows up
 // privately, so nothing public is left behind.
 import type { RepliableInteraction } from "discord.js";
