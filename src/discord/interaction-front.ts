@@ -97,6 +97,7 @@ export function startInteractionFront(options: InteractionFrontOptions): Promise
             stop: () => stopFront(thread, () => (stopping = true)),
           });
         case "failed":
+          stopping = true; // Its end is this failure, reported here, not an unexpected stop.
           void thread.terminate();
           return reject(
             message.code === "EADDRINUSE"
