@@ -75,11 +75,13 @@ console.log(
   [
     "Atelier bot benchmark — the bot runs in child processes (`atelier start`, production defaults): one",
     "on SQLite over the gateway, or three on one Redis (redis-server started here as compose runs it)",
-    "taking interactions over HTTP round-robin. The fake Discord runs in this process; the EvoLink",
-    "emulator and its caching front (each distinct result image served from memory, like a CDN) in a",
-    "process of their own. The bench changes no priority (the bot lowers its own thread and its image",
-    "worker itself, as it does anywhere); bot figures count every",
-    "bot process and its image worker (read from /proc), never these.",
+    "taking interactions over HTTP round-robin. The fake Discord runs in this process (HTTP interactions",
+    "are POSTed and timed by a thread of their own, as Discord's edge is not busy with the grid uploads",
+    "the fake parses; the figure timed on the fake's loop is shown too); the EvoLink emulator and its",
+    "caching front (each distinct result image served from memory, like a CDN) in a process of their",
+    "own. The bench changes no priority (the bot lowers its own thread and its image worker itself, as",
+    "it does anywhere); bot figures count every bot process and its image worker (read from /proc),",
+    "never these.",
     `Job limits lifted: ${Object.entries(liftedLimits)
       .map(([name, value]) => `${name}=${value}`)
       .join(" ")}. Start: ${load()}.`,

@@ -404,3 +404,37 @@ function buttonsOf(message: FakeMessage): { custom_id: string | undefined; label
       : [],
   );
 }
+
+describe("FakeDiscord's HTTP interactions sent by another poster", () => {
+  it("takes the poster's clock for when an interaction went out and when its answer came in", async () => {
+    const posted: string[] = [];
+    const fake = await FakeDiscord.start({
+      interactions: "http",
+      requireRegisteredCommands: false,
+      postInteraction: async (url, request) => {
+        posted.push(url);
+        const { type } = JSON.parse(request.body) as { type: number };
+        const forged = /^0+$/.test(request.signature);
+        const answer = type === 1 ? { type: 1 } : { type: 5 };
+        return {
+          status: forged ? 401 : 200,
+          contentType: "application/json",
+          body: Buffer.from(JSON.stringify(answer)),
+          ...(type === 1 ? {} : { sentAt: 1_000, receivedAt: 1_012 }),
+        };
+      },
+    });
+    try {
+      await fake.interactionsEndpoint?.configure(["http://bot.invalid/interactions"]);
+      const handle = await fake.runSlashCommand({ name: "imagine", options: { prompt: "a fox" } });
+      await fake.waitFor(() => handle.acknowledged, 2_000, "the answer");
+      expect(posted).toEqual(Array(3).fill("http://bot.invalid/interactions"));
+      expect(handle.sentAt).toBe(1_000);
+      expect(handle.callbacks.map(({ type, at, via }) => ({ type, at, via }))).toEqual([
+        { type: 5, at: 1_012, via: "http-response" },
+      ]);
+    } finally {
+      await fake.stop();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeDiscord } from "../../test/fake-discord/index.ts";
 import { type BotChild, startBotChild } from "./bot-child.ts";
+import { type InteractionSender, startInteractionSender } from "./interaction-sender.ts";
 import { type ProviderHost, startProviderHost } from "./provider-host.ts";
 
 /** `one`: one process, SQLite, gateway; `three-redis`: three processes on one Redis, HTTP interactions. */
@@ -44,6 +45,8 @@ export interface BenchWorld {
   provider: ProviderHost;
   /** The bot processes (one, or three sharing Redis). */
   bots: BotChild[];
+  /** HTTP interactions: who POSTs them and times the answers (three-redis only). */
+  sender: InteractionSender | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,9 +55,10 @@ const apiKey = "evk-bench-secret-key-42";
 export async function startBenchWorld(options: BenchWorldOptions): Promise<BenchWorld> {
   const shared = options.deployment === "three-redis";
   // The fake's 3-second rule is off: a slow answer should show in the figures, not fail the run.
+  const sender = shared ? startInteractionSender() : undefined;
   const fake = await FakeDiscord.start({
     dispatchTimeoutMs: 30_000,
-    ...(shared ? { interactions: "http" as const } : {}),
+    ...(sender ? { interactions: "http" as const, postInteraction: sender.post } : {}),
   });
   const provider = await startProviderHost({
     apiKey,
@@ -69,6 +73,7 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     await Promise.all(bots.map((bot) => bot.stop()));
     await provider.stop();
     await fake.stop();
+    await sender?.stop();
     await redis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -108,7 +113,7 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     await stop();
     throw error;
   }
-  return { fake, provider, taskDurationMs: options.taskDurationMs, bots, stop };
+  return { fake, provider, taskDurationMs: options.taskDurationMs, bots, sender, stop };
 }
 
 interface RedisServer {

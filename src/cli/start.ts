@@ -1,7 +1,6 @@
 // `atelier start` (what `npm start` runs): open the store, the providers and the image worker,
 // check the providers' keys, start Atelier (src/app.ts), and shut down cleanly on SIGINT/SIGTERM.
 // A start-up failure closes whatever was opened and ends as one line naming the cause and the fix.
-import { getPriority, setPriority } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { type AtelierParts, type RunningAtelier, startAtelier } from "../app.ts";
 import { downloadOrigins, type Settings, secretValues, shardsOf } from "../config.ts";
@@ -10,6 +9,8 @@ import type { DownloadPolicy } from "../images/download.ts";
 import { createWorkerRenderer } from "../images/renderer.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { createProviders, type ProviderRegistry } from "../providers/index.ts";
+import { answeringThreadNames } from "../service/thread-names.mjs";
+import { lowerThreadsExcept } from "../service/thread-priority.ts";
 import { BlobStore } from "../store/blobs.ts";
 import { openStore } from "../store/index.ts";
 
@@ -34,11 +35,12 @@ const heapGrowingPercent = 15;
 const threadSemiSpaceMb = 1;
 
 /**
- * The nice value of the bot's own thread once it runs: its job work (store, queue, deliveries)
- * yields the CPU to the threads that answer interactions, which keep the default 0 (on Linux a
- * thread's priority is its own; threads started before this keep theirs). The image worker is
- * lower still (19). bench/bot.ts scenario 1, three processes, two runs each: first answer p99
- * 33–38 ms at 10 against 232–239 ms at 0 on the same machine minutes apart.
+ * The nice value of every thread of the bot's process but the ones that answer interactions, once
+ * it runs: job work (store, queue, deliveries), V8's garbage-collection helpers and libuv's pool
+ * yield the CPU to the answering threads, which keep the default 0 (on Linux a thread's priority
+ * is its own). The image worker is lower still (19). bench/bot.ts scenario 1, three processes, two
+ * runs each: first answer p99 33–38 ms with the bot's thread at 10 against 232–239 ms at 0 on the
+ * same machine minutes apart.
  */
 const botThreadNiceness = 10;
 
@@ -157,11 +159,10 @@ async function open(
   }
 }
 
-/** Lowers this (the bot's) thread's priority below the interaction threads' (see botThreadNiceness). */
+/** Lowers every thread but the interaction threads below their priority (see botThreadNiceness). */
 function yieldToAnsweringThreads(logger: Logger): void {
   try {
-    // 0: the calling thread (Linux keeps a nice value per thread).
-    setPriority(0, Math.max(getPriority(0), botThreadNiceness));
+    lowerThreadsExcept(Object.values(answeringThreadNames), botThreadNiceness);
   } catch (error) {
     logger.warn("could not lower the bot thread's priority; answers may wait behind job work", { error });
   }

@@ -13,6 +13,7 @@ import {
   WorkerReceivePayloadOp,
 } from "@discordjs/ws";
 import { GatewayDispatchEvents, InteractionResponseType, InteractionType } from "discord-api-types/v10";
+import { answeringThreadNames, nameThisThread } from "../service/thread-names.mjs";
 
 /** @typedef {import("./gateway-front.ts").GatewayFrontNote} GatewayFrontNote */
 /** @typedef {import("./gateway-front.ts").GatewayFrontSettings} GatewayFrontSettings */
@@ -21,6 +22,8 @@ import { GatewayDispatchEvents, InteractionResponseType, InteractionType } from 
 
 const port = parentPort;
 if (!port) throw new Error("gateway-front-thread.mjs runs as a worker thread");
+// Before it connects: the bot lowers every thread not named so once started.
+nameThisThread(answeringThreadNames.gateway);
 /** @type {GatewayFrontSettings} */
 const settings = workerData.atelierFront;
 const apiBase = `${settings.apiUrl ?? "https://discord.com/api"}/v10`;

@@ -3,6 +3,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
+import { answeringThreadNames, nameThisThread } from "../service/thread-names.mjs";
 import { threadLogger } from "../service/threads.ts";
 import { sharedSeenKeys } from "../store/seen.ts";
 import type { HttpAnswer } from "./interaction-answers.ts";
@@ -12,6 +13,8 @@ import { createSignatureCheck, MemoryReplayGuard } from "./interaction-signature
 
 const port = parentPort;
 if (!port) throw new Error("interaction-front-thread.ts runs as a worker thread");
+// Before it listens: the bot lowers every thread not named so once started.
+nameThisThread(answeringThreadNames.http);
 const settings = (workerData as { settings: FrontSettings }).settings;
 const post = (message: FrontMessage) => port.postMessage(message);
 

@@ -16,7 +16,7 @@ import { ATTACHMENTS_PREFIX, HttpHandler, type RecordedRequest } from "./http-ha
 import type { ButtonClickInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
 import { InteractionCallbacks, interactionRoutes } from "./interaction-routes.ts";
 import { type InteractionHandle, InteractionRegistry } from "./interactions.ts";
-import { InteractionsEndpoint } from "./interactions-endpoint.ts";
+import { type EndpointPoster, InteractionsEndpoint } from "./interactions-endpoint.ts";
 import { type FakeMessage, type MessageRevision, MessageStore, toFakeMessage } from "./message-store.ts";
 import { MessageWriter } from "./message-writer.ts";
 import {
@@ -59,6 +59,8 @@ export interface FakeDiscordOptions {
    * to it (set it with `interactionsEndpoint.configure`) instead of going over the gateway.
    */
   interactions?: "gateway" | "http";
+  /** HTTP interactions: how they are POSTed (default: fetch on this thread; a bench times them apart). */
+  postInteraction?: EndpointPoster;
 }
 
 const DEFAULTS = {
@@ -140,7 +142,9 @@ export class FakeDiscord {
     });
     this.#callbacks = new InteractionCallbacks(this.#context);
     this.interactionsEndpoint =
-      options.interactions === "http" ? new InteractionsEndpoint(this.#context, this.#callbacks) : undefined;
+      options.interactions === "http"
+        ? new InteractionsEndpoint(this.#context, this.#callbacks, options.postInteraction)
+        : undefined;
     this.#userActions = new UserActions({
       context: this.#context,
       gateway: this.#gateway,

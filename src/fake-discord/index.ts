@@ -26,7 +26,12 @@ export type { RecordedRequest } from "./http-handler.ts";
 export type { ButtonClickInput, FileInput, ModalSubmitInput, SlashCommandInput } from "./inputs.ts";
 export type { FakeInteractionPayload, SlashOptionValue } from "./interaction-payloads.ts";
 export { InteractionHandle, type RecordedCallback, type SignedInteraction } from "./interactions.ts";
-export type { EndpointReply, InteractionsEndpoint } from "./interactions-endpoint.ts";
+export {
+  type EndpointPoster,
+  type EndpointReply,
+  endpointHeaders,
+  type InteractionsEndpoint,
+} from "./interactions-endpoint.ts";
 export type { ChangeSource, FakeAttachment, FakeMessage, MessageRevision } from "./message-store.ts";
 export type { UploadedFile } from "./multipart.ts";
 export type { FakeGuild, FakeMemberSettings } from "./payloads.ts";

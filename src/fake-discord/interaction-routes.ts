@@ -84,11 +84,15 @@ export class InteractionCallbacks {
     return ok(callbackResponse(record, type, message));
   }
 
-  /** Takes `body` as the interaction's answer if it may still be answered; returns the message it made. */
+  /**
+   * Takes `body` as the interaction's answer if it may still be answered; returns the message it
+   * made. `at`: when the answer arrived, if timed elsewhere than on this thread.
+   */
   accept(
     record: InteractionRecord,
     body: ParsedBody,
     via: CallbackTransport,
+    at = Date.now(),
   ): { type: InteractionResponseType; message: StoredMessage | undefined } {
     this.#checkAccepting(record);
     const callback = parseCallback(body.json);
@@ -97,7 +101,7 @@ export class InteractionCallbacks {
       type: callback.type,
       data: callback.data,
       files: body.files,
-      at: Date.now(),
+      at,
       via,
     });
     this.#context.interactions.changed();

@@ -23,7 +23,20 @@ export interface EndpointReply {
   status: number;
   contentType: string | undefined;
   body: Buffer;
+  /**
+   * When the request went out and its whole response was in (ms since the epoch), for a poster
+   * that times them on a thread of its own; otherwise the fake's own clock is used.
+   */
+  sentAt?: number;
+  receivedAt?: number;
 }
+
+/** How a signed interaction reaches the endpoint: `fetch` on the fake's thread unless given. */
+export type EndpointPoster = (
+  url: string,
+  request: Omit<SignedInteraction, "url">,
+  timeoutMs: number,
+) => Promise<EndpointReply>;
 
 /** Used when the three-second rule is off: the bot still may not hang a request forever. */
 const lenientDeadlineMs = 60_000;
@@ -34,15 +47,17 @@ export class InteractionsEndpoint {
   readonly #privateKey: KeyObject;
   readonly #context: FakeContext;
   readonly #callbacks: InteractionCallbacks;
+  readonly #poster: EndpointPoster;
   #urls: string[] = [];
   #next = 0;
 
-  constructor(context: FakeContext, callbacks: InteractionCallbacks) {
+  constructor(context: FakeContext, callbacks: InteractionCallbacks, poster?: EndpointPoster) {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");
     this.publicKey = rawPublicKeyHex(publicKey);
     this.#privateKey = privateKey;
     this.#context = context;
     this.#callbacks = callbacks;
+    this.#poster = poster ?? fetchReply;
   }
 
   get urls(): readonly string[] {
@@ -87,26 +102,12 @@ export class InteractionsEndpoint {
   }
 
   /** POSTs a signed (or tampered) request as Discord would; any answer is returned, none is applied. */
-  async post(
+  post(
     url: string,
     request: Omit<SignedInteraction, "url">,
     timeoutMs = lenientDeadlineMs,
   ): Promise<EndpointReply> {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-signature-ed25519": request.signature,
-        "x-signature-timestamp": request.timestamp,
-      },
-      body: request.body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return {
-      status: response.status,
-      contentType: response.headers.get("content-type") ?? undefined,
-      body: Buffer.from(await response.arrayBuffer()),
-    };
+    return this.#poster(url, request, timeoutMs);
   }
 
   /** Sends the interaction to the next endpoint; its response, read in the background, is its answer. */
@@ -121,8 +122,9 @@ export class InteractionsEndpoint {
     )
       .then(async (reply) => {
         if (reply.status !== 200) throw new Error(`the endpoint answered ${reply.status}`);
+        if (reply.sentAt !== undefined) record.sentAt = reply.sentAt;
         const body = await parseRequestBody(reply.body, reply.contentType);
-        this.#callbacks.accept(record, body, "http-response");
+        this.#callbacks.accept(record, body, "http-response", reply.receivedAt);
       })
       .catch((error: unknown) => {
         record.endpointError =
@@ -135,6 +137,34 @@ export class InteractionsEndpoint {
         this.#context.interactions.changed();
       });
   }
+}
+
+/** The default poster: Node's fetch, on the fake's own thread. */
+async function fetchReply(
+  url: string,
+  request: Omit<SignedInteraction, "url">,
+  timeoutMs: number,
+): Promise<EndpointReply> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: endpointHeaders(request),
+    body: request.body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type") ?? undefined,
+    body: Buffer.from(await response.arrayBuffer()),
+  };
+}
+
+/** The headers Discord sends with an interaction. */
+export function endpointHeaders(request: Omit<SignedInteraction, "url" | "body">): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "x-signature-ed25519": request.signature,
+    "x-signature-timestamp": request.timestamp,
+  };
 }
 
 function safeJson(body: Buffer): unknown {

@@ -55,6 +55,8 @@ export interface InteractionRecord {
   modal: APIModalInteractionResponseCallbackData | undefined;
   /** HTTP interactions: the request sent to the bot, and its response while it is being read. */
   signed?: SignedInteraction;
+  /** HTTP interactions: when the request went out, when the poster timed it (see EndpointReply). */
+  sentAt?: number;
   answering?: Promise<void>;
   /** HTTP interactions: why the bot's response was not taken as an answer (the user saw "interaction failed"). */
   endpointError?: string;
@@ -155,6 +157,11 @@ export class InteractionHandle {
   /** HTTP interactions: the signed request the bot received (to replay it, say). */
   get signed(): SignedInteraction | undefined {
     return this.#record.signed;
+  }
+
+  /** HTTP interactions: when the request went out, if the poster timed it on a thread of its own. */
+  get sentAt(): number | undefined {
+    return this.#record.sentAt;
   }
 
   /** HTTP interactions: why the bot's response was refused, if it was. */
