@@ -172,6 +172,8 @@ export interface BurstResult {
   completedToLearned: number[];
   learnedToGrid: number[];
   learnedVia: { poll: number; callback: number };
+  /** Interactions that got no first answer, and why the fake refused the endpoint's reply (the first few). */
+  unanswered: { count: number; why: string[] };
   pollsPerJob: number;
   restPerJob: number;
   editsPerJob: number;
@@ -200,6 +202,7 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
     return {
       ...(await burstLatencies(world, dispatched, grids)),
       plan,
+      unanswered: unansweredOf(world, dispatched),
       delivered: grids.arrivals.size,
       dispatchRate: plan.count / dispatchSeconds,
       pollsPerJob: (await world.provider.pollTimes()).filter((at) => at >= started).length / plan.count,
@@ -215,6 +218,17 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
   } finally {
     await world.stop();
   }
+}
+
+function unansweredOf(world: BenchWorld, dispatched: Dispatched[]): BurstResult["unanswered"] {
+  const sent = new Set(dispatched.map((job) => job.interactionId));
+  const unanswered = [...world.fake.interactions()].filter(
+    (handle) => sent.has(handle.id) && !handle.acknowledged,
+  );
+  return {
+    count: unanswered.length,
+    why: unanswered.slice(0, 3).map((handle) => `${handle.id}: ${handle.endpointError ?? "no answer"}`),
+  };
 }
 
 async function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids: GridEdits) {
@@ -376,6 +390,7 @@ export function burstRows(results: BurstResult[], targets: { firstResponse: bool
   return [
     compared(results, "jobs delivered with a grid", (r) => `${r.delivered}/${r.plan.count}`),
     compared(results, "/imagine sent per second (achieved)", (r) => fixed(r.dispatchRate)),
+    compared(results, "interactions without a first answer", (r) => String(r.unanswered.count)),
     compared(results, "interaction → first response p50", (r) => ms(first(r).p50)),
     compared(
       results,
@@ -486,15 +501,23 @@ export function inFlightRows(results: InFlightResult[]): ComparedRow[] {
 
 /** What the burst figures are dominated by, read from the figures themselves. */
 export function burstNotes(results: BurstResult[]): string[] {
-  return results.map((result) => {
-    const cpuPerJob = result.bot.cpuMs / result.plan.count;
-    const coresNeeded = (cpuPerJob * result.plan.perSecond) / 1000;
-    return (
-      `${deploymentLabels[result.plan.world.deployment]}: ${ms(cpuPerJob)} CPU per job × ${result.plan.perSecond}/s` +
-      ` needs ${fixed(coresNeeded)} cores of ${cores}` +
-      (coresNeeded > cores ? " — grids queue for the whole burst (CPU-bound)." : ".")
-    );
-  });
+  const unanswered = results.flatMap((result) =>
+    result.unanswered.why.map(
+      (why) => `${deploymentLabels[result.plan.world.deployment]}: no answer to ${why}`,
+    ),
+  );
+  return [
+    ...unanswered,
+    ...results.map((result) => {
+      const cpuPerJob = result.bot.cpuMs / result.plan.count;
+      const coresNeeded = (cpuPerJob * result.plan.perSecond) / 1000;
+      return (
+        `${deploymentLabels[result.plan.world.deployment]}: ${ms(cpuPerJob)} CPU per job × ${result.plan.perSecond}/s` +
+        ` needs ${fixed(coresNeeded)} cores of ${cores}` +
+        (coresNeeded > cores ? " — grids queue for the whole burst (CPU-bound)." : ".")
+      );
+    }),
+  ];
 }
 
 export function problemLines(results: Array<{ botProblems: { first: string[] } }>): string[] {
