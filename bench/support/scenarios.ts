@@ -107,12 +107,12 @@ async function dispatchImagines(world: BenchWorld, count: number, perSecond: num
 }
 
 /**
- * Runs a few jobs to the end before measuring: each bot process starts its image worker on first
- * use (a second or two of CPU), which is start-up, not the cost of a job.
+ * Runs `perProcess` jobs per bot process to the end before measuring: each process starts its
+ * image worker on first use (a second or two of CPU), which is start-up, not the cost of a job.
  */
-async function warmUp(world: BenchWorld): Promise<void> {
+async function warmUp(world: BenchWorld, perProcess = 2): Promise<void> {
   const grids = new GridEdits(world.fake);
-  const count = world.bots.length * 2;
+  const count = world.bots.length * perProcess;
   // Whatever the scenario's tasks take, these finish at once.
   await world.provider.setTaskDuration(0);
   for (let index = 0; index < count; index++)
@@ -158,6 +158,8 @@ function answerArrivals(world: BenchWorld): Map<string, Answered> {
 export interface BurstPlan {
   count: number;
   perSecond: number;
+  /** Jobs each bot process runs before the phase (default 2; see warmUp). */
+  warmUpPerProcess?: number;
   world: BenchWorldOptions;
 }
 
@@ -188,7 +190,7 @@ export interface BurstResult {
 export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
   const world = await startBenchWorld(plan.world);
   try {
-    await warmUp(world);
+    await warmUp(world, plan.warmUpPerProcess);
     const grids = new GridEdits(world.fake);
     const restBefore = world.fake.requests.length;
     await markBots(world.bots);
