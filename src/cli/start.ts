@@ -164,7 +164,7 @@ function yieldToAnsweringThreads(logger: Logger): void {
   try {
     lowerThreadsExcept(Object.values(answeringThreadNames), botThreadNiceness);
   } catch (error) {
-    logger.warn("could not lower the bot thread's priority; answers may wait behind job work", { error });
+    logger.warn("could not lower the bot's threads' priority; answers may wait behind job work", { error });
   }
 }
 

@@ -5,8 +5,9 @@ import { getPriority, setPriority } from "node:os";
 /**
  * Raises the nice value of every thread of this process to at least `niceness`, except those
  * named in `spared` (see thread-names.mjs): the bot's thread, V8's helper threads and libuv's pool
- * then yield the CPU to the threads that answer interactions. Without /proc (not Linux) only the
- * calling thread is lowered. Threads started later take the nice value of the thread that starts them.
+ * then yield the CPU to the threads that answer interactions. Without /proc (not Linux) the
+ * calling thread is lowered, which elsewhere means the whole process. Threads started later take
+ * the nice value of the thread that starts them.
  */
 export function lowerThreadsExcept(spared: readonly string[], niceness: number): void {
   const ids = threadIds();
