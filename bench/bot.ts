@@ -89,7 +89,7 @@ console.log(
     "are POSTed and timed by a thread of their own, as Discord's edge is not busy with the grid uploads",
     "the fake parses; the figure timed on the fake's loop is shown too); the EvoLink emulator and its",
     "caching front (each distinct result image served from memory, like a CDN) in a process of their",
-    "own. The bench changes no priority (the bot lowers its own thread and its image worker itself, as",
+    "own. The bench changes no priority (the bot lowers its own threads and its image worker itself, as",
     "it does anywhere); bot figures count every bot process and its image worker (read from /proc),",
     "never these.",
     `Job limits lifted: ${Object.entries(liftedLimits)

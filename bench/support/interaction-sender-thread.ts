@@ -30,7 +30,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 /**
  * Kept-alive connections to the endpoints, as Discord's edge keeps them; undici closes an idle one
- * before the bot's server would (its 4 s against Node's 5 s), so a request never meets a closing socket.
+ * before the bot's server would (its 4 s against Node's 5 s), so a request is not sent on a socket
+ * the server is closing.
  */
 const connections = new Agent({ keepAliveTimeout: 4_000 });
 
