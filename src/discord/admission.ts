@@ -8,6 +8,7 @@ import {
 } from "discord.js";
 import { type Language, translator } from "../i18n/index.ts";
 import type { Refusal } from "../team/admission.ts";
+import type { GuildConfig } from "../team/guild-config.ts";
 import type { BotContext } from "./context.ts";
 import { replyPrivately } from "./replies.ts";
 
@@ -18,6 +19,8 @@ export interface AdmissionAsk {
   jobCount: number;
   /** For buttons: who asked for the job the button belongs to. */
   jobOwnerId?: string;
+  /** The server's settings, when the caller has read them for this ask already. */
+  guildConfig?: GuildConfig;
 }
 
 /** Role ids from a cached member, or from the raw member when discord.js could not cache it. */

@@ -40,5 +40,6 @@ export async function startImageJob(
     requests: [{ ...ask.request(ask.images.map((image) => image.url)), provider: provider.name }],
     promptText: "",
     first: "reply",
+    guildConfig: here.guildConfig,
   });
 }

@@ -47,5 +47,6 @@ export async function imaginePrompts(
     ...(ask.jobOwnerId === undefined ? {} : { jobOwnerId: ask.jobOwnerId }),
     first: ask.first,
     acknowledge: ask.acknowledge,
+    guildConfig: here.guildConfig,
   });
 }

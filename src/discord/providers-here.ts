@@ -3,6 +3,7 @@
 // else the server's first, else the bot's default). A prompt may still name another with --provider.
 import type { NamedProviders } from "../jobs/pipeline.ts";
 import type { ImageProvider } from "../providers/types.ts";
+import type { GuildConfig } from "../team/guild-config.ts";
 import type { Preferences } from "../team/preferences.ts";
 import type { BotContext } from "./context.ts";
 
@@ -13,6 +14,8 @@ export interface ProvidersHere {
   named: NamedProviders;
   /** The person's preferences, read on the way (a prompt needs them next). */
   preferences: Preferences;
+  /** The server's settings, read on the way (admission needs them next: one read per ask). */
+  guildConfig: GuildConfig;
 }
 
 export async function providersHere(
@@ -22,11 +25,11 @@ export async function providersHere(
 ): Promise<ProvidersHere> {
   const configured = context.providers.names();
   // Together: with Redis each read is a round trip, and an answer to /imagine waits for these.
-  const [{ providers: serverList }, preferences] = await Promise.all([
+  const [guildConfig, preferences] = await Promise.all([
     context.team.configs.get(guildId),
     context.preferences.get(userId),
   ]);
-  const allowed = serverList.filter((name) => configured.includes(name));
+  const allowed = guildConfig.providers.filter((name) => configured.includes(name));
   // A server list naming nothing configured (a provider removed since) falls back to all of them.
   const usable = allowed.length > 0 ? allowed : [...configured];
   const preferred = preferences.provider;
@@ -35,6 +38,7 @@ export async function providersHere(
   if (!fallback) throw new Error("No image service is configured.");
   return {
     preferences,
+    guildConfig,
     fallback,
     named: {
       get: (name) => (usable.includes(name) ? context.providers.get(name) : undefined),

@@ -5,6 +5,7 @@ import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInterac
 import { jobMessageText } from "../i18n/errors.ts";
 import type { JobRecord } from "../jobs/record.ts";
 import type { JobOrigin, JobRequest } from "../jobs/service.ts";
+import type { GuildConfig } from "../team/guild-config.ts";
 import { admitOrExplain } from "./admission.ts";
 import type { BotContext } from "./context.ts";
 import type { Delivery } from "./delivery.ts";
@@ -27,6 +28,8 @@ export interface StartAsk {
   first: FirstMessage;
   /** Runs once the jobs are admitted, before their messages (a click highlights its button). */
   acknowledge?: () => Promise<void>;
+  /** The server's settings when this ask has read them already (else admission reads them). */
+  guildConfig?: GuildConfig;
 }
 
 /** Admits and starts the jobs of `ask`; false when refused (the person was told why, privately). */
@@ -45,6 +48,7 @@ export async function admitAndStart(
     promptText: ask.promptText,
     jobCount: ask.requests.length,
     ...(ask.jobOwnerId === undefined ? {} : { jobOwnerId: ask.jobOwnerId }),
+    ...(ask.guildConfig === undefined ? {} : { guildConfig: ask.guildConfig }),
   });
   if (!admitted) return false;
   await ask.acknowledge?.();

@@ -16,6 +16,7 @@ import type { Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/index.ts";
+import { type RedisScript, redisScript } from "../store/redis-script.ts";
 import { sharedPrefix } from "../store/shared.ts";
 import { jobText } from "./messages.ts";
 import { type FairQueueLimits, type QueueAdmission, type QueueTicket, waitingAdmission } from "./queue.ts";
@@ -57,7 +58,10 @@ const workerResilience = { maxStalledCount: 1_000, runRetryDelay: 1_000 } as con
 const crashRetries = { attempts: 8, backoff: { type: "exponential", delay: 1_000 } } as const;
 
 /** Round + person's last round → this ticket's round; `seq` orders a round. Held until enqueued or dropped. */
-const ticketScript = `
+const ticketScript = {
+  name: "atelierTicket",
+  numberOfKeys: 4,
+  lua: `
 local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 local last = redis.call("HGET", KEYS[2], ARGV[1])
 local round = current
@@ -65,26 +69,39 @@ if last then round = math.max(current, tonumber(last) + 1) end
 redis.call("HSET", KEYS[2], ARGV[1], round)
 local seq = redis.call("INCR", KEYS[3])
 redis.call("ZADD", KEYS[4], ARGV[2], seq)
-return {round, seq}`;
+return {round, seq}`,
+};
 
 /** How many jobs a person has waiting: queued ones, and tickets not yet queued that have not expired. */
-const waitingScript = `
+const waitingScript = {
+  name: "atelierWaiting",
+  numberOfKeys: 2,
+  lua: `
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[1])
-return redis.call("ZCARD", KEYS[1]) + redis.call("SCARD", KEYS[2])`;
+return redis.call("ZCARD", KEYS[1]) + redis.call("SCARD", KEYS[2])`,
+};
 
 /** Takes one of the person's running slots for the job (idempotent); ARGV[3] = "1" takes it over the limit. */
-const takeSlotScript = `
+const takeSlotScript = {
+  name: "atelierTakeSlot",
+  numberOfKeys: 2,
+  lua: `
 if redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 1 then return 1 end
 if ARGV[3] ~= "1" and redis.call("SCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call("SADD", KEYS[1], ARGV[1])
 redis.call("SREM", KEYS[2], ARGV[1])
-return 1`;
+return 1`,
+};
 
 /** The round being served only moves forward. */
-const serveRoundScript = `
+const serveRoundScript = {
+  name: "atelierServeRound",
+  numberOfKeys: 1,
+  lua: `
 local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tonumber(ARGV[1]) > current then redis.call("SET", KEYS[1], ARGV[1]) end
-return 1`;
+return 1`,
+};
 
 /**
  * BullMQ is loaded only where Redis is configured: one process on the embedded store never needs
@@ -123,25 +140,27 @@ export class BullMqScheduler implements Scheduler {
   private deliveryQueue: Queue | undefined;
   private refreshing = false;
   private stopping = false;
+  private readonly scripts: Record<"waiting" | "ticket" | "takeSlot" | "serveRound", RedisScript>;
 
   constructor(private readonly options: SharedSchedulerOptions) {
     if (!options.store.redis || !options.store.redisUrl) throw new Error("The shared scheduler needs Redis");
     this.redis = options.store.redis;
     this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
     this.connection.on("error", () => undefined);
+    this.scripts = {
+      // Admission's: on the store's client, which fails at once while Redis is away.
+      waiting: redisScript(this.redis, waitingScript),
+      ticket: redisScript(this.redis, ticketScript),
+      takeSlot: redisScript(this.connection, takeSlotScript),
+      serveRound: redisScript(this.connection, serveRoundScript),
+    };
   }
 
   async admit(userId: string, count: number): Promise<QueueAdmission> {
     if (this.redis.status !== "ready") return { ok: false, ...redisUnavailable };
     try {
       const waiting = Number(
-        await this.redis.eval(
-          waitingScript,
-          2,
-          this.key(`held:${userId}`),
-          this.key(`waiting:${userId}`),
-          Date.now(),
-        ),
+        await this.scripts.waiting(this.key(`held:${userId}`), this.key(`waiting:${userId}`), Date.now()),
       );
       return waitingAdmission(waiting, count, this.options.maxWaitingPerUser);
     } catch {
@@ -150,9 +169,7 @@ export class BullMqScheduler implements Scheduler {
   }
 
   async ticket(userId: string): Promise<QueueTicket> {
-    const [round, seq] = (await this.redis.eval(
-      ticketScript,
-      4,
+    const [round, seq] = (await this.scripts.ticket(
       this.key("round"),
       this.key("last-round"),
       this.key("seq"),
@@ -191,12 +208,26 @@ export class BullMqScheduler implements Scheduler {
       .exec();
     this.waiting.set(job.id, job);
     if (shownPosition !== undefined) this.shown.set(job.id, shownPosition);
-    const { Job } = await loadBullMq();
-    // Placed when it was created, unless that process died before showing it (or BullMQ lost it).
-    const queued = (await Job.fromId(await this.queue(job.provider), job.id)) ?? (await this.add(job));
-    await queued.promote().catch(() => undefined);
+    await this.letStart(job);
     // Its position is refreshed with the others (every positionsIntervalMs): reading the whole line
     // for each new job cost every process a Redis call per job, hundreds of ids long in a burst.
+  }
+
+  /**
+   * Placed when it was created: it may start now. Promoted by id without reading BullMQ's copy first
+   * (a round trip per job); only when that fails is it looked for — a process that died before
+   * showing it never placed it (or BullMQ lost it), and a job started meanwhile needs nothing.
+   */
+  private async letStart(job: JobRecord): Promise<void> {
+    const { Job } = await loadBullMq();
+    const lane = await this.queue(job.provider);
+    const placed = new Job(lane, "job", { id: job.id }, {}, job.id);
+    const promoted = await placed.promote().then(
+      () => true,
+      () => false,
+    );
+    if (promoted || (await Job.fromId(lane, job.id))) return;
+    await (await this.add(job)).promote().catch(() => undefined);
   }
 
   async drop(userId: string, ticket: QueueTicket, jobId?: string): Promise<void> {
@@ -234,7 +265,12 @@ export class BullMqScheduler implements Scheduler {
 
   delivered(id: string): void {
     if (!this.delivering.delete(id)) return;
-    this.connection.del(this.key(`delivering:${id}`)).catch(() => undefined);
+    // Its watch is removed rather than left to look once more in a minute (a watch running right
+    // now is locked and stays; it finds the job delivered).
+    Promise.all([
+      this.connection.del(this.key(`delivering:${id}`)),
+      this.deliveries().then((deliveries) => deliveries.remove(id)),
+    ]).catch(() => undefined);
   }
 
   /** Starts this process's workers; jobs of a process that died come back through BullMQ's stalled-job check. */
@@ -304,9 +340,7 @@ export class BullMqScheduler implements Scheduler {
     if (job.delivered) return this.freeSlot(lane, person, id);
     const started = job.state !== "queued";
     const slot = Number(
-      await this.connection.eval(
-        takeSlotScript,
-        2,
+      await this.scripts.takeSlot(
         this.key(`running:${person}`),
         this.key(`waiting:${person}`),
         id,
@@ -321,7 +355,7 @@ export class BullMqScheduler implements Scheduler {
       throw new (await loadBullMq()).DelayedError();
     }
     this.forget(id);
-    await this.connection.eval(serveRoundScript, 1, this.key("round"), job.queueRound ?? 0);
+    await this.scripts.serveRound(this.key("round"), job.queueRound ?? 0);
     let end: Awaited<ReturnType<SchedulerEvents["start"]>> = "crashed";
     try {
       end = await this.options.events.start(job);

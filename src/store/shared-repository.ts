@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { Store } from "./index.ts";
+import { redisScript } from "./redis-script.ts";
 import { Repository } from "./repository.ts";
 
 /**
@@ -30,13 +31,9 @@ return 1`;
 
 type CompareAndSet = (key: string, expectedSha1: string, next: string) => Promise<1 | string | null>;
 
-const scriptName = "atelierCompareAndSet";
-
-/** The script as a command of this client (EVALSHA, sent in full only when Redis does not have it). */
 function compareAndSetOn(redis: Redis): CompareAndSet {
-  if (!(scriptName in redis)) redis.defineCommand(scriptName, { numberOfKeys: 1, lua: compareAndSetScript });
-  const command = (redis as unknown as Record<string, CompareAndSet>)[scriptName] as CompareAndSet;
-  return command.bind(redis);
+  const run = redisScript(redis, { name: "atelierCompareAndSet", numberOfKeys: 1, lua: compareAndSetScript });
+  return run as CompareAndSet;
 }
 
 /** What a shared repository needs of the store (Redis, and where keyv keeps a key). */

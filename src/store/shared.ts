@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { Logger } from "../log.ts";
 import type { Store } from "./index.ts";
+import { redisScript } from "./redis-script.ts";
 import { CachedRepository, type CacheOptions, KeyList, Repository } from "./repository.ts";
 import { type SharedStore, sharedRepository } from "./shared-repository.ts";
 
@@ -82,7 +83,11 @@ class ReadThrough<Schema extends z.ZodType> implements RecordCache<Schema> {
 const lockLeaseMs = 10_000;
 const lockWaitMs = 15_000;
 /** Deletes the lock only if it is still ours (its lease may have run out and been taken). */
-const releaseScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+const releaseScript = {
+  name: "atelierReleaseLock",
+  numberOfKeys: 1,
+  lua: `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`,
+};
 
 /**
  * Runs `work` while no other process works on `key`: for a decision over several records (a usage
@@ -110,7 +115,7 @@ export async function lockShared<T>(
   try {
     return await work();
   } finally {
-    await redis.eval(releaseScript, 1, lockKey, token).catch(() => undefined);
+    await redisScript(redis, releaseScript)(lockKey, token).catch(() => undefined);
   }
 }
 

@@ -19,6 +19,8 @@ export interface AdmissionRequest {
   jobCount: number;
   /** For buttons: who asked for the job the button belongs to. */
   jobOwnerId?: string;
+  /** The server's settings as this ask read them already (one read per ask); else read here. */
+  guildConfig?: GuildConfig;
 }
 
 /** Why a request was refused, with what the explanation needs. */
@@ -126,7 +128,7 @@ export class Admission {
     const now = this.now();
     // Together: with Redis each read is a round trip, and the answer to the ask waits for them.
     const [config, blockedUntil] = await Promise.all([
-      configs.get(request.guildId),
+      request.guildConfig ?? configs.get(request.guildId),
       offenders.blockedUntil(request.guildId, request.userId, now),
     ]);
     const fixed = staticRefusal(config, request);

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { JobRecord } from "../jobs/record.ts";
 import { CachedRepository, lockShared, Repository, type Store } from "../store/index.ts";
+import { type RedisScript, redisScript } from "../store/redis-script.ts";
 import { KeyedSerializer } from "../store/serial.ts";
 import { sharedPrefix } from "../store/shared.ts";
 
@@ -241,18 +242,24 @@ function personOf(scope: UsageScope): string {
 
 /**
  * Adds one delta to a person's and their guild's day and month totals, in one atomic step; with a
- * TTL (ARGV[1] > 0) only the first time KEYS[1] is set, so a finish replayed by any process counts once.
+ * TTL (ARGV[1] > 0) only the first time KEYS[1] is set, so a finish replayed by any process counts
+ * once. With ARGV[3] (a start's time), KEYS[6] remembers it as the person's last start (cool-down).
  */
-const countScript = `
+const countScript = {
+  name: "atelierCountUsage",
+  numberOfKeys: 6,
+  lua: `
 if ARGV[1] ~= "0" then
   if not redis.call("SET", KEYS[1], "1", "NX", "PX", ARGV[1]) then return 0 end
 end
-for i = 3, #ARGV, 2 do
+if ARGV[3] ~= "" then redis.call("SET", KEYS[6], ARGV[3]) end
+for i = 4, #ARGV, 2 do
   local field, amount = ARGV[i], ARGV[i + 1]
   for k = 2, 5 do redis.call("HINCRBYFLOAT", KEYS[k], field, amount) end
   for k = 4, 5 do redis.call("HINCRBYFLOAT", KEYS[k], "u:" .. ARGV[2] .. ":" .. field, amount) end
 end
-return 1`;
+return 1`,
+};
 
 const totalsFields = ["started", "completed", "failed", "refused", "credits", "estimated"] as const;
 
@@ -276,8 +283,11 @@ class RedisUsageLedger implements UsageLedger {
   private readonly guildTurns = new KeyedSerializer();
   private readonly pending = new Set<Promise<unknown>>();
 
+  private readonly countUsage: RedisScript;
+
   constructor(private readonly store: Store) {
     this.redis = store.redis as Redis;
+    this.countUsage = redisScript(this.redis, countScript);
   }
 
   async flushed(): Promise<void> {
@@ -312,16 +322,13 @@ class RedisUsageLedger implements UsageLedger {
   }
 
   private async countStarts(scope: UsageScope, jobs: number, at: number): Promise<undefined> {
-    await Promise.all([
-      this.count(scope, { started: jobs }, at),
-      this.redis.set(this.key("usage-last", personOf(scope)), String(at)),
-    ]);
+    await this.count(scope, { started: jobs }, at, { startedAt: at });
     return undefined;
   }
 
   recordFinished(job: JobRecord, fallbackAt: number): Promise<boolean> {
     const scope = { guildId: job.guildId, userId: job.requesterId };
-    return this.track(this.count(scope, finishedDelta(job), job.finishedAt ?? fallbackAt, job.id));
+    return this.track(this.count(scope, finishedDelta(job), job.finishedAt ?? fallbackAt, { jobId: job.id }));
   }
 
   userTotals(scope: UsageScope, period: Period, at: number): Promise<UsageTotals> {
@@ -354,24 +361,27 @@ class RedisUsageLedger implements UsageLedger {
     return at === null ? undefined : Number(at);
   }
 
-  /** One atomic increment of every total the delta touches; with `jobId`, only once per job. */
+  /**
+   * One atomic increment of every total the delta touches; with `jobId`, only once per job; with
+   * `startedAt`, also the person's last start.
+   */
   private async count(
     scope: UsageScope,
     delta: Partial<UsageTotals>,
     at: number,
-    jobId?: string,
+    { jobId, startedAt }: { jobId?: string; startedAt?: number },
   ): Promise<boolean> {
     const amounts = Object.entries(delta).flatMap(([field, amount]) => [field, String(amount)]);
-    const counted = await this.redis.eval(
-      countScript,
-      5,
+    const counted = await this.countUsage(
       this.key("usage-counted", jobId ?? "-"),
       this.key("usage", userKeyOf(scope, "day", at)),
       this.key("usage", userKeyOf(scope, "month", at)),
       this.key("usage-guild", guildKeyOf(scope.guildId, "day", at)),
       this.key("usage-guild", guildKeyOf(scope.guildId, "month", at)),
+      this.key("usage-last", personOf(scope)),
       jobId === undefined ? "0" : String(countedTtlMs),
       scope.userId,
+      startedAt === undefined ? "" : String(startedAt),
       ...amounts,
     );
     return counted === 1;

@@ -218,6 +218,27 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     expect([...emulator.tasks.values()]).toHaveLength(1);
   }, 30_000);
 
+  it("leaves nothing to watch once a finished job is delivered (its watch and lease go at once)", async () => {
+    const a = await startProcess();
+    const job = await imagine(a, "ida", "ida delivered");
+    await allFinished([a], 1);
+    const client = new Redis(redis.url);
+    const watchAndLease = () =>
+      client.exists(`atelier-queue:deliveries:${job.id}`, `atelier:shared:sched:delivering:${job.id}`);
+    const until = async (done: () => Promise<boolean>) => {
+      const deadline = Date.now() + 500;
+      while (!(await done()) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await until(async () => (await watchAndLease()) === 2);
+    expect(await watchAndLease()).toBe(2);
+    await a.jobs.markDelivered(job.id);
+    // Well before the watch's first look (twice the 1 s lease here).
+    await until(async () => (await watchAndLease()) === 0);
+    expect(await watchAndLease()).toBe(0);
+    client.disconnect();
+  }, 30_000);
+
   it("holds the account's limit when a process whose claim ran out still sends the job it held", async () => {
     // A process that stalls past the takeover time (a frozen or overloaded machine) loses its claim on
     // the job it holds while it is still alive. Here A is fetching a /blend's images when its claim

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { jobRecordSchema } from "../../src/jobs/record.ts";
 import { silentLogger } from "../../src/log.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -277,6 +277,18 @@ describe("Admission against the store", () => {
     await team.configs.update("g1", (current) => ({ ...current, userDailyJobs: 1, bannedWords: ["gore"] }));
     expect((await team.admission.admit(request({ promptText: "gore" }))).ok).toBe(false);
     expect((await team.admission.admit(request())).ok).toBe(true);
+  });
+
+  it("decides on the server's settings the ask read already, without reading them again", async () => {
+    const read = vi.spyOn(team.configs, "get");
+    const settings = { ...defaultGuildConfig(), bannedWords: ["gore"] };
+    expect(await team.admission.admit(request({ promptText: "gore", guildConfig: settings }))).toMatchObject({
+      ok: false,
+      refusal: { rule: "banned", term: "gore" },
+    });
+    expect(read).not.toHaveBeenCalled();
+    expect(await team.admission.admit(request({ promptText: "gore" }))).toEqual({ ok: true });
+    expect(read).toHaveBeenCalledTimes(1);
   });
 
   it("enforces the cooldown per user", async () => {

@@ -106,6 +106,23 @@ describe.runIf(redisTestsRun)("state shared by two processes on one Redis", () =
     expect((await b.team.usage.guildTotals("g2", "day", now)).started).toBe(7);
   });
 
+  it("holds a person's cool-down started in one process in the other, counting the start once", async () => {
+    await a.team.configs.update("g5", (config) => ({ ...config, cooldownSeconds: 60 }));
+    const ask = (process: Process) =>
+      process.team.admission.admit({
+        userId: "eve",
+        guildId: "g5",
+        channelIds: ["c1"],
+        roleIds: [],
+        promptText: "a fox",
+        jobCount: 1,
+      });
+    expect(await ask(a)).toEqual({ ok: true });
+    expect(await b.team.usage.lastStartedAt({ guildId: "g5", userId: "eve" })).toBe(now);
+    expect(await ask(b)).toMatchObject({ ok: false, refusal: { rule: "cooldown", seconds: 60 } });
+    expect((await a.team.usage.guildTotals("g5", "day", now)).started).toBe(1);
+  });
+
   it("admits at once in a guild without limits, even while another process holds its usage lock", async () => {
     // Another process is deciding a limited ask for g4 (it would hold this lock for that long).
     const lock = "atelier:shared:lock:usage:g4";
