@@ -5,7 +5,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { commands } from "../commands/index.ts";
 import { type BotOptions, type RunningBot, startBot } from "./discord/bot.ts";
-import { StartupError } from "./discord/connect.ts";
+import { portInUseError, StartupError } from "./discord/connect.ts";
 import { type InteractionFront, startInteractionFront } from "./discord/interaction-front.ts";
 import { type DownloadPolicy, downloadSourceImage } from "./images/download.ts";
 import { createInProcessRenderer, type ImageRenderer, withBlobLinks } from "./images/renderer.ts";
@@ -108,11 +108,7 @@ export async function startAtelier(parts: AtelierParts): Promise<RunningAtelier>
     served = parts.http ? await serve(parts, { jobs, bot, metrics }) : undefined;
   } catch (error) {
     await bot.stop();
-    throw (error as { code?: string }).code === "EADDRINUSE"
-      ? new StartupError(
-          `HTTP_PORT ${parts.http?.port} is in use by another program: set HTTP_PORT to a free port.`,
-        )
-      : error;
+    throw (error as { code?: string }).code === "EADDRINUSE" ? portInUseError(parts.http?.port) : error;
   }
   // Resume only once the presenter listens, so recovered results reach their messages.
   await jobs.start();

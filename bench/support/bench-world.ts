@@ -102,18 +102,29 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
       };
       bots.push(await startBotChild({ env, cpuProfileDir: options.cpuProfileDir, entry: options.botEntry }));
     }
-    await fake.interactionsEndpoint?.configure(ports.map((port) => `http://127.0.0.1:${port}/interactions`));
-    // Saving the endpoint sends one forged PING each, which the bots rightly refuse with a warning:
-    // not a problem of the run.
-    for (const bot of bots) {
-      bot.problems.count = 0;
-      bot.problems.first.length = 0;
+    if (fake.interactionsEndpoint) {
+      await fake.interactionsEndpoint.configure(ports.map((port) => `http://127.0.0.1:${port}/interactions`));
+      // Saving the endpoint sends one forged PING each, which the bots rightly refuse with a warning:
+      // not a problem of the run. The warning reaches this process a moment after the 401 (the
+      // answering thread hands its log line to the bot's thread, which writes it): awaited first,
+      // or it would be counted in the first phase.
+      await refusalsLogged(bots, 5_000);
+      for (const bot of bots) {
+        bot.problems.count = 0;
+        bot.problems.first.length = 0;
+      }
     }
   } catch (error) {
     await stop();
     throw error;
   }
   return { fake, provider, taskDurationMs: options.taskDurationMs, bots, sender, stop };
+}
+
+async function refusalsLogged(bots: BotChild[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (bots.some((bot) => bot.problems.count === 0) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface RedisServer {

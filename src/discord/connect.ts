@@ -8,6 +8,11 @@ export class StartupError extends Error {
   override readonly name = "StartupError";
 }
 
+/** HTTP_PORT taken by another program: whichever server of ours tried to listen on it. */
+export function portInUseError(port: number | undefined): StartupError {
+  return new StartupError(`HTTP_PORT ${port} is in use by another program: set HTTP_PORT to a free port.`);
+}
+
 /** View Channel, Send Messages, Embed Links, Attach Files, Read Message History. */
 const invitePermissions = 1024n + 2048n + 16384n + 32768n + 65536n;
 

@@ -7,7 +7,7 @@
 import type { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
 import { startTypeScriptThread, type ThreadLogLine } from "../service/threads.ts";
-import { StartupError } from "./connect.ts";
+import { portInUseError } from "./connect.ts";
 import type { AwaitedAnswer, HttpAnswer } from "./interaction-answers.ts";
 import type { InteractionHandoff, ReceivedInteraction } from "./interaction-endpoint.ts";
 
@@ -101,9 +101,7 @@ export function startInteractionFront(options: InteractionFrontOptions): Promise
           void thread.terminate();
           return reject(
             message.code === "EADDRINUSE"
-              ? new StartupError(
-                  `HTTP_PORT ${settings.port} is in use by another program: set HTTP_PORT to a free port.`,
-                )
+              ? portInUseError(settings.port)
               : new Error(`the interactions endpoint could not start: ${message.message}`),
           );
       }
