@@ -18,6 +18,8 @@ export interface ProcessFigures extends EventLoopFigures {
   elapsedMs: number;
   /** User + system CPU since the mark. */
   cpuMs: number;
+  /** The part of `cpuMs` the children used (the bot's image worker). */
+  childCpuMs: number;
   peakRssMb: number;
   rssMb: number;
   /** Peak of the process's RSS plus its children's own (unshared) pages. */
@@ -104,10 +106,16 @@ export class ProcessSampler {
   read(): ProcessFigures {
     const rssNow = this.#sampleMemory();
     let cpuMs = 0;
-    for (const [pid, ms] of this.#cpu()) cpuMs += ms - (this.#cpuAtMark.get(pid) ?? 0);
+    let childCpuMs = 0;
+    for (const [pid, ms] of this.#cpu()) {
+      const used = ms - (this.#cpuAtMark.get(pid) ?? 0);
+      cpuMs += used;
+      if (pid !== this.#pid) childCpuMs += used;
+    }
     return {
       elapsedMs: performance.now() - this.#markedAt,
       cpuMs,
+      childCpuMs,
       peakRssMb: this.#peakRss / mb,
       rssMb: rssNow / mb,
       peakFootprintMb: this.#peakFootprint / mb,

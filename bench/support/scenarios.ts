@@ -70,6 +70,7 @@ async function reportBots(bots: BotChild[]): Promise<BotFigures> {
     processes: each.length,
     elapsedMs: max((f) => f.elapsedMs),
     cpuMs: sum((f) => f.cpuMs),
+    childCpuMs: sum((f) => f.childCpuMs),
     peakRssMb: max((f) => f.peakRssMb),
     peakRssSumMb: sum((f) => f.peakRssMb),
     peakFootprintMb: max((f) => f.peakFootprintMb),
@@ -419,6 +420,10 @@ export function burstRows(results: BurstResult[], targets: { firstResponse: bool
       (r) => `${fixed(r.restPerJob, 2)} (${fixed(r.editsPerJob, 2)})`,
     ),
     compared(results, "bot CPU per job (all processes + workers)", (r) => ms(r.bot.cpuMs / r.plan.count)),
+    // Image work swings the most from run to run; the rest is what a deployment adds.
+    compared(results, "  of which: child processes (image worker, tsx) / the rest", (r) =>
+      [r.bot.childCpuMs, r.bot.cpuMs - r.bot.childCpuMs].map((part) => ms(part / r.plan.count)).join(" / "),
+    ),
     compared(results, `bot CPU use over the phase (cores of ${cores})`, (r) =>
       fixed(r.bot.cpuMs / r.bot.elapsedMs, 2),
     ),

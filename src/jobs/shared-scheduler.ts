@@ -9,9 +9,11 @@
 // A worker's claim on a job is a lock it renews; if its process dies, another process's stalled-job
 // check hands the job to a live worker, which continues it from its record (service.ts `resume`):
 // a job found `submitting` is never sent again silently, a `running` one is tracked where it was.
-// Delivery outlives the run (Discord may be slow or away), so a finished job gets a watch: the
-// delivering process renews a lease on it, and a watch that finds the job undelivered and the lease
-// gone delivers it in its own process.
+// Delivery outlives the run (Discord may be slow or away), so a finished job gets a lease in one
+// sorted set (scored by when it runs out): the delivering process renews it until the job is
+// delivered, and every process looks for leases that ran out (that process died) and delivers those
+// jobs itself. One command to take a lease and one to drop it: a BullMQ job per delivery cost ~7
+// (adding it woke a blocked worker, which fetched nothing and blocked again).
 import type { Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
@@ -93,6 +95,21 @@ redis.call("SREM", KEYS[2], ARGV[1])
 return 1`,
 };
 
+/**
+ * Takes over up to ARGV[3] leases that ran out before ARGV[1], leasing them to the caller until
+ * ARGV[2]; returns their ids. Atomic: two processes never take the same lease in one look.
+ */
+const claimDeliveriesScript = {
+  name: "atelierClaimDeliveries",
+  numberOfKeys: 1,
+  lua: `
+local ids = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call("ZADD", KEYS[1], ARGV[2], id) end
+return ids`,
+};
+/** Leases taken over in one look (the rest at the next look). */
+const claimBatch = 50;
+
 /** The round being served only moves forward. */
 const serveRoundScript = {
   name: "atelierServeRound",
@@ -137,10 +154,14 @@ export class BullMqScheduler implements Scheduler {
   /** Finished jobs this process is delivering; their leases are renewed while they are here. */
   private readonly delivering = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
-  private deliveryQueue: Queue | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
   private refreshing = false;
   private stopping = false;
-  private readonly scripts: Record<"waiting" | "ticket" | "takeSlot" | "serveRound", RedisScript>;
+  private readonly scripts: Record<
+    "waiting" | "ticket" | "takeSlot" | "serveRound" | "claimDeliveries",
+    RedisScript
+  >;
 
   constructor(private readonly options: SharedSchedulerOptions) {
     if (!options.store.redis || !options.store.redisUrl) throw new Error("The shared scheduler needs Redis");
@@ -153,6 +174,7 @@ export class BullMqScheduler implements Scheduler {
       ticket: redisScript(this.redis, ticketScript),
       takeSlot: redisScript(this.connection, takeSlotScript),
       serveRound: redisScript(this.connection, serveRoundScript),
+      claimDeliveries: redisScript(this.connection, claimDeliveriesScript),
     };
   }
 
@@ -254,23 +276,12 @@ export class BullMqScheduler implements Scheduler {
 
   async watchDelivery(job: JobRecord): Promise<void> {
     this.delivering.add(job.id);
-    await this.connection.set(this.key(`delivering:${job.id}`), "1", "PX", this.lockMs());
-    // One watch per job (BullMQ ignores a second add with the same id).
-    await (await this.deliveries()).add(
-      "watch",
-      { id: job.id },
-      { jobId: job.id, delay: this.watchMs(), removeOnComplete: true },
-    );
+    await this.connection.zadd(this.key("delivering"), Date.now() + this.lockMs(), job.id);
   }
 
   delivered(id: string): void {
     if (!this.delivering.delete(id)) return;
-    // Its watch is removed rather than left to look once more in a minute (a watch running right
-    // now is locked and stays; it finds the job delivered).
-    Promise.all([
-      this.connection.del(this.key(`delivering:${id}`)),
-      this.deliveries().then((deliveries) => deliveries.remove(id)),
-    ]).catch(() => undefined);
+    this.connection.zrem(this.key("delivering"), id).catch(() => undefined);
   }
 
   /** Starts this process's workers; jobs of a process that died come back through BullMQ's stalled-job check. */
@@ -292,18 +303,12 @@ export class BullMqScheduler implements Scheduler {
       worker.on("error", (error) => this.options.logger.debug("queue worker error", { lane, error }));
       this.workers.push(worker);
     }
-    const watches = new Worker((await this.deliveries()).name, (job, token) => this.watch(job, token), {
-      connection: this.connection,
-      prefix: queuePrefix,
-      concurrency: 20,
-      lockDuration,
-      stalledInterval: lockDuration,
-      ...workerResilience,
-    });
-    watches.on("error", (error) => this.options.logger.debug("delivery watch error", { error }));
-    this.workers.push(watches);
     this.leaseTimer = setInterval(() => void this.renewLeases(), lockDuration / 3);
     this.leaseTimer.unref();
+    // Twice a lease: a job whose delivering process died is delivered within 1.5 leases of its end.
+    this.claimTimer = setInterval(() => this.claimDeliveriesSoon(), lockDuration / 2);
+    this.claimTimer.unref();
+    this.claimDeliveriesSoon();
     this.positionsTimer = setInterval(
       () => this.refreshPositionsSoon(),
       this.options.positionsIntervalMs ?? 1_000,
@@ -319,13 +324,10 @@ export class BullMqScheduler implements Scheduler {
     this.stopping = true;
     clearInterval(this.positionsTimer);
     clearInterval(this.leaseTimer);
+    clearInterval(this.claimTimer);
     // Running jobs see the service's abort, go back to the queue (`stopped`), and their workers close.
     await Promise.all(this.workers.map((worker) => worker.close()));
-    await Promise.all(
-      [...this.queues.values(), ...(this.deliveryQueue ? [this.deliveryQueue] : [])].map((queue) =>
-        queue.close(),
-      ),
-    );
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.connection.disconnect();
   }
 
@@ -372,42 +374,49 @@ export class BullMqScheduler implements Scheduler {
     if (end === "crashed") throw new Error(`job ${id} crashed; it runs again after a delay`);
   }
 
+  private claimDeliveriesSoon(): void {
+    if (this.claiming || this.stopping || this.redis.status !== "ready") return;
+    this.claiming = true;
+    this.claimDeliveries()
+      .catch((error: unknown) => this.options.logger.debug("delivery leases not read", { error }))
+      .finally(() => {
+        this.claiming = false;
+      });
+  }
+
   /**
-   * A finished job's watch: done once it is delivered; while its delivering process renews the lease,
-   * look again later; with the lease gone (that process died), deliver it here and keep watching.
+   * Delivers the finished jobs whose delivering process let their lease run out (it died). The
+   * lease is taken before the record is read: its holder records the delivery before dropping the
+   * lease, so a record read after taking a lease that ran out is never one just delivered.
    */
-  private async watch(watch: Job, token: string | undefined): Promise<void> {
-    const id = watch.id as string;
-    // The lease before the record: its holder records the delivery before letting the lease go, so
-    // a record read after finding no lease is never one that holder has just delivered.
-    const leased = (await this.connection.exists(this.key(`delivering:${id}`))) === 1;
-    const job = await this.options.load(id);
-    if (!job || job.delivered) return;
-    if (!leased && !this.stopping) await this.options.events.start(job);
-    await watch.moveToDelayed(Date.now() + this.watchMs(), token);
-    throw new (await loadBullMq()).DelayedError();
+  private async claimDeliveries(): Promise<void> {
+    const now = Date.now();
+    const ids = (await this.scripts.claimDeliveries(
+      this.key("delivering"),
+      now,
+      now + this.lockMs(),
+      claimBatch,
+    )) as string[];
+    for (const id of ids) {
+      const job = await this.options.load(id);
+      // Delivered (or gone): nothing left to watch. Else its delivery starts here, which leases it
+      // to this process (watchDelivery) until it is delivered.
+      if (!job || job.delivered) await this.connection.zrem(this.key("delivering"), id);
+      else if (!this.stopping) await this.options.events.start(job);
+    }
   }
 
   private async renewLeases(): Promise<void> {
     if (this.delivering.size === 0 || this.redis.status !== "ready") return;
     const renew = this.connection.pipeline();
-    for (const id of this.delivering) renew.set(this.key(`delivering:${id}`), "1", "PX", this.lockMs());
+    const until = Date.now() + this.lockMs();
+    // XX: a lease dropped meanwhile is not taken again.
+    for (const id of this.delivering) renew.zadd(this.key("delivering"), "XX", until, id);
     await renew.exec().catch(() => undefined);
   }
 
   private lockMs(): number {
     return this.options.lockMs ?? 30_000;
-  }
-
-  /** How often a finished job's watch looks: twice a lease, so a renewed lease is never missed. */
-  private watchMs(): number {
-    return this.lockMs() * 2;
-  }
-
-  private async deliveries(): Promise<Queue> {
-    const { Queue } = await loadBullMq();
-    this.deliveryQueue ??= new Queue("deliveries", { connection: this.connection, prefix: queuePrefix });
-    return this.deliveryQueue;
   }
 
   /** Frees the person's slot and lets their jobs that stepped aside back in line. */

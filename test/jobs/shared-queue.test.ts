@@ -218,24 +218,30 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     expect([...emulator.tasks.values()]).toHaveLength(1);
   }, 30_000);
 
-  it("leaves nothing to watch once a finished job is delivered (its watch and lease go at once)", async () => {
+  it("leases a finished job while it is delivered and drops the lease once it is", async () => {
     const a = await startProcess();
     const job = await imagine(a, "ida", "ida delivered");
     await allFinished([a], 1);
     const client = new Redis(redis.url);
-    const watchAndLease = () =>
-      client.exists(`atelier-queue:deliveries:${job.id}`, `atelier:shared:sched:delivering:${job.id}`);
-    const until = async (done: () => Promise<boolean>) => {
-      const deadline = Date.now() + 500;
-      while (!(await done()) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+    const leasedUntil = async () => {
+      const score = await client.zscore("atelier:shared:sched:delivering", job.id);
+      return score === null ? undefined : Number(score);
     };
-    await until(async () => (await watchAndLease()) === 2);
-    expect(await watchAndLease()).toBe(2);
+    const deadline = Date.now() + 2_000;
+    while ((await leasedUntil()) === undefined && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Leased for about one claim time (1 s here) from now, and renewed while the delivery lasts.
+    const first = await leasedUntil();
+    expect(first).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await leasedUntil()).toBeGreaterThan(first ?? Number.POSITIVE_INFINITY);
     await a.jobs.markDelivered(job.id);
-    // Well before the watch's first look (twice the 1 s lease here).
-    await until(async () => (await watchAndLease()) === 0);
-    expect(await watchAndLease()).toBe(0);
+    const dropped = Date.now() + 2_000;
+    while ((await leasedUntil()) !== undefined && Date.now() < dropped)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await leasedUntil()).toBeUndefined();
+    // Nothing else is left behind for a delivered job (no BullMQ job per delivery).
+    expect(await client.keys("atelier-queue:deliveries*")).toEqual([]);
     client.disconnect();
   }, 30_000);
 
