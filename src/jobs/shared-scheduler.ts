@@ -155,8 +155,6 @@ export class BullMqScheduler implements Scheduler {
   private readonly delivering = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private claimTimer: NodeJS.Timeout | undefined;
-  private claiming = false;
-  private refreshing = false;
   private stopping = false;
   private readonly scripts: Record<
     "waiting" | "ticket" | "takeSlot" | "serveRound" | "claimDeliveries",
@@ -306,14 +304,19 @@ export class BullMqScheduler implements Scheduler {
     this.leaseTimer = setInterval(() => void this.renewLeases(), lockDuration / 3);
     this.leaseTimer.unref();
     // Twice a lease: a job whose delivering process died is delivered within 1.5 leases of its end.
-    this.claimTimer = setInterval(() => this.claimDeliveriesSoon(), lockDuration / 2);
-    this.claimTimer.unref();
-    this.claimDeliveriesSoon();
-    this.positionsTimer = setInterval(
-      () => this.refreshPositionsSoon(),
-      this.options.positionsIntervalMs ?? 1_000,
+    this.claimTimer = this.repeat(
+      lockDuration / 2,
+      () => this.claimDeliveries(),
+      "delivery leases not read",
+      {
+        now: true,
+      },
     );
-    this.positionsTimer.unref();
+    this.positionsTimer = this.repeat(
+      this.options.positionsIntervalMs ?? 1_000,
+      () => this.refreshPositions(),
+      "queue positions not read",
+    );
   }
 
   order(): string[] {
@@ -374,14 +377,27 @@ export class BullMqScheduler implements Scheduler {
     if (end === "crashed") throw new Error(`job ${id} crashed; it runs again after a delay`);
   }
 
-  private claimDeliveriesSoon(): void {
-    if (this.claiming || this.stopping || this.redis.status !== "ready") return;
-    this.claiming = true;
-    this.claimDeliveries()
-      .catch((error: unknown) => this.options.logger.debug("delivery leases not read", { error }))
-      .finally(() => {
-        this.claiming = false;
-      });
+  /** Runs `work` every `ms` (and at once with `now`), one run at a time, while Redis answers. */
+  private repeat(
+    ms: number,
+    work: () => Promise<void>,
+    failure: string,
+    { now = false }: { now?: boolean } = {},
+  ): NodeJS.Timeout {
+    let running = false;
+    const runOnce = () => {
+      if (running || this.stopping || this.redis.status !== "ready") return;
+      running = true;
+      work()
+        .catch((error: unknown) => this.options.logger.debug(failure, { error }))
+        .finally(() => {
+          running = false;
+        });
+    };
+    if (now) runOnce();
+    const timer = setInterval(runOnce, ms);
+    timer.unref();
+    return timer;
   }
 
   /**
@@ -457,16 +473,6 @@ export class BullMqScheduler implements Scheduler {
    * Positions of the jobs this process queued, from each lane's line as Redis has it now. Other
    * processes add and start jobs meanwhile, so a shown position can be a moment old.
    */
-  private refreshPositionsSoon(): void {
-    if (this.refreshing || this.stopping || this.redis.status !== "ready") return;
-    this.refreshing = true;
-    this.refreshPositions()
-      .catch((error: unknown) => this.options.logger.debug("queue positions not read", { error }))
-      .finally(() => {
-        this.refreshing = false;
-      });
-  }
-
   private async refreshPositions(): Promise<void> {
     const order: string[] = [];
     for (const [lane, queue] of this.queues) {
