@@ -1,6 +1,6 @@
 // A Lua script as a command of one Redis client, run by its SHA1 (EVALSHA): Redis keeps a script it
-// has seen, so the text crosses the wire once per connection's server instead of with every call
-// (ioredis sends it again by itself when Redis answers NOSCRIPT, e.g. after a restart).
+// has seen, so the text is sent only when Redis does not have it (ioredis sends it by itself on a
+// NOSCRIPT answer: the first call, or after Redis restarted) instead of with every call.
 //
 // Why: EVAL with the text cost each call a few hundred bytes to write and Redis a hash of them; the
 // scheduler and the usage ledger run ~7 scripts per job.
