@@ -47,7 +47,17 @@ export interface BenchWorld {
   bots: BotChild[];
   /** HTTP interactions: who POSTs them and times the answers (three-redis only). */
   sender: InteractionSender | undefined;
+  /** The shared deployment's Redis: what it has done so far (three-redis only). */
+  redisCommands: (() => Promise<RedisCommandCounts>) | undefined;
   stop(): Promise<void>;
+}
+
+/** Redis's own counters since it started. */
+export interface RedisCommandCounts {
+  /** Every command Redis ran, those its scripts ran included (INFO stats total_commands_processed). */
+  processed: number;
+  /** Script calls (EVALSHA and EVAL), each a round trip of one process. */
+  scriptCalls: number;
 }
 
 const apiKey = "evk-bench-secret-key-42";
@@ -118,13 +128,37 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     await stop();
     throw error;
   }
-  return { fake, provider, taskDurationMs: options.taskDurationMs, bots, sender, stop };
+  return {
+    fake,
+    provider,
+    taskDurationMs: options.taskDurationMs,
+    bots,
+    sender,
+    redisCommands: redis ? () => commandCountsOf(redis.url) : undefined,
+    stop,
+  };
 }
 
 async function refusalsLogged(bots: BotChild[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (bots.some((bot) => bot.problems.count === 0) && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+async function commandCountsOf(url: string): Promise<RedisCommandCounts> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url);
+  try {
+    const [stats, commands] = [await client.info("stats"), await client.info("commandstats")];
+    const calls = (command: string) =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(commands)?.[1] ?? 0);
+    return {
+      processed: Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? 0),
+      scriptCalls: calls("evalsha") + calls("eval"),
+    };
+  } finally {
+    client.disconnect();
+  }
 }
 
 interface RedisServer {

@@ -179,6 +179,8 @@ export interface BurstResult {
   unanswered: { count: number; why: string[] };
   pollsPerJob: number;
   restPerJob: number;
+  /** Shared deployment: Redis commands per job, and how many of them were script calls. */
+  redisPerJob: { processed: number; scriptCalls: number } | undefined;
   editsPerJob: number;
   restPeakPerSecond: number;
   editPeakPerSecond: number;
@@ -194,6 +196,7 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
     await warmUp(world, plan.warmUpPerProcess);
     const grids = new GridEdits(world.fake);
     const restBefore = world.fake.requests.length;
+    const redisBefore = await world.redisCommands?.();
     await markBots(world.bots);
     const others = watchWorld(world);
     const started = Date.now();
@@ -202,6 +205,7 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
     await waitUntil(() => grids.update() >= plan.count, 180_000);
     const bot = await reportBots(world.bots);
     const { parent, provider } = others.read();
+    const redisAfter = await world.redisCommands?.();
     return {
       ...(await burstLatencies(world, dispatched, grids)),
       plan,
@@ -210,6 +214,13 @@ export async function runBurst(plan: BurstPlan): Promise<BurstResult> {
       dispatchRate: plan.count / dispatchSeconds,
       pollsPerJob: (await world.provider.pollTimes()).filter((at) => at >= started).length / plan.count,
       restPerJob: (world.fake.requests.length - restBefore) / plan.count,
+      redisPerJob:
+        redisBefore && redisAfter
+          ? {
+              processed: (redisAfter.processed - redisBefore.processed) / plan.count,
+              scriptCalls: (redisAfter.scriptCalls - redisBefore.scriptCalls) / plan.count,
+            }
+          : undefined,
       editsPerJob: editArrivals(world.fake).filter((at) => at >= started).length / plan.count,
       restPeakPerSecond: peakPerSecond(restArrivals(world.fake).filter((at) => at >= started)),
       editPeakPerSecond: peakPerSecond(editArrivals(world.fake).filter((at) => at >= started)),
@@ -418,6 +429,10 @@ export function burstRows(results: BurstResult[], targets: { firstResponse: bool
       results,
       "Discord REST calls per job (of which edits)",
       (r) => `${fixed(r.restPerJob, 2)} (${fixed(r.editsPerJob, 2)})`,
+    ),
+    // Deterministic, unlike CPU: what to watch when changing the shared deployment's Redis work.
+    compared(results, "Redis commands per job, scripts' own included (script calls)", (r) =>
+      r.redisPerJob ? `${fixed(r.redisPerJob.processed, 1)} (${fixed(r.redisPerJob.scriptCalls, 1)})` : "—",
     ),
     compared(results, "bot CPU per job (all processes + workers)", (r) => ms(r.bot.cpuMs / r.plan.count)),
     // Image work swings the most from run to run; the rest is what a deployment adds.
