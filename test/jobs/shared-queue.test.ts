@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { type EvolinkEmulator, startEvolinkEmulator } from "../../emulators/index.ts";
 import type { JobRecord } from "../../src/jobs/record.ts";
 import { JobService, type JobServiceOptions } from "../../src/jobs/service.ts";
@@ -223,6 +223,7 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     const job = await imagine(a, "ida", "ida delivered");
     await allFinished([a], 1);
     const client = new Redis(redis.url);
+    onTestFinished(() => client.disconnect());
     const leasedUntil = async () => {
       const score = await client.zscore("atelier:shared:sched:delivering", job.id);
       return score === null ? undefined : Number(score);
@@ -242,7 +243,6 @@ describe.runIf(redisTestsRun)("jobs shared by two processes on one Redis", () =>
     expect(await leasedUntil()).toBeUndefined();
     // Nothing else is left behind for a delivered job (no BullMQ job per delivery).
     expect(await client.keys("atelier-queue:deliveries*")).toEqual([]);
-    client.disconnect();
   }, 30_000);
 
   it("holds the account's limit when a process whose claim ran out still sends the job it held", async () => {
