@@ -301,8 +301,7 @@ export class BullMqScheduler implements Scheduler {
       worker.on("error", (error) => this.options.logger.debug("queue worker error", { lane, error }));
       this.workers.push(worker);
     }
-    this.leaseTimer = setInterval(() => void this.renewLeases(), lockDuration / 3);
-    this.leaseTimer.unref();
+    this.leaseTimer = this.repeat(lockDuration / 3, () => this.renewLeases(), "delivery leases not renewed");
     // Twice a lease: a job whose delivering process died is delivered within 1.5 leases of its end.
     this.claimTimer = this.repeat(
       lockDuration / 2,
@@ -423,12 +422,12 @@ export class BullMqScheduler implements Scheduler {
   }
 
   private async renewLeases(): Promise<void> {
-    if (this.delivering.size === 0 || this.redis.status !== "ready") return;
+    if (this.delivering.size === 0) return;
     const renew = this.connection.pipeline();
     const until = Date.now() + this.lockMs();
     // XX: a lease dropped meanwhile is not taken again.
     for (const id of this.delivering) renew.zadd(this.key("delivering"), "XX", until, id);
-    await renew.exec().catch(() => undefined);
+    await renew.exec();
   }
 
   private lockMs(): number {
