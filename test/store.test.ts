@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   CachedRepository,
+  idList,
   KeyList,
   openStore,
   Repository,
@@ -93,6 +94,14 @@ function storeContract(name: string, open: () => Promise<Store>) {
       const ids = await list.all();
       expect(ids).toHaveLength(48);
       expect(ids.slice(0, 4)).toEqual(["job0", "job1", "job2", "job4"]);
+    });
+
+    it("keeps only a list's newest ids when told to", async () => {
+      const recent = idList(store, `recent-${name}`);
+      // Zero-padded: ids added within one millisecond tie on Redis's score and sort by name.
+      const ids = Array.from({ length: 25 }, (_, i) => `job${String(i).padStart(2, "0")}`);
+      for (const id of ids) await recent.addKeepingLast(id, 20);
+      expect(await recent.all()).toEqual(ids.slice(5));
     });
   });
 }

@@ -83,14 +83,52 @@ redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[1])
 return redis.call("ZCARD", KEYS[1]) + redis.call("SCARD", KEYS[2])`,
 };
 
-/** Takes one of the person's running slots for the job (idempotent); ARGV[3] = "1" takes it over the limit. */
+/**
+ * Takes one of the person's running slots for the job (idempotent); ARGV[3] = "1" takes it over the
+ * limit. A job that takes its slot starts: the round being served (KEYS[3]) moves up to its round
+ * (ARGV[4]), never back.
+ */
 const takeSlotScript = {
   name: "atelierTakeSlot",
+  numberOfKeys: 3,
+  lua: `
+if redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 0 then
+  if ARGV[3] ~= "1" and redis.call("SCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+  redis.call("SADD", KEYS[1], ARGV[1])
+  redis.call("SREM", KEYS[2], ARGV[1])
+end
+local serving = tonumber(redis.call("GET", KEYS[3]) or "0")
+if tonumber(ARGV[4]) > serving then redis.call("SET", KEYS[3], ARGV[4]) end
+return 1`,
+};
+
+/** A shown job joins its person's waiting set; the ticket held for it (KEYS[1], member ARGV[1]) is done. */
+const enqueuedScript = {
+  name: "atelierEnqueued",
   numberOfKeys: 2,
   lua: `
-if redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 1 then return 1 end
-if ARGV[3] ~= "1" and redis.call("SCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call("SADD", KEYS[1], ARGV[1])
+redis.call("ZREM", KEYS[1], ARGV[1])
+redis.call("SADD", KEYS[2], ARGV[2])
+return 1`,
+};
+
+/** Frees the job's running slot and returns the person's jobs that stepped aside, which are let back. */
+const freeSlotScript = {
+  name: "atelierFreeSlot",
+  numberOfKeys: 2,
+  lua: `
+redis.call("SREM", KEYS[1], ARGV[1])
+local parked = redis.call("SMEMBERS", KEYS[2])
+redis.call("DEL", KEYS[2])
+return parked`,
+};
+
+/** A waiting job taken out of line is no longer the person's: out of their waiting and stepped-aside sets. */
+const unwaitScript = {
+  name: "atelierUnwait",
+  numberOfKeys: 2,
+  lua: `
+redis.call("SREM", KEYS[1], ARGV[1])
 redis.call("SREM", KEYS[2], ARGV[1])
 return 1`,
 };
@@ -109,16 +147,6 @@ return ids`,
 };
 /** Leases taken over in one look (the rest at the next look). */
 const claimBatch = 50;
-
-/** The round being served only moves forward. */
-const serveRoundScript = {
-  name: "atelierServeRound",
-  numberOfKeys: 1,
-  lua: `
-local current = tonumber(redis.call("GET", KEYS[1]) or "0")
-if tonumber(ARGV[1]) > current then redis.call("SET", KEYS[1], ARGV[1]) end
-return 1`,
-};
 
 /**
  * BullMQ is loaded only where Redis is configured: one process on the embedded store never needs
@@ -157,7 +185,7 @@ export class BullMqScheduler implements Scheduler {
   private claimTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly scripts: Record<
-    "waiting" | "ticket" | "takeSlot" | "serveRound" | "claimDeliveries",
+    "waiting" | "ticket" | "takeSlot" | "enqueued" | "freeSlot" | "unwait" | "claimDeliveries",
     RedisScript
   >;
 
@@ -171,7 +199,9 @@ export class BullMqScheduler implements Scheduler {
       waiting: redisScript(this.redis, waitingScript),
       ticket: redisScript(this.redis, ticketScript),
       takeSlot: redisScript(this.connection, takeSlotScript),
-      serveRound: redisScript(this.connection, serveRoundScript),
+      enqueued: redisScript(this.connection, enqueuedScript),
+      freeSlot: redisScript(this.connection, freeSlotScript),
+      unwait: redisScript(this.connection, unwaitScript),
       claimDeliveries: redisScript(this.connection, claimDeliveriesScript),
     };
   }
@@ -221,11 +251,12 @@ export class BullMqScheduler implements Scheduler {
   }
 
   async enqueue(job: JobRecord, shownPosition?: number): Promise<void> {
-    await this.connection
-      .multi()
-      .zrem(this.key(`held:${job.requesterId}`), String(job.queueSeq ?? ""))
-      .sadd(this.key(`waiting:${job.requesterId}`), job.id)
-      .exec();
+    await this.scripts.enqueued(
+      this.key(`held:${job.requesterId}`),
+      this.key(`waiting:${job.requesterId}`),
+      String(job.queueSeq ?? ""),
+      job.id,
+    );
     this.waiting.set(job.id, job);
     if (shownPosition !== undefined) this.shown.set(job.id, shownPosition);
     await this.letStart(job);
@@ -260,11 +291,11 @@ export class BullMqScheduler implements Scheduler {
     // A job a worker holds (starting or running) is locked: BullMQ refuses, and it is not waiting.
     const removed = await (await this.queue(job.provider)).remove(job.id);
     if (removed !== 1) return false;
-    await this.connection
-      .multi()
-      .srem(this.key(`waiting:${job.requesterId}`), job.id)
-      .srem(this.key(`parked:${job.requesterId}`), job.id)
-      .exec();
+    await this.scripts.unwait(
+      this.key(`waiting:${job.requesterId}`),
+      this.key(`parked:${job.requesterId}`),
+      job.id,
+    );
     this.forget(job.id);
     return true;
   }
@@ -347,9 +378,11 @@ export class BullMqScheduler implements Scheduler {
       await this.scripts.takeSlot(
         this.key(`running:${person}`),
         this.key(`waiting:${person}`),
+        this.key("round"),
         id,
         finiteOr(this.options.maxRunningPerUser, 1e9),
         started ? "1" : "0",
+        job.queueRound ?? 0,
       ),
     );
     if (slot !== 1) {
@@ -359,7 +392,6 @@ export class BullMqScheduler implements Scheduler {
       throw new (await loadBullMq()).DelayedError();
     }
     this.forget(id);
-    await this.scripts.serveRound(this.key("round"), job.queueRound ?? 0);
     let end: Awaited<ReturnType<SchedulerEvents["start"]>> = "crashed";
     try {
       end = await this.options.events.start(job);
@@ -436,13 +468,12 @@ export class BullMqScheduler implements Scheduler {
 
   /** Frees the person's slot and lets their jobs that stepped aside back in line. */
   private async freeSlot(lane: string, person: string, id: string): Promise<void> {
-    const [, parked] = ((await this.connection
-      .multi()
-      .srem(this.key(`running:${person}`), id)
-      .smembers(this.key(`parked:${person}`))
-      .del(this.key(`parked:${person}`))
-      .exec()) ?? []) as Array<[Error | null, unknown]>;
-    for (const parkedId of (parked?.[1] as string[] | undefined) ?? []) await this.promote(lane, parkedId);
+    const parked = (await this.scripts.freeSlot(
+      this.key(`running:${person}`),
+      this.key(`parked:${person}`),
+      id,
+    )) as string[];
+    for (const parkedId of parked) await this.promote(lane, parkedId);
   }
 
   private async promote(lane: string, id: string): Promise<void> {

@@ -132,6 +132,16 @@ export function idList(store: Pick<Store, "keyv" | "redis">, key: string): IdLis
   return store.redis ? new RedisIdList(store.redis, `${sharedPrefix}${key}`) : new KeyList(store.keyv, key);
 }
 
+/** Adds ARGV[2] scored ARGV[1] and drops all but the newest: one command (a MULTI was four). */
+const addKeepingLastScript = {
+  name: "atelierAddKeepingLast",
+  numberOfKeys: 1,
+  lua: `
+redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2])
+redis.call("ZREMRANGEBYRANK", KEYS[1], 0, tonumber(ARGV[3]))
+return 1`,
+};
+
 /** A sorted set scored by arrival: every change is one atomic command, so processes never lose each other's. */
 class RedisIdList implements IdList {
   constructor(
@@ -148,11 +158,7 @@ class RedisIdList implements IdList {
   }
 
   async addKeepingLast(id: string, keep: number): Promise<void> {
-    await this.redis
-      .multi()
-      .zadd(this.key, String(Date.now()), id)
-      .zremrangebyrank(this.key, 0, -(keep + 1))
-      .exec();
+    await redisScript(this.redis, addKeepingLastScript)(this.key, Date.now(), id, -(keep + 1));
   }
 
   async remove(id: string): Promise<void> {
