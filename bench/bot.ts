@@ -9,9 +9,10 @@
 //      process run first; both deployments run twice, one, three, three, one, for the CPU ratio).
 //   3. 1,000 jobs in flight (provider takes 60 s, small tiles): peak RSS, event-loop delay, rates.
 //
-// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--rate N] [--only one|three-redis] [--scenario 1,2,3] [--all] [--profile DIR]
+// Run: node bin/run-ts.mjs bench/bot.ts [--quick] [--rate N] [--warm-up N] [--only one|three-redis|one-redis] [--scenario 1,2,3] [--all] [--profile DIR]
 //   --quick    smaller counts (a smoke run, figures not comparable to the targets)
 //   --rate     /imagine per second for scenario 2, comma-separated for several (e.g. 4,6)
+//   --warm-up  jobs each bot process runs before scenario 2 is measured
 //   --only     one deployment only
 //   --scenario the scenarios to run, comma-separated (default all three)
 //   --all      also run 1 s tasks with provider callbacks (one process: callbacks reach one process)
@@ -58,7 +59,7 @@ const sustainedSeconds = quick ? 8 : 30;
  * CPU from /proc): the image workers took 14.6 s (one) against 18.5 s (three) after 2 warm-up jobs
  * per process, 16.6 s against 17.6 s after 20.
  */
-const sustainedWarmUpPerProcess = quick ? 2 : 20;
+const sustainedWarmUpPerProcess = Number(option("--warm-up") ?? (quick ? 2 : 20));
 const inFlightCount = quick ? 200 : 1000;
 const inFlightTaskMs = quick ? 15_000 : 60_000;
 /**

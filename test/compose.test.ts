@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
+import { sharedDeploymentNodeFlags } from "../src/cli/node-flags.ts";
 import { parseSettings, settingsSchema } from "../src/config.ts";
+import { imageCommand } from "./support/dockerfile.ts";
 
 const serviceSchema = z.looseObject({
   image: z.string().optional(),
@@ -45,6 +47,11 @@ describe("compose.replicas.yaml", () => {
     expect(atelier?.depends_on.sort()).toEqual(["discord-proxy", "redis"]);
     expect(discordProxy?.image).toMatch(/^discordjs\/proxy(:|$)/);
     expect(redis?.image).toMatch(/^redis(:|$)/);
+  });
+
+  it("starts each replica as the image does, with the node options of a shared deployment", () => {
+    const [node, ...rest] = imageCommand();
+    expect(atelier?.command).toEqual([node, ...sharedDeploymentNodeFlags, ...rest]);
   });
 
   it("sets only settings Atelier knows, with values it accepts, pointing at the services in the file", () => {

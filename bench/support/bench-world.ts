@@ -8,17 +8,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sharedDeploymentNodeFlags } from "../../src/cli/node-flags.ts";
 import { FakeDiscord } from "../../test/fake-discord/index.ts";
 import { type BotChild, startBotChild } from "./bot-child.ts";
 import { type InteractionSender, startInteractionSender } from "./interaction-sender.ts";
 import { type ProviderHost, startProviderHost } from "./provider-host.ts";
 
-/** `one`: one process, SQLite, gateway; `three-redis`: three processes on one Redis, HTTP interactions. */
-export type Deployment = "one" | "three-redis";
+/**
+ * `one`: one process, SQLite, gateway; `three-redis`: three processes on one Redis, HTTP interactions;
+ * `one-redis` (only with --only, to tell the shared code path's cost from three processes'): one
+ * process on Redis, HTTP interactions.
+ */
+export type Deployment = "one" | "three-redis" | "one-redis";
 
 export const deploymentLabels: Record<Deployment, string> = {
   one: "one process (SQLite)",
   "three-redis": "3 processes, Redis, HTTP",
+  "one-redis": "1 process, Redis, HTTP",
 };
 
 export interface BenchWorldOptions {
@@ -63,7 +69,7 @@ export interface RedisCommandCounts {
 const apiKey = "evk-bench-secret-key-42";
 
 export async function startBenchWorld(options: BenchWorldOptions): Promise<BenchWorld> {
-  const shared = options.deployment === "three-redis";
+  const shared = options.deployment !== "one";
   // The fake's 3-second rule is off: a slow answer should show in the figures, not fail the run.
   const sender = shared ? startInteractionSender() : undefined;
   const fake = await FakeDiscord.start({
@@ -88,7 +94,9 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const ports = await Promise.all(Array.from({ length: shared ? 3 : 1 }, () => freePort()));
+    const ports = await Promise.all(
+      Array.from({ length: options.deployment === "three-redis" ? 3 : 1 }, () => freePort()),
+    );
     // Provider callbacks reach one process only (a tracker is woken where it runs): one process only.
     if (options.callbacks && !shared) await provider.setCallbackTarget(`http://127.0.0.1:${ports[0]}`);
     for (const port of ports) {
@@ -110,7 +118,15 @@ export async function startBenchWorld(options: BenchWorldOptions): Promise<Bench
         }),
         ...options.botEnv,
       };
-      bots.push(await startBotChild({ env, cpuProfileDir: options.cpuProfileDir, entry: options.botEntry }));
+      bots.push(
+        await startBotChild({
+          env,
+          // As compose.replicas.yaml starts each replica; one process starts as `npm start` does.
+          nodeFlags: shared ? sharedDeploymentNodeFlags : [],
+          cpuProfileDir: options.cpuProfileDir,
+          entry: options.botEntry,
+        }),
+      );
     }
     if (fake.interactionsEndpoint) {
       await fake.interactionsEndpoint.configure(ports.map((port) => `http://127.0.0.1:${port}/interactions`));

@@ -9,6 +9,8 @@ import { type EventLoopFigures, type ProcessFigures, ProcessSampler } from "./sa
 export interface BotChildOptions {
   /** Atelier settings (DISCORD_TOKEN, EVOLINK_BASE_URL, …); nothing else of the parent's environment leaks in. */
   env: Record<string, string>;
+  /** Node's own options on the bot's command line (as the deployment's start command gives them). */
+  nodeFlags?: readonly string[];
   /** Write a V8 CPU profile of the bot into this directory (node --cpu-prof). */
   cpuProfileDir?: string;
   readyTimeoutMs?: number;
@@ -33,7 +35,10 @@ const keptProblemLines = 5;
 export async function startBotChild(options: BotChildOptions): Promise<BotChild> {
   const child = fork(runner, [options.entry ?? entry], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
-    execArgv: options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+    execArgv: [
+      ...(options.nodeFlags ?? []),
+      ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    ],
     stdio: ["ignore", "inherit", "pipe", "ipc"],
   });
   const problems = { count: 0, first: [] as string[] };

@@ -1,16 +1,17 @@
 // The container's install, without a Docker engine: the files the Dockerfile copies, put in a
-// clean folder, `npm install --omit=dev` there (what its dependencies stage runs), then
-// `atelier start` from that folder against the fake Discord and the emulator: it runs, /healthz
-// answers 200, and SIGTERM stops it with exit 0. Slow (better-sqlite3 compiles), so it runs when
-// ATELIER_TEST_PRODUCTION_INSTALL=1 (CI sets it) and says so in one line otherwise.
+// clean folder, `npm install --omit=dev` there (what its dependencies stage runs), then the image's
+// CMD (`atelier start`) from that folder against the fake Discord and the emulator: it runs,
+// /healthz answers 200, and SIGTERM stops it with exit 0. Slow (better-sqlite3 compiles), so it
+// runs when ATELIER_TEST_PRODUCTION_INSTALL=1 (CI sets it) and says so in one line otherwise.
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startEvolinkEmulator } from "../../emulators/index.ts";
 import { FakeDiscord } from "../fake-discord/index.ts";
+import { copiedByDockerfile, imageCommand } from "../support/dockerfile.ts";
 
 const enabled = process.env.ATELIER_TEST_PRODUCTION_INSTALL === "1";
 if (!enabled)
@@ -19,14 +20,6 @@ if (!enabled)
 const repo = new URL("../..", import.meta.url).pathname;
 const workdir = mkdtempSync(join(tmpdir(), "atelier-prod-"));
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
-
-/** What the Dockerfile's COPY lines take into the image. */
-function copiedByDockerfile(): string[] {
-  const dockerfile = readFileSync(join(repo, "Dockerfile"), "utf8");
-  return [...dockerfile.matchAll(/^COPY (?!--from)(.+) \.\/?\S*$/gm)].flatMap((match) =>
-    (match[1] ?? "").split(/\s+/),
-  );
-}
 
 function healthz(port: number): Promise<number> {
   return new Promise((resolve) => {
@@ -48,7 +41,9 @@ describe.runIf(enabled)("the production install", () => {
     const fake = await FakeDiscord.start();
     const emulator = await startEvolinkEmulator({ apiKey: "evk-prod-install-key" });
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, ["bin/atelier.mjs", "start"], {
+    // The image's own command line, its node options included.
+    const [, ...args] = imageCommand();
+    const child = spawn(process.execPath, args, {
       cwd: workdir,
       env: {
         PATH: process.env.PATH ?? "",
