@@ -10,8 +10,8 @@
  * (bench/bot.ts scenario 2, five runs each, interleaved): the bot's own threads took 36.6–41.5 ms
  * of CPU a job without it against 45.2–52.1 with it (setting it from inside the process made no
  * difference: 41.2–49.6). Peak memory with 1,000 jobs in flight stayed where it was (316 MB against
- * 303–311, one run). Not for one process (`npm start`, the image's default): with it, in one run of
- * scenario 3, that process's event loop stalled (p99 421 ms while 1,000 jobs waited, against ~10)
- * and its peak memory rose to 310 MB (273–279 without).
+ * 303–311, one run). Not for one process (`npm start`, the image's default), whose memory has a
+ * target: with it, one run of scenario 3 peaked at 310 MB against 277 without (that run overlapped
+ * another benchmark for a minute, so it is a warning, not a measurement); not investigated further.
  */
 export const sharedDeploymentNodeFlags = ["--no-memory-reducer"] as const;
