@@ -277,7 +277,7 @@ async function burstLatencies(world: BenchWorld, dispatched: Dispatched[], grids
   return result;
 }
 
-// ── scenario 2: 1,000 jobs in flight ────────────────────────────────────────────────────────
+// ── scenario 3: 1,000 jobs in flight ────────────────────────────────────────────────────────
 
 export interface InFlightResult {
   deployment: Deployment;

@@ -41,7 +41,7 @@ describe.runIf(enabled)("the production install", () => {
     const fake = await FakeDiscord.start();
     const emulator = await startEvolinkEmulator({ apiKey: "evk-prod-install-key" });
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    // The image's own command line, its node options included.
+    // The image's own command line.
     const [, ...args] = imageCommand();
     const child = spawn(process.execPath, args, {
       cwd: workdir,
