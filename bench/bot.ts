@@ -60,6 +60,8 @@ const sustainedSeconds = quick ? 8 : 30;
  * per process, 16.6 s against 17.6 s after 20.
  */
 const sustainedWarmUpPerProcess = Number(option("--warm-up") ?? (quick ? 2 : 20));
+if (!Number.isInteger(sustainedWarmUpPerProcess) || sustainedWarmUpPerProcess < 0)
+  throw new Error(`--warm-up takes a whole number of jobs (0 or more), not "${option("--warm-up")}"`);
 const inFlightCount = quick ? 200 : 1000;
 const inFlightTaskMs = quick ? 15_000 : 60_000;
 /**
